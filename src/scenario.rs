@@ -1,0 +1,446 @@
+//! Scenario files: RON, parsed with serde (`deny_unknown_fields`), then
+//! validated. Errors point at `FILE:LINE:COL`. The shipped scenarios are
+//! embedded in the binary so that it runs from any directory.
+//!
+//! ```ron
+//! Scenario(
+//!     name: "platform",
+//!     title: "Andheri platform 1, fast train",
+//!     duration_s: 3600,
+//!     world: Platform((arrival_rate_per_min: 200, service_rate_per_min: 250)),
+//!     timeline: [Caption(at_s: 0, text: "08:00, the rush begins")],
+//! )
+//! ```
+
+pub mod error;
+mod overrides;
+
+use serde::{Deserialize, Serialize};
+
+use crate::fault::Fault;
+use crate::sim::{Simulation, World};
+use crate::world::{ipl, platform, tatkal, traffic};
+pub use error::{Pos, ScenarioError, locate_field};
+
+/// Longest simulated horizon a scenario may ask for (30 days).
+pub const MAX_DURATION_S: f64 = 30.0 * 86_400.0;
+/// Most timeline entries a scenario may hold.
+pub const MAX_TIMELINE: usize = 10_000;
+/// Largest scenario file read.
+pub const MAX_FILE_BYTES: usize = 1 << 20;
+
+/// A scenario: one world, its parameters, and a timeline that tells its story.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name used on the command line (`chaoswala run NAME`).
+    pub name: String,
+    /// What the dashboard's header shows.
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Simulated seconds a headless run covers.
+    pub duration_s: f64,
+    /// Simulated seconds whose statistics are discarded.
+    #[serde(default)]
+    pub warmup_s: f64,
+    /// Wall-clock time of day at simulated time 0, `HH:MM:SS` (e.g. `09:45:00`).
+    #[serde(default)]
+    pub clock_start: Option<String>,
+    /// The dashboard's starting speed (simulated seconds per real second).
+    #[serde(default = "default_speed")]
+    pub speed: f64,
+    /// Starting policy (the world's default when absent).
+    #[serde(default)]
+    pub policy: Option<String>,
+    pub world: WorldSpec,
+    #[serde(default)]
+    pub timeline: Vec<TimelineEntry>,
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+fn default_speed() -> f64 {
+    1.0
+}
+
+/// The world a scenario runs, with its typed parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum WorldSpec {
+    Platform(platform::PlatformParams),
+    Tatkal(tatkal::TatkalParams),
+    IplFinal(ipl::IplParams),
+    BkcTraffic(traffic::TrafficParams),
+}
+
+/// One problem found by a world's validation: the RON field it concerns
+/// (used to point at the line) and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamIssue {
+    pub field: String,
+    pub message: String,
+}
+
+impl ParamIssue {
+    #[must_use]
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        ParamIssue {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl WorldSpec {
+    /// The world's short name (`platform`, `tatkal`, `ipl-final`, `bkc-traffic`).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            WorldSpec::Platform(_) => "platform",
+            WorldSpec::Tatkal(_) => "tatkal",
+            WorldSpec::IplFinal(_) => "ipl-final",
+            WorldSpec::BkcTraffic(_) => "bkc-traffic",
+        }
+    }
+
+    /// Checks the parameters; every problem found.
+    #[must_use]
+    pub fn validate(&self) -> Vec<ParamIssue> {
+        match self {
+            WorldSpec::Platform(p) => p.validate(),
+            WorldSpec::Tatkal(p) => p.validate(),
+            WorldSpec::IplFinal(p) => p.validate(),
+            WorldSpec::BkcTraffic(p) => p.validate(),
+        }
+    }
+
+    /// Builds the world, seeded; `policy` overrides the world's default.
+    pub fn build(&self, seed: u64, policy: Option<&str>) -> Result<Box<dyn World>, String> {
+        match self {
+            WorldSpec::Platform(p) => p.build(seed, policy),
+            WorldSpec::Tatkal(p) => p.build(seed, policy),
+            WorldSpec::IplFinal(p) => p.build(seed, policy),
+            WorldSpec::BkcTraffic(p) => p.build(seed, policy),
+        }
+    }
+}
+
+/// Something that happens at a simulated time in a scenario's story.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum TimelineEntry {
+    /// Narration shown when the clock passes `at_s`.
+    Caption { at_s: f64, text: String },
+    /// A fault injected at `at_s` (cleared after its `duration_s`, if any).
+    Fault { at_s: f64, fault: Fault },
+    /// Switch policy at `at_s`.
+    Policy { at_s: f64, name: String },
+    /// Turn a world switch on or off at `at_s`.
+    Toggle { at_s: f64, name: String, on: bool },
+    /// Multiply the main arrival rate at `at_s`.
+    ScaleArrivals { at_s: f64, factor: f64 },
+}
+
+impl TimelineEntry {
+    #[must_use]
+    pub fn at_s(&self) -> f64 {
+        match self {
+            TimelineEntry::Caption { at_s, .. }
+            | TimelineEntry::Fault { at_s, .. }
+            | TimelineEntry::Policy { at_s, .. }
+            | TimelineEntry::Toggle { at_s, .. }
+            | TimelineEntry::ScaleArrivals { at_s, .. } => *at_s,
+        }
+    }
+}
+
+/// A shipped scenario: its name and RON text.
+pub struct Builtin {
+    pub name: &'static str,
+    pub text: &'static str,
+}
+
+/// The shipped scenarios, in the order the picker shows them (platform first).
+pub const BUILTINS: &[Builtin] = &[Builtin {
+    name: "platform",
+    text: include_str!("../scenarios/platform.ron"),
+}];
+
+/// The default scenario (`chaoswala` with no arguments).
+pub const DEFAULT_SCENARIO: &str = "platform";
+
+/// A scenario with where it came from and the text it was read from.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub origin: String,
+    pub text: String,
+    pub scenario: Scenario,
+}
+
+/// Parses and validates scenario text. `origin` names it in errors.
+pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(ScenarioError::new(
+            origin,
+            format!(
+                "file is {} bytes; at most {MAX_FILE_BYTES} are read",
+                text.len()
+            ),
+        ));
+    }
+    let scenario: Scenario = ron::Options::default().from_str(text).map_err(|e| {
+        let pos = Pos {
+            line: e.span.start.line.max(1),
+            col: e.span.start.col.max(1),
+        };
+        ScenarioError::at(origin, text, pos, describe_ron_error(&e.code))
+    })?;
+    validate(origin, text, &scenario)?;
+    Ok(scenario)
+}
+
+/// RON's message, with the expected names spelled out for unknown ones.
+fn describe_ron_error(code: &ron::Error) -> String {
+    match code {
+        ron::Error::Eof => {
+            "unexpected end of file: the scenario is truncated (a `)` or `]` is missing?)"
+                .to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn finite_nonneg(v: f64) -> bool {
+    v.is_finite() && v >= 0.0
+}
+
+/// Checks what serde cannot: ranges, cross-field rules, size caps.
+pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioError> {
+    let err = |field: &str, msg: String| {
+        let pos = locate_field(text, field);
+        match pos {
+            Some(p) => ScenarioError::at(origin, text, p, msg),
+            None => ScenarioError::new(origin, msg),
+        }
+    };
+    if !(s.duration_s.is_finite() && s.duration_s > 0.0 && s.duration_s <= MAX_DURATION_S) {
+        return Err(err(
+            "duration_s",
+            format!(
+                "duration_s must be > 0 and ≤ {MAX_DURATION_S} (30 days), got {}",
+                s.duration_s
+            ),
+        ));
+    }
+    if !(finite_nonneg(s.warmup_s) && s.warmup_s < s.duration_s) {
+        return Err(err(
+            "warmup_s",
+            format!(
+                "warmup_s must be ≥ 0 and shorter than duration_s ({}), got {}",
+                s.duration_s, s.warmup_s
+            ),
+        ));
+    }
+    if !(s.speed.is_finite() && s.speed > 0.0) {
+        return Err(err("speed", format!("speed must be > 0, got {}", s.speed)));
+    }
+    if let Some(c) = &s.clock_start
+        && parse_clock(c).is_none()
+    {
+        return Err(err(
+            "clock_start",
+            format!("clock_start must be HH:MM or HH:MM:SS, got `{c}`"),
+        ));
+    }
+    if s.timeline.len() > MAX_TIMELINE {
+        return Err(err(
+            "timeline",
+            format!(
+                "the timeline has {} entries; at most {MAX_TIMELINE} are allowed",
+                s.timeline.len()
+            ),
+        ));
+    }
+    for entry in &s.timeline {
+        let at = entry.at_s();
+        if !(finite_nonneg(at) && at <= MAX_DURATION_S) {
+            return Err(err(
+                "at_s",
+                format!("at_s must be between 0 and 30 days, got {at}"),
+            ));
+        }
+        if let TimelineEntry::Fault { fault, .. } = entry {
+            if let Err(m) = fault.kind.validate() {
+                return Err(err("kind", m));
+            }
+            if let Some(d) = fault.duration_s
+                && !finite_nonneg(d)
+            {
+                return Err(err(
+                    "duration_s",
+                    format!("a fault's duration_s must be ≥ 0, got {d}"),
+                ));
+            }
+        }
+        if let TimelineEntry::ScaleArrivals { factor, .. } = entry
+            && !(factor.is_finite() && *factor >= 0.0 && *factor <= 1000.0)
+        {
+            return Err(err(
+                "factor",
+                format!("factor must be between 0 and 1000, got {factor}"),
+            ));
+        }
+    }
+    if let Some(issue) = s.world.validate().into_iter().next() {
+        return Err(err(&issue.field, issue.message));
+    }
+    if let Some(p) = &s.policy {
+        let world = s
+            .world
+            .build(s.seed, None)
+            .map_err(|m| ScenarioError::new(origin, m))?;
+        let names = world.policies();
+        if !names.iter().any(|n| n == p) {
+            return Err(err(
+                "policy",
+                format!(
+                    "unknown policy `{p}`; expected one of: {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `HH:MM[:SS]` to seconds after midnight.
+#[must_use]
+pub fn parse_clock(s: &str) -> Option<u32> {
+    let parts: Vec<&str> = s.split(':').collect();
+    if !(2..=3).contains(&parts.len()) {
+        return None;
+    }
+    let mut nums = [0u32; 3];
+    for (i, p) in parts.iter().enumerate() {
+        if p.is_empty() || p.len() > 2 || !p.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        nums[i] = p.parse().ok()?;
+    }
+    if nums[0] > 23 || nums[1] > 59 || nums[2] > 59 {
+        return None;
+    }
+    Some(nums[0] * 3600 + nums[1] * 60 + nums[2])
+}
+
+/// Finds a built-in by name.
+#[must_use]
+pub fn builtin(name: &str) -> Option<&'static Builtin> {
+    BUILTINS.iter().find(|b| b.name == name)
+}
+
+/// Loads a scenario by built-in name or by path.
+pub fn load(name_or_path: &str) -> Result<Loaded, ScenarioError> {
+    if let Some(b) = builtin(name_or_path) {
+        let scenario = parse(b.name, b.text)?;
+        return Ok(Loaded {
+            origin: b.name.to_string(),
+            text: b.text.to_string(),
+            scenario,
+        });
+    }
+    let path = std::path::Path::new(name_or_path);
+    if !path.exists() {
+        let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
+        return Err(ScenarioError::new(
+            name_or_path,
+            format!(
+                "no built-in scenario or file by this name; built-ins: {}",
+                names.join(", ")
+            ),
+        ));
+    }
+    let meta =
+        std::fs::metadata(path).map_err(|e| ScenarioError::new(name_or_path, e.to_string()))?;
+    if meta.len() > MAX_FILE_BYTES as u64 {
+        return Err(ScenarioError::new(
+            name_or_path,
+            format!(
+                "file is {} bytes; at most {MAX_FILE_BYTES} are read",
+                meta.len()
+            ),
+        ));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError::new(name_or_path, format!("cannot read: {e}")))?;
+    let scenario = parse(name_or_path, &text)?;
+    Ok(Loaded {
+        origin: name_or_path.to_string(),
+        text,
+        scenario,
+    })
+}
+
+impl Scenario {
+    /// Applies `--set KEY=VALUE` overrides to the world's parameters, then
+    /// validates again.
+    pub fn apply_sets(&mut self, sets: &[String]) -> Result<(), ScenarioError> {
+        for s in sets {
+            self.world = overrides::apply(&self.world, s)?;
+        }
+        if let Some(issue) = self.world.validate().into_iter().next() {
+            return Err(ScenarioError::new(
+                "--set",
+                format!("{}: {}", issue.field, issue.message),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Builds a ready-to-run simulation with `seed` (the scenario's own
+    /// when `None`) and an optional policy override.
+    pub fn simulation(
+        &self,
+        seed: Option<u64>,
+        policy: Option<&str>,
+    ) -> Result<Simulation, String> {
+        let seed = seed.unwrap_or(self.seed);
+        let policy = policy.or(self.policy.as_deref());
+        let world = self.world.build(seed, policy)?;
+        Ok(Simulation::new(world, &self.timeline))
+    }
+
+    /// Seconds after midnight at simulated time zero, if the story has a clock.
+    #[must_use]
+    pub fn clock_origin_s(&self) -> Option<u32> {
+        self.clock_start.as_deref().and_then(parse_clock)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_parses_and_builds() {
+        for b in BUILTINS {
+            let s = parse(b.name, b.text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(s.name, b.name, "a built-in's name matches its key");
+            s.simulation(None, None)
+                .unwrap_or_else(|e| panic!("{}: {e}", b.name));
+        }
+    }
+
+    #[test]
+    fn clock_parsing() {
+        assert_eq!(parse_clock("09:45"), Some(9 * 3600 + 45 * 60));
+        assert_eq!(parse_clock("19:30:05"), Some(19 * 3600 + 30 * 60 + 5));
+        assert_eq!(parse_clock("24:00"), None);
+        assert_eq!(parse_clock("9"), None);
+        assert_eq!(parse_clock("aa:bb"), None);
+    }
+}

@@ -1,0 +1,123 @@
+//! Scenario errors, printed as `FILE:LINE:COL: message` with the offending
+//! line and a caret under the column.
+
+use std::fmt;
+
+/// A position in a scenario's text, 1-based.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+/// A scenario that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// File name, built-in name, or `--set`.
+    pub origin: String,
+    pub pos: Option<Pos>,
+    pub message: String,
+    /// The offending source line, when known.
+    pub line_text: Option<String>,
+}
+
+impl ScenarioError {
+    #[must_use]
+    pub fn new(origin: &str, message: impl Into<String>) -> Self {
+        ScenarioError {
+            origin: origin.to_string(),
+            pos: None,
+            message: message.into(),
+            line_text: None,
+        }
+    }
+
+    /// An error at `pos` in `text`.
+    #[must_use]
+    pub fn at(origin: &str, text: &str, pos: Pos, message: impl Into<String>) -> Self {
+        let line_text = text
+            .lines()
+            .nth(pos.line.saturating_sub(1))
+            .map(ToString::to_string);
+        ScenarioError {
+            origin: origin.to_string(),
+            pos: Some(pos),
+            message: message.into(),
+            line_text,
+        }
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.pos {
+            Some(p) => write!(f, "{}:{}:{}: {}", self.origin, p.line, p.col, self.message)?,
+            None => write!(f, "{}: {}", self.origin, self.message)?,
+        }
+        if let (Some(p), Some(line)) = (self.pos, &self.line_text) {
+            // Columns count characters; tabs are shown as one space so the caret lines up.
+            let shown: String = line
+                .chars()
+                .map(|c| if c == '\t' { ' ' } else { c })
+                .collect();
+            let pad = " ".repeat(p.col.saturating_sub(1).min(shown.chars().count()));
+            write!(f, "\n  | {shown}\n  | {pad}^")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Finds where `field:` is written in `text` (the first occurrence as a
+/// whole word), so that a validation error can point at it.
+#[must_use]
+pub fn locate_field(text: &str, field: &str) -> Option<Pos> {
+    for (i, line) in text.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        let mut from = 0;
+        while let Some(off) = code[from..].find(field) {
+            let start = from + off;
+            let end = start + field.len();
+            let before_ok = code[..start]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+            let after = code[end..].trim_start();
+            if before_ok && after.starts_with(':') {
+                return Some(Pos {
+                    line: i + 1,
+                    col: code[..start].chars().count() + 1,
+                });
+            }
+            from = end;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caret_points_at_the_column() {
+        let text = "a: 1,\n  capacity: 3,\n";
+        let pos = locate_field(text, "capacity").expect("found");
+        assert_eq!(pos, Pos { line: 2, col: 3 });
+        let e = ScenarioError::at("x.ron", text, pos, "capacity must be ≥ servers");
+        assert_eq!(
+            e.to_string(),
+            "x.ron:2:3: capacity must be ≥ servers\n  |   capacity: 3,\n  |   ^"
+        );
+    }
+
+    #[test]
+    fn locate_skips_prefixes_and_comments() {
+        let text = "// capacity: 1\nmax_capacity: 2,\ncapacity : 3";
+        assert_eq!(
+            locate_field(text, "capacity"),
+            Some(Pos { line: 3, col: 1 })
+        );
+    }
+}

@@ -1,0 +1,197 @@
+//! `--set KEY=VALUE`: change one world parameter by its RON name (nested
+//! with dots), VALUE written in RON (`54`, `true`, `"text"`, `Exponential`,
+//! `Erlang(k: 3)`, `[1, 2]`). The parameters go through JSON as a neutral
+//! tree, so every world gets this for free, and the result is type-checked
+//! by deserialising it back into the world's parameter types.
+
+use serde_json::{Map, Value};
+
+use super::{ScenarioError, WorldSpec};
+
+const ORIGIN: &str = "--set";
+
+pub(super) fn apply(world: &WorldSpec, assignment: &str) -> Result<WorldSpec, ScenarioError> {
+    let Some((key, raw)) = assignment.split_once('=') else {
+        return Err(ScenarioError::new(
+            ORIGIN,
+            format!("`{assignment}` is not KEY=VALUE (e.g. --set arrival_rate_per_min=54)"),
+        ));
+    };
+    let key = key.trim();
+    let raw = raw.trim();
+    let mut tree = serde_json::to_value(world)
+        .map_err(|e| ScenarioError::new(ORIGIN, format!("internal: {e}")))?;
+    // {"Platform": {...params...}}
+    let Some(params) = tree.as_object_mut().and_then(|m| m.values_mut().next()) else {
+        return Err(ScenarioError::new(
+            ORIGIN,
+            "internal: world is not a variant",
+        ));
+    };
+    let mut slot = params;
+    let mut walked = Vec::new();
+    for seg in key.split('.') {
+        let here = if walked.is_empty() {
+            "the world's parameters".to_string()
+        } else {
+            format!("`{}`", walked.join("."))
+        };
+        let Value::Object(obj) = slot else {
+            return Err(ScenarioError::new(
+                ORIGIN,
+                format!("{here} has no fields; `{key}` cannot be set"),
+            ));
+        };
+        let obj = descend_enum(obj);
+        if !obj.contains_key(seg) {
+            let names: Vec<&str> = obj.keys().map(String::as_str).collect();
+            return Err(ScenarioError::new(
+                ORIGIN,
+                format!(
+                    "unknown parameter `{seg}` in {here}; expected one of: {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+        walked.push(seg);
+        slot = obj.get_mut(seg).unwrap_or_else(|| unreachable!());
+    }
+    let value =
+        ron_to_json(raw).map_err(|m| ScenarioError::new(ORIGIN, format!("{key}={raw}: {m}")))?;
+    *slot = coerce(slot, value);
+    serde_json::from_value::<WorldSpec>(tree)
+        .map_err(|e| ScenarioError::new(ORIGIN, format!("{key}={raw}: {e}")))
+}
+
+/// A struct-like enum variant serialises as `{"Variant": {...}}`: look
+/// through it so that `--set service.k=3` reaches the fields.
+fn descend_enum(obj: &mut Map<String, Value>) -> &mut Map<String, Value> {
+    let single_variant = obj.len() == 1
+        && obj
+            .iter()
+            .next()
+            .is_some_and(|(k, v)| k.starts_with(char::is_uppercase) && v.is_object());
+    if single_variant {
+        match obj.values_mut().next() {
+            Some(Value::Object(inner)) => inner,
+            _ => unreachable!(),
+        }
+    } else {
+        obj
+    }
+}
+
+/// Keeps integers integers where the old value was an integer.
+fn coerce(old: &Value, new: Value) -> Value {
+    match (old, &new) {
+        (Value::Number(o), Value::Number(n)) if (o.is_u64() || o.is_i64()) && n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            if f.fract() == 0.0 && (0.0..9.0e15).contains(&f) {
+                Value::from(f as u64)
+            } else {
+                new
+            }
+        }
+        _ => new,
+    }
+}
+
+/// Converts a RON value to JSON, keeping enum variant names:
+/// `Foo` → `"Foo"`, `Foo(a: 1)` → `{"Foo": {"a": 1}}`, `Foo(1)` → `{"Foo": 1}`.
+fn ron_to_json(raw: &str) -> Result<Value, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err("empty value".to_string());
+    }
+    if is_ident(raw) && !matches!(raw, "true" | "false" | "None") {
+        return Ok(Value::String(raw.to_string()));
+    }
+    if let Some(open) = raw.find('(')
+        && raw.ends_with(')')
+    {
+        let name = raw[..open].trim();
+        if is_ident(name) && name != "Some" {
+            let inner = &raw[open + 1..raw.len() - 1];
+            let inner_json = if inner.contains(':') {
+                ron_to_json(&format!("({inner})"))?
+            } else {
+                ron_to_json(inner)?
+            };
+            return Ok(serde_json::json!({ name: inner_json }));
+        }
+    }
+    let v: ron::Value = ron::from_str(raw).map_err(|e| format!("not a RON value: {e}"))?;
+    ron_value_to_json(v)
+}
+
+fn is_ident(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn ron_value_to_json(v: ron::Value) -> Result<Value, String> {
+    Ok(match v {
+        ron::Value::Bool(b) => Value::Bool(b),
+        ron::Value::Char(c) => Value::String(c.to_string()),
+        ron::Value::String(s) => Value::String(s),
+        ron::Value::Number(n) => {
+            let f = n.into_f64();
+            if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                if f >= 0.0 {
+                    Value::from(f as u64)
+                } else {
+                    Value::from(f as i64)
+                }
+            } else {
+                serde_json::Number::from_f64(f)
+                    .map(Value::Number)
+                    .ok_or_else(|| format!("{f} is not a finite number"))?
+            }
+        }
+        ron::Value::Option(None) | ron::Value::Unit => Value::Null,
+        ron::Value::Option(Some(b)) => ron_value_to_json(*b)?,
+        ron::Value::Seq(items) => Value::Array(
+            items
+                .into_iter()
+                .map(ron_value_to_json)
+                .collect::<Result<_, _>>()?,
+        ),
+        ron::Value::Map(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                let key = match k {
+                    ron::Value::String(s) => s,
+                    other => format!("{other:?}"),
+                };
+                out.insert(key, ron_value_to_json(v)?);
+            }
+            Value::Object(out)
+        }
+        ron::Value::Bytes(_) => return Err("byte strings are not parameters".to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ron_values_become_json_with_variant_names() {
+        assert_eq!(ron_to_json("54").ok(), Some(serde_json::json!(54)));
+        assert_eq!(ron_to_json("0.5").ok(), Some(serde_json::json!(0.5)));
+        assert_eq!(
+            ron_to_json("Exponential").ok(),
+            Some(serde_json::json!("Exponential"))
+        );
+        assert_eq!(
+            ron_to_json("Erlang(k: 3)").ok(),
+            Some(serde_json::json!({"Erlang": {"k": 3}}))
+        );
+        assert_eq!(ron_to_json("true").ok(), Some(serde_json::json!(true)));
+        assert_eq!(ron_to_json("[1, 2]").ok(), Some(serde_json::json!([1, 2])));
+        assert!(ron_to_json("(").is_err());
+    }
+}

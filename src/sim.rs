@@ -1,0 +1,302 @@
+//! The deterministic discrete-event core: integer time, the event queue,
+//! named random streams, metrics, the [`World`] contract and the
+//! [`Simulation`] that drives a world through its scenario's timeline.
+//!
+//! Nothing here knows about terminals, tokio or the wall clock. Real-time
+//! pacing belongs to the dashboard, which calls [`Simulation::step_until`]
+//! with a cap on work per tick.
+
+pub mod blocks;
+pub mod engine;
+pub mod metrics;
+pub mod rng;
+pub mod time;
+pub mod world;
+
+use std::collections::{BTreeMap, VecDeque};
+
+pub use engine::Engine;
+pub use metrics::Metrics;
+pub use time::SimTime;
+pub use world::{Command, CommandError, LogEntry, Snapshot, World};
+
+use crate::fault::Fault;
+use crate::scenario::TimelineEntry;
+
+/// How many lines the event log keeps.
+pub const LOG_CAPACITY: usize = 500;
+
+/// A timeline action at a given instant.
+#[derive(Clone, Debug)]
+enum Control {
+    Caption(String),
+    Fault(Fault),
+    Command(Command),
+}
+
+/// A world plus its timeline, faults in force, captions and event log.
+pub struct Simulation {
+    world: Box<dyn World>,
+    timeline: Vec<(SimTime, Control)>,
+    next_control: usize,
+    /// (end time, fault id), kept sorted.
+    fault_ends: Vec<(SimTime, u64)>,
+    active: BTreeMap<u64, Fault>,
+    next_fault_id: u64,
+    caption: Option<(SimTime, String)>,
+    log: VecDeque<LogEntry>,
+}
+
+impl Simulation {
+    /// Wraps `world` with the scenario's timeline (any order; sorted here,
+    /// stable for equal times).
+    #[must_use]
+    pub fn new(world: Box<dyn World>, timeline: &[TimelineEntry]) -> Self {
+        let mut entries: Vec<(SimTime, Control)> = timeline
+            .iter()
+            .map(|e| match e {
+                TimelineEntry::Caption { at_s, text } => (
+                    SimTime::from_secs_f64(*at_s),
+                    Control::Caption(text.clone()),
+                ),
+                TimelineEntry::Fault { at_s, fault } => {
+                    (SimTime::from_secs_f64(*at_s), Control::Fault(fault.clone()))
+                }
+                TimelineEntry::Policy { at_s, name } => (
+                    SimTime::from_secs_f64(*at_s),
+                    Control::Command(Command::SetPolicy(name.clone())),
+                ),
+                TimelineEntry::Toggle { at_s, name, on } => (
+                    SimTime::from_secs_f64(*at_s),
+                    Control::Command(Command::Toggle {
+                        name: name.clone(),
+                        on: *on,
+                    }),
+                ),
+                TimelineEntry::ScaleArrivals { at_s, factor } => (
+                    SimTime::from_secs_f64(*at_s),
+                    Control::Command(Command::ScaleArrivals(*factor)),
+                ),
+            })
+            .collect();
+        entries.sort_by_key(|(t, _)| *t);
+        Simulation {
+            world,
+            timeline: entries,
+            next_control: 0,
+            fault_ends: Vec::new(),
+            active: BTreeMap::new(),
+            next_fault_id: 1,
+            caption: None,
+            log: VecDeque::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn now(&self) -> SimTime {
+        self.world.now()
+    }
+
+    #[must_use]
+    pub fn world(&self) -> &dyn World {
+        self.world.as_ref()
+    }
+
+    /// The caption most recently reached on the timeline.
+    #[must_use]
+    pub fn caption(&self) -> Option<&(SimTime, String)> {
+        self.caption.as_ref()
+    }
+
+    /// The event log, oldest first (bounded).
+    pub fn log(&self) -> impl DoubleEndedIterator<Item = &LogEntry> + ExactSizeIterator {
+        self.log.iter()
+    }
+
+    /// Active faults by id.
+    #[must_use]
+    pub fn active_faults(&self) -> &BTreeMap<u64, Fault> {
+        &self.active
+    }
+
+    fn push_log(&mut self, text: String) {
+        let at = self.now();
+        self.push_log_at(at, text);
+    }
+
+    fn push_log_at(&mut self, at: SimTime, text: String) {
+        if self.log.len() == LOG_CAPACITY {
+            self.log.pop_front();
+        }
+        self.log.push_back(LogEntry { at, text });
+    }
+
+    fn collect_world_log(&mut self) {
+        for e in self.world.drain_log() {
+            self.push_log_at(e.at, e.text);
+        }
+    }
+
+    /// The next instant at which the timeline or a fault's end acts.
+    fn next_control_time(&self) -> Option<SimTime> {
+        let t = self.timeline.get(self.next_control).map(|(t, _)| *t);
+        let f = self.fault_ends.first().map(|(t, _)| *t);
+        match (t, f) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs every control action due at or before the world's clock.
+    fn run_due_controls(&mut self) {
+        let now = self.now();
+        while let Some(&(end, id)) = self.fault_ends.first() {
+            if end > now {
+                break;
+            }
+            self.fault_ends.remove(0);
+            if self.active.contains_key(&id) {
+                let _ = self.apply(Command::ClearFault(id));
+            }
+        }
+        while let Some((t, _)) = self.timeline.get(self.next_control) {
+            if *t > now {
+                break;
+            }
+            let control = self.timeline[self.next_control].1.clone();
+            self.next_control += 1;
+            match control {
+                Control::Caption(text) => {
+                    self.push_log(format!("» {text}"));
+                    self.caption = Some((now, text));
+                }
+                Control::Fault(fault) => {
+                    if let Err(e) = self.inject(fault) {
+                        self.push_log(format!("timeline fault refused: {e}"));
+                    }
+                }
+                Control::Command(cmd) => {
+                    if let Err(e) = self.apply(cmd) {
+                        self.push_log(format!("timeline command refused: {e}"));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles the next event (or the next timeline action). Returns false
+    /// when nothing at all is left to do.
+    pub fn step(&mut self) -> bool {
+        let next_event = self.world.next_event_time();
+        let next_control = self.next_control_time();
+        let handled = match (next_event, next_control) {
+            (None, None) => return false,
+            (Some(e), Some(c)) if c <= e => {
+                self.world.advance(c, 0);
+                0
+            }
+            (Some(e), _) => self.world.advance(e, 1),
+            (None, Some(c)) => {
+                self.world.advance(c, 0);
+                0
+            }
+        };
+        let _ = handled;
+        self.collect_world_log();
+        self.run_due_controls();
+        true
+    }
+
+    /// Advances to simulated time `t`, handling at most `max_events`
+    /// events. Returns the number handled; when it is below the cap the
+    /// clock stands at `t`.
+    pub fn step_until(&mut self, t: SimTime, max_events: u64) -> u64 {
+        let mut done = 0;
+        self.run_due_controls();
+        loop {
+            let stop = match self.next_control_time() {
+                Some(c) if c <= t => c,
+                _ => t,
+            };
+            let budget = max_events - done;
+            done += self.world.advance(stop, budget);
+            self.collect_world_log();
+            if self.now() < stop {
+                return done; // out of budget
+            }
+            self.run_due_controls();
+            if stop >= t {
+                return done;
+            }
+            if done >= max_events && self.world.next_event_time().is_some_and(|e| e <= t) {
+                return done;
+            }
+        }
+    }
+
+    /// Runs to `horizon` without a cap on work.
+    pub fn run_until(&mut self, horizon: SimTime) -> u64 {
+        self.step_until(horizon, u64::MAX)
+    }
+
+    /// Injects a fault now; it clears itself after its duration, if any.
+    pub fn inject(&mut self, fault: Fault) -> Result<u64, CommandError> {
+        fault.kind.validate().map_err(CommandError::Invalid)?;
+        if let Some(d) = fault.duration_s
+            && !(d.is_finite() && d >= 0.0)
+        {
+            return Err(CommandError::Invalid(format!(
+                "duration_s must be ≥ 0, got {d}"
+            )));
+        }
+        let id = self.next_fault_id;
+        self.next_fault_id += 1;
+        let duration = fault.duration_s;
+        self.apply(Command::InjectFault {
+            id,
+            fault: fault.clone(),
+        })?;
+        self.active.insert(id, fault);
+        if let Some(d) = duration {
+            let end = self.now() + SimTime::from_secs_f64(d);
+            let pos = self.fault_ends.partition_point(|(t, _)| *t <= end);
+            self.fault_ends.insert(pos, (end, id));
+        }
+        Ok(id)
+    }
+
+    /// Applies a command at the current instant and logs what changed.
+    #[allow(clippy::needless_pass_by_value)] // commands are values handed over, as from a channel
+    pub fn apply(&mut self, cmd: Command) -> Result<(), CommandError> {
+        let line = self.world.apply(&cmd)?;
+        match &cmd {
+            Command::ClearFault(id) => {
+                self.active.remove(id);
+                self.fault_ends.retain(|(_, f)| f != id);
+            }
+            Command::ClearFaults => {
+                self.active.clear();
+                self.fault_ends.clear();
+            }
+            _ => {}
+        }
+        self.collect_world_log();
+        if !line.is_empty() {
+            self.push_log(line);
+        }
+        Ok(())
+    }
+
+    /// Everything the dashboard shows now.
+    #[must_use]
+    pub fn snapshot(&self) -> Snapshot {
+        let mut s = self.world.snapshot();
+        s.active_faults = self.active.values().map(ToString::to_string).collect();
+        s
+    }
+
+    /// Forgets statistics so far (end of warm-up).
+    pub fn reset_statistics(&mut self) {
+        self.world.reset_statistics();
+    }
+}

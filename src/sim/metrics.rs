@@ -1,0 +1,258 @@
+//! Measurement primitives shared by every block and world: time-weighted
+//! averages, latency histograms (no stored samples), and bounded rolling
+//! series for sparklines.
+
+use std::collections::BTreeMap;
+use std::collections::VecDeque;
+
+use hdrhistogram::Histogram;
+
+use super::time::SimTime;
+
+/// Named numbers reported by a world (sorted, so output is deterministic).
+pub type Metrics = BTreeMap<String, f64>;
+
+/// The time-weighted mean of a piecewise-constant quantity (e.g. number in
+/// system), measured from the last reset.
+#[derive(Clone, Debug, Default)]
+pub struct TimeAverage {
+    start: SimTime,
+    last_t: SimTime,
+    value: f64,
+    area: f64,
+    peak: f64,
+}
+
+impl TimeAverage {
+    #[must_use]
+    pub fn new(now: SimTime, value: f64) -> Self {
+        TimeAverage {
+            start: now,
+            last_t: now,
+            value,
+            area: 0.0,
+            peak: value,
+        }
+    }
+
+    /// The quantity changes to `value` at `now`.
+    pub fn set(&mut self, now: SimTime, value: f64) {
+        self.area += self.value * (now - self.last_t).as_secs_f64();
+        self.last_t = now.max(self.last_t);
+        self.value = value;
+        if value > self.peak {
+            self.peak = value;
+        }
+    }
+
+    /// The current value.
+    #[must_use]
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+
+    /// The largest value since the last reset.
+    #[must_use]
+    pub fn peak(&self) -> f64 {
+        self.peak
+    }
+
+    /// The mean over [last reset, now].
+    #[must_use]
+    pub fn mean(&self, now: SimTime) -> f64 {
+        let span = (now - self.start).as_secs_f64();
+        if span <= 0.0 {
+            return self.value;
+        }
+        (self.area + self.value * (now - self.last_t).as_secs_f64()) / span
+    }
+
+    /// Forgets the past; keeps the current value.
+    pub fn reset(&mut self, now: SimTime) {
+        self.start = now;
+        self.last_t = now;
+        self.area = 0.0;
+        self.peak = self.value;
+    }
+}
+
+/// A latency distribution in microseconds: exact count and mean, quantiles
+/// from an HDR histogram (3 significant digits), never stored samples.
+#[derive(Clone, Debug)]
+pub struct Latency {
+    hist: Histogram<u64>,
+    sum_us: f64,
+}
+
+impl Default for Latency {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Latency {
+    #[must_use]
+    pub fn new() -> Self {
+        // Auto-resizing, so any duration fits; memory stays O(log range).
+        #[allow(clippy::unwrap_used)] // 3 significant figures is always a valid precision
+        let mut hist = Histogram::new(3).unwrap();
+        hist.auto(true);
+        Latency { hist, sum_us: 0.0 }
+    }
+
+    pub fn record(&mut self, d: SimTime) {
+        // auto-resize means recording cannot fail for u64 values.
+        let _ = self.hist.record(d.micros());
+        self.sum_us += d.micros() as f64;
+    }
+
+    #[must_use]
+    pub fn count(&self) -> u64 {
+        self.hist.len()
+    }
+
+    /// Mean in seconds (NaN when empty).
+    #[must_use]
+    pub fn mean_s(&self) -> f64 {
+        if self.hist.is_empty() {
+            f64::NAN
+        } else {
+            self.sum_us / self.hist.len() as f64 / 1e6
+        }
+    }
+
+    /// Quantile `q` in [0, 1], in seconds (NaN when empty).
+    #[must_use]
+    pub fn quantile_s(&self, q: f64) -> f64 {
+        if self.hist.is_empty() {
+            f64::NAN
+        } else {
+            self.hist.value_at_quantile(q) as f64 / 1e6
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.hist.reset();
+        self.sum_us = 0.0;
+    }
+
+    /// Adds another distribution into this one.
+    pub fn merge(&mut self, other: &Latency) {
+        let _ = self.hist.add(&other.hist);
+        self.sum_us += other.sum_us;
+    }
+}
+
+/// A bounded ring buffer of samples, oldest first: the history behind a
+/// sparkline or chart. Memory never grows past `capacity`.
+#[derive(Clone, Debug)]
+pub struct Rolling {
+    buf: VecDeque<f64>,
+    capacity: usize,
+}
+
+impl Rolling {
+    #[must_use]
+    pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        Rolling {
+            buf: VecDeque::with_capacity(capacity),
+            capacity,
+        }
+    }
+
+    pub fn push(&mut self, v: f64) {
+        if self.buf.len() == self.capacity {
+            self.buf.pop_front();
+        }
+        self.buf.push_back(v);
+    }
+
+    #[must_use]
+    pub fn values(&self) -> Vec<f64> {
+        self.buf.iter().copied().collect()
+    }
+
+    #[must_use]
+    pub fn last(&self) -> Option<f64> {
+        self.buf.back().copied()
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.buf.clear();
+    }
+}
+
+/// An exponentially weighted moving average.
+#[derive(Clone, Copy, Debug)]
+pub struct Ewma {
+    alpha: f64,
+    value: Option<f64>,
+}
+
+impl Ewma {
+    #[must_use]
+    pub fn new(alpha: f64) -> Self {
+        Ewma { alpha, value: None }
+    }
+
+    pub fn observe(&mut self, x: f64) {
+        self.value = Some(match self.value {
+            None => x,
+            Some(v) => v + self.alpha * (x - v),
+        });
+    }
+
+    #[must_use]
+    pub fn value_or(&self, default: f64) -> f64 {
+        self.value.unwrap_or(default)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_average_weights_by_duration() {
+        let mut a = TimeAverage::new(SimTime::ZERO, 0.0);
+        a.set(SimTime::from_secs(1), 2.0); // 0 for 1 s
+        a.set(SimTime::from_secs(4), 1.0); // 2 for 3 s
+        // then 1 for 4 s: (0 + 6 + 4) / 8
+        assert!((a.mean(SimTime::from_secs(8)) - 1.25).abs() < 1e-12);
+        assert_eq!(a.peak(), 2.0);
+        a.reset(SimTime::from_secs(8));
+        assert!((a.mean(SimTime::from_secs(10)) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn latency_quantiles_within_histogram_precision() {
+        let mut l = Latency::new();
+        for ms in 1..=1000u64 {
+            l.record(SimTime(ms * 1000));
+        }
+        assert_eq!(l.count(), 1000);
+        assert!((l.mean_s() - 0.5005).abs() < 1e-9);
+        assert!((l.quantile_s(0.95) - 0.95).abs() < 0.95 * 1e-3);
+        assert!(Latency::new().quantile_s(0.5).is_nan());
+    }
+
+    #[test]
+    fn rolling_is_bounded() {
+        let mut r = Rolling::new(3);
+        for i in 0..10 {
+            r.push(f64::from(i));
+        }
+        assert_eq!(r.values(), vec![7.0, 8.0, 9.0]);
+    }
+}

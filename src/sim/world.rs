@@ -1,0 +1,207 @@
+//! The contract between a world and everything that drives it (the
+//! [`Simulation`](super::Simulation) wrapper, the dashboard, headless runs).
+
+use serde::{Deserialize, Serialize};
+
+use super::metrics::Metrics;
+use super::time::SimTime;
+use crate::fault::{Fault, FaultTemplate};
+
+/// A change made at the current simulated instant: from the keyboard, or
+/// from a scenario's timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    /// Switch the balancing / routing / admission policy by name.
+    SetPolicy(String),
+    /// Multiply the world's main arrival rate (1.1 = +10 %).
+    ScaleArrivals(f64),
+    /// Inject a fault; the id is how it is cleared later.
+    InjectFault { id: u64, fault: Fault },
+    /// Clear one fault.
+    ClearFault(u64),
+    /// Clear every active fault.
+    ClearFaults,
+    /// Turn a world's named switch on or off (e.g. `waiting_room`).
+    Toggle { name: String, on: bool },
+}
+
+/// Why a command was refused. Nothing changes when a command is refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CommandError {
+    #[error("unknown policy `{name}`; expected one of: {expected}")]
+    UnknownPolicy { name: String, expected: String },
+    #[error("unknown target `{name}`; expected one of: {expected}")]
+    UnknownTarget { name: String, expected: String },
+    #[error("unknown switch `{name}`; expected one of: {expected}")]
+    UnknownToggle { name: String, expected: String },
+    #[error("this world has no fault `{0}`")]
+    UnsupportedFault(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A gauge: a fraction of something, with the words to show beside it (so
+/// that no state is told by colour alone).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GaugeView {
+    pub label: String,
+    /// 0.0..=1.0
+    pub ratio: f64,
+    pub text: String,
+    /// Shown in a warning style when true (the text says it too).
+    pub alarm: bool,
+}
+
+/// A rolling series for a sparkline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesView {
+    pub label: String,
+    pub unit: String,
+    /// Oldest first, bounded.
+    pub values: Vec<f64>,
+}
+
+/// The line chart of the world's main quantity over simulated time.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ChartView {
+    pub label: String,
+    /// (simulated seconds, value), oldest first, bounded.
+    pub points: Vec<(f64, f64)>,
+    /// The analytic value drawn as a reference line, with its name.
+    pub reference: Option<(String, f64)>,
+}
+
+/// State of a server or route in the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnitState {
+    Up,
+    Degraded,
+    Down,
+}
+
+impl UnitState {
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            UnitState::Up => "up",
+            UnitState::Degraded => "degraded",
+            UnitState::Down => "DOWN",
+        }
+    }
+}
+
+/// One server / route / road in the table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnitView {
+    pub name: String,
+    pub state: UnitState,
+    pub in_flight: f64,
+    pub ewma_latency_s: f64,
+    /// Share of traffic, 0–1.
+    pub share: f64,
+    /// World-specific extra column (e.g. queue length, travel time).
+    pub extra: String,
+}
+
+/// A closed form beside the simulated value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnalyticRow {
+    pub label: String,
+    pub closed_form: Option<f64>,
+    pub simulated: f64,
+    pub unit: String,
+}
+
+/// One road of the traffic world's map panel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoadView {
+    pub name: String,
+    pub flow_per_h: f64,
+    pub capacity_per_h: f64,
+    pub queue: f64,
+    pub travel_time_min: f64,
+    pub free_flow_min: f64,
+    pub share: f64,
+    pub closed: bool,
+}
+
+/// Everything the dashboard shows of a world at one instant.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Snapshot {
+    pub now: SimTime,
+    pub policy: String,
+    pub gauges: Vec<GaugeView>,
+    pub sparklines: Vec<SeriesView>,
+    pub chart: ChartView,
+    /// Name of the table's extra column, e.g. "queue".
+    pub units_extra_header: String,
+    pub units: Vec<UnitView>,
+    pub analytic: Vec<AnalyticRow>,
+    /// A world's own status line, e.g. the IPL scoreboard.
+    pub status_line: Option<String>,
+    /// The traffic world's roads (empty elsewhere).
+    pub roads: Vec<RoadView>,
+    /// Switches the world offers and their state.
+    pub toggles: Vec<(String, bool)>,
+    pub events_processed: u64,
+    /// Names of the active faults.
+    pub active_faults: Vec<String>,
+}
+
+/// A line for the event log, stamped with simulated time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogEntry {
+    pub at: SimTime,
+    pub text: String,
+}
+
+/// A simulated world: typed parameters wired into blocks, with its own
+/// event queue. Implementations must be deterministic: the same parameters,
+/// seed and commands give the same results, byte for byte.
+pub trait World: Send {
+    /// The current simulated instant.
+    fn now(&self) -> SimTime;
+
+    /// The time of the next pending event.
+    fn next_event_time(&self) -> Option<SimTime>;
+
+    /// Handles every event due at or before `until`, but no more than
+    /// `max_events`; returns how many were handled. When all events up to
+    /// `until` were handled the clock stands at `until`.
+    fn advance(&mut self, until: SimTime, max_events: u64) -> u64;
+
+    /// Applies a command at the current instant. Returns a line for the
+    /// event log describing what changed.
+    fn apply(&mut self, cmd: &Command) -> Result<String, CommandError>;
+
+    /// What the dashboard draws.
+    fn snapshot(&self) -> Snapshot;
+
+    /// Headless metrics (see each world's docs for the keys).
+    fn metrics(&self) -> Metrics;
+
+    /// Closed forms for the same keys where they exist.
+    fn analytic(&self) -> Metrics;
+
+    /// Forgets statistics gathered so far (end of warm-up). Conservation
+    /// counters keep holding: entities present at the reset count as
+    /// `in_system_at_reset`.
+    fn reset_statistics(&mut self);
+
+    /// The policies a user can switch between, in menu order.
+    fn policies(&self) -> Vec<String>;
+
+    /// The active policy.
+    fn policy(&self) -> String;
+
+    /// The fault menu.
+    fn fault_menu(&self) -> Vec<FaultTemplate>;
+
+    /// Events handled since the start.
+    fn events_processed(&self) -> u64;
+
+    /// Log lines the world produced since the last call (breaker opened, …).
+    fn drain_log(&mut self) -> Vec<LogEntry> {
+        Vec::new()
+    }
+}
