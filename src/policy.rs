@@ -1,3 +1,249 @@
-//! Balancing and routing policies shared by the worlds: round robin,
-//! random, weighted random, weighted round robin, least loaded (join the
-//! shortest queue), power of two choices and health-aware.
+//! Balancing policies shared by the worlds: round robin, random, weighted
+//! random, weighted round robin, least loaded (join the shortest queue),
+//! power of two choices and health-aware (the episode's EWMA of success
+//! rate / (1 + response time)). One file per policy; [`Balancer`] holds
+//! the little state some of them keep and dispatches by [`Policy`].
+//!
+//! A policy only sees [`Backend`] views: what a real balancer could know.
+//! Unavailable backends (down, partitioned, breaker open) are never chosen.
+
+mod health_aware;
+mod least_loaded;
+mod power_of_two;
+mod random;
+mod round_robin;
+mod weighted_random;
+mod weighted_round_robin;
+
+use rand::Rng;
+
+use crate::sim::rng::SimRng;
+
+/// What a balancer knows of one backend.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Backend {
+    /// Up and reachable (not crashed, not partitioned, breaker not open).
+    pub available: bool,
+    /// Requests in service or queued there.
+    pub in_flight: u32,
+    /// Static weight (e.g. capacity).
+    pub weight: f64,
+    /// EWMA of success (1) / failure (0).
+    pub success_rate: f64,
+    /// EWMA of response time, seconds.
+    pub response_s: f64,
+}
+
+impl Default for Backend {
+    fn default() -> Self {
+        Backend {
+            available: true,
+            in_flight: 0,
+            weight: 1.0,
+            success_rate: 1.0,
+            response_s: 0.0,
+        }
+    }
+}
+
+/// The shared policies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Policy {
+    RoundRobin,
+    Random,
+    WeightedRandom,
+    WeightedRoundRobin,
+    LeastLoaded,
+    PowerOfTwo,
+    HealthAware,
+}
+
+impl Policy {
+    /// Every policy, in menu order.
+    pub const ALL: [Policy; 7] = [
+        Policy::RoundRobin,
+        Policy::Random,
+        Policy::WeightedRandom,
+        Policy::WeightedRoundRobin,
+        Policy::LeastLoaded,
+        Policy::PowerOfTwo,
+        Policy::HealthAware,
+    ];
+
+    /// The name used in scenarios and on the command line.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::RoundRobin => "round-robin",
+            Policy::Random => "random",
+            Policy::WeightedRandom => "weighted-random",
+            Policy::WeightedRoundRobin => "weighted-round-robin",
+            Policy::LeastLoaded => "least-loaded",
+            Policy::PowerOfTwo => "power-of-two",
+            Policy::HealthAware => "health-aware",
+        }
+    }
+
+    /// Parses a name (as printed by [`Policy::name`]).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Policy> {
+        Policy::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// A balancer: a policy plus the state round robin and weighted round
+/// robin keep between choices.
+#[derive(Clone, Debug)]
+pub struct Balancer {
+    policy: Policy,
+    next: usize,
+    wrr_current: Vec<f64>,
+}
+
+impl Balancer {
+    #[must_use]
+    pub fn new(policy: Policy) -> Self {
+        Balancer {
+            policy,
+            next: 0,
+            wrr_current: Vec::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// Switches policy; the round-robin position is kept.
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.policy = policy;
+    }
+
+    /// Chooses a backend index, or `None` when none is available. Draws
+    /// from `rng` only for the randomised policies.
+    pub fn choose(&mut self, backends: &[Backend], rng: &mut SimRng) -> Option<usize> {
+        if !backends.iter().any(|b| b.available) {
+            return None;
+        }
+        match self.policy {
+            Policy::RoundRobin => round_robin::choose(&mut self.next, backends),
+            Policy::Random => random::choose(backends, rng),
+            Policy::WeightedRandom => weighted_random::choose(backends, rng, |b| b.weight),
+            Policy::WeightedRoundRobin => {
+                weighted_round_robin::choose(&mut self.wrr_current, backends)
+            }
+            Policy::LeastLoaded => least_loaded::choose(backends, rng),
+            Policy::PowerOfTwo => power_of_two::choose(backends, rng),
+            Policy::HealthAware => health_aware::choose(backends, rng),
+        }
+    }
+}
+
+/// A uniformly random index among the available backends.
+fn uniform_available(backends: &[Backend], rng: &mut SimRng) -> Option<usize> {
+    let n = backends.iter().filter(|b| b.available).count();
+    if n == 0 {
+        return None;
+    }
+    let pick = rng.random_range(0..n);
+    backends
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.available)
+        .nth(pick)
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::rng::stream;
+
+    fn counts(policy: Policy, backends: &[Backend], n: usize) -> Vec<usize> {
+        let mut b = Balancer::new(policy);
+        let mut rng = stream(1, "test");
+        let mut c = vec![0; backends.len()];
+        for _ in 0..n {
+            c[b.choose(backends, &mut rng).expect("one is available")] += 1;
+        }
+        c
+    }
+
+    fn three() -> Vec<Backend> {
+        [10.0, 8.0, 6.0]
+            .iter()
+            .map(|w| Backend {
+                weight: *w,
+                ..Backend::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for p in Policy::ALL {
+            assert_eq!(Policy::from_name(p.name()), Some(p));
+        }
+        assert_eq!(Policy::from_name("nope"), None);
+    }
+
+    #[test]
+    fn round_robin_cycles_and_skips_unavailable() {
+        let mut bs = three();
+        assert_eq!(counts(Policy::RoundRobin, &bs, 9), vec![3, 3, 3]);
+        bs[1].available = false;
+        assert_eq!(counts(Policy::RoundRobin, &bs, 10), vec![5, 0, 5]);
+    }
+
+    #[test]
+    fn weighted_policies_follow_weights() {
+        let bs = three();
+        // Smooth weighted round robin is exact over a full cycle of 24.
+        assert_eq!(counts(Policy::WeightedRoundRobin, &bs, 24), vec![10, 8, 6]);
+        let c = counts(Policy::WeightedRandom, &bs, 24_000);
+        for (got, w) in c.iter().zip([10.0, 8.0, 6.0]) {
+            let expect = 24_000.0 * w / 24.0;
+            assert!((*got as f64 - expect).abs() < 0.05 * expect, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn least_loaded_and_power_of_two_avoid_busy_backends() {
+        let mut bs = three();
+        bs[0].in_flight = 9;
+        bs[1].in_flight = 1;
+        bs[2].in_flight = 5;
+        assert_eq!(counts(Policy::LeastLoaded, &bs, 10), vec![0, 10, 0]);
+        // Power of two never picks the busiest of three.
+        let c = counts(Policy::PowerOfTwo, &bs, 3000);
+        assert_eq!(c[0], 0, "{c:?}");
+        assert!(c[1] > c[2], "{c:?}");
+    }
+
+    #[test]
+    fn health_aware_prefers_healthy_fast_backends() {
+        let mut bs = three();
+        bs[0].success_rate = 0.2;
+        bs[1].response_s = 3.0;
+        let c = counts(Policy::HealthAware, &bs, 10_000);
+        // scores: 0.2/1, 1/4, 1/1 → shares 0.138, 0.172, 0.690
+        assert!(c[2] > c[1] && c[1] > c[0], "{c:?}");
+        assert!((c[2] as f64 / 10_000.0 - 1.0 / 1.45).abs() < 0.03, "{c:?}");
+    }
+
+    #[test]
+    fn nothing_available_gives_none() {
+        let bs = vec![
+            Backend {
+                available: false,
+                ..Backend::default()
+            };
+            3
+        ];
+        for p in Policy::ALL {
+            let mut rng = stream(1, "t");
+            assert_eq!(Balancer::new(p).choose(&bs, &mut rng), None, "{p:?}");
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Smooth weighted round robin (as in nginx): deterministic, and within any
+//! cycle of Σw choices each backend gets exactly its weight's share,
+//! interleaved rather than in bursts.
+
+use super::Backend;
+
+pub(super) fn choose(current: &mut Vec<f64>, backends: &[Backend]) -> Option<usize> {
+    current.resize(backends.len(), 0.0);
+    let mut total = 0.0;
+    let mut best: Option<usize> = None;
+    for (i, b) in backends.iter().enumerate() {
+        if !b.available {
+            continue;
+        }
+        let w = b.weight.max(0.0);
+        current[i] += w;
+        total += w;
+        if best.is_none_or(|j| current[i] > current[j]) {
+            best = Some(i);
+        }
+    }
+    let i = best?;
+    current[i] -= total;
+    Some(i)
+}
