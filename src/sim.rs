@@ -189,19 +189,20 @@ impl Simulation {
     pub fn step(&mut self) -> bool {
         let next_event = self.world.next_event_time();
         let next_control = self.next_control_time();
-        let handled = match (next_event, next_control) {
+        // Events at an instant run before the timeline's actions at that
+        // instant, as in `step_until`.
+        match (next_event, next_control) {
             (None, None) => return false,
-            (Some(e), Some(c)) if c <= e => {
+            (Some(e), Some(c)) if c < e => {
                 self.world.advance(c, 0);
-                0
             }
-            (Some(e), _) => self.world.advance(e, 1),
+            (Some(e), _) => {
+                self.world.advance(e, 1);
+            }
             (None, Some(c)) => {
                 self.world.advance(c, 0);
-                0
             }
-        };
-        let _ = handled;
+        }
         self.collect_world_log();
         self.run_due_controls();
         true
@@ -298,5 +299,215 @@ impl Simulation {
     /// Forgets statistics so far (end of warm-up).
     pub fn reset_statistics(&mut self) {
         self.world.reset_statistics();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::{FaultKind, FaultTemplate};
+    use crate::sim::metrics::Metrics;
+
+    /// A world with one event per simulated second that records faults.
+    struct Ticker {
+        engine: Engine<()>,
+        faults: Vec<u64>,
+    }
+
+    impl Ticker {
+        fn new() -> Self {
+            let mut engine = Engine::new();
+            for s in 1..=100 {
+                engine.schedule(SimTime::from_secs(s), ());
+            }
+            Ticker {
+                engine,
+                faults: Vec::new(),
+            }
+        }
+    }
+
+    impl World for Ticker {
+        fn now(&self) -> SimTime {
+            self.engine.now()
+        }
+        fn next_event_time(&self) -> Option<SimTime> {
+            self.engine.peek_time()
+        }
+        fn advance(&mut self, until: SimTime, max_events: u64) -> u64 {
+            let mut n = 0;
+            while n < max_events {
+                if self.engine.pop_until(until).is_none() {
+                    break;
+                }
+                n += 1;
+            }
+            if self.engine.peek_time().is_none_or(|t| t > until) {
+                self.engine.advance_clock(until);
+            }
+            n
+        }
+        fn apply(&mut self, cmd: &Command) -> Result<String, CommandError> {
+            match cmd {
+                Command::InjectFault { id, fault } => {
+                    if fault.target != "all" {
+                        return Err(CommandError::UnknownTarget {
+                            name: fault.target.clone(),
+                            expected: "all".into(),
+                        });
+                    }
+                    self.faults.push(*id);
+                    Ok(format!("injected {fault}"))
+                }
+                Command::ClearFault(id) => {
+                    self.faults.retain(|f| f != id);
+                    Ok(format!("cleared {id}"))
+                }
+                Command::ClearFaults => {
+                    self.faults.clear();
+                    Ok("cleared all".into())
+                }
+                _ => Ok(String::new()),
+            }
+        }
+        fn snapshot(&self) -> Snapshot {
+            Snapshot::default()
+        }
+        fn metrics(&self) -> Metrics {
+            Metrics::new()
+        }
+        fn analytic(&self) -> Metrics {
+            Metrics::new()
+        }
+        fn reset_statistics(&mut self) {}
+        fn policies(&self) -> Vec<String> {
+            vec!["only".into()]
+        }
+        fn policy(&self) -> String {
+            "only".into()
+        }
+        fn fault_menu(&self) -> Vec<FaultTemplate> {
+            Vec::new()
+        }
+        fn events_processed(&self) -> u64 {
+            self.engine.processed()
+        }
+    }
+
+    fn ticker_faults(sim: &Simulation) -> usize {
+        sim.active_faults().len()
+    }
+
+    fn slowdown(duration_s: Option<f64>) -> Fault {
+        Fault {
+            kind: FaultKind::Slowdown { factor: 0.5 },
+            target: "all".into(),
+            duration_s,
+        }
+    }
+
+    #[test]
+    fn step_until_caps_work_and_reaches_the_target_otherwise() {
+        let mut sim = Simulation::new(Box::new(Ticker::new()), &[]);
+        assert_eq!(sim.step_until(SimTime::from_secs(50), 10), 10);
+        assert_eq!(sim.now(), SimTime::from_secs(10));
+        assert_eq!(sim.step_until(SimTime::from_secs(50), 1000), 40);
+        assert_eq!(sim.now(), SimTime::from_secs(50));
+        assert_eq!(sim.run_until(SimTime::from_secs(500)), 50);
+        assert_eq!(sim.now(), SimTime::from_secs(500));
+        assert!(!sim.step(), "nothing left");
+    }
+
+    #[test]
+    fn timeline_captions_and_faults_act_at_their_time_and_faults_expire() {
+        let timeline = vec![
+            TimelineEntry::Caption {
+                at_s: 5.5,
+                text: "half past five".into(),
+            },
+            TimelineEntry::Fault {
+                at_s: 10.0,
+                fault: slowdown(Some(5.0)),
+            },
+        ];
+        let mut sim = Simulation::new(Box::new(Ticker::new()), &timeline);
+        sim.run_until(SimTime::from_secs(5));
+        assert!(sim.caption().is_none());
+        sim.run_until(SimTime::from_secs(6));
+        let (at, text) = sim.caption().expect("caption reached");
+        assert_eq!(
+            (*at, text.as_str()),
+            (SimTime::from_secs_f64(5.5), "half past five")
+        );
+        sim.run_until(SimTime::from_secs(12));
+        assert_eq!(ticker_faults(&sim), 1);
+        sim.run_until(SimTime::from_secs(16));
+        assert_eq!(ticker_faults(&sim), 0, "the fault cleared itself after 5 s");
+        let log: Vec<String> = sim.log().map(|e| format!("{} {}", e.at, e.text)).collect();
+        assert_eq!(
+            log,
+            vec![
+                "0:00:05 » half past five",
+                "0:00:10 injected slowdown on all (rate ×0.5) for 5 s",
+                "0:00:15 cleared 1",
+            ]
+        );
+    }
+
+    #[test]
+    fn step_handles_one_event_or_one_control_action() {
+        let timeline = vec![
+            TimelineEntry::Caption {
+                at_s: 0.5,
+                text: "before".into(),
+            },
+            TimelineEntry::Caption {
+                at_s: 2.0,
+                text: "two".into(),
+            },
+        ];
+        let mut sim = Simulation::new(Box::new(Ticker::new()), &timeline);
+        assert!(sim.step());
+        assert_eq!(
+            sim.world().events_processed(),
+            0,
+            "the caption at 0.5 s came first"
+        );
+        assert_eq!(sim.caption().map(|c| c.1.as_str()), Some("before"));
+        assert!(sim.step());
+        assert_eq!(sim.world().events_processed(), 1);
+        assert!(sim.step());
+        // The event at 2 s runs, then the caption at the same instant.
+        assert_eq!(sim.world().events_processed(), 2);
+        assert_eq!(sim.caption().map(|c| c.1.as_str()), Some("two"));
+    }
+
+    #[test]
+    fn refused_faults_change_nothing_and_clear_all_empties() {
+        let mut sim = Simulation::new(Box::new(Ticker::new()), &[]);
+        let bad = Fault {
+            target: "nowhere".into(),
+            ..slowdown(None)
+        };
+        assert!(sim.inject(bad).is_err());
+        assert!(
+            sim.inject(Fault {
+                kind: FaultKind::ErrorRate { p: 2.0 },
+                ..slowdown(None)
+            })
+            .is_err()
+        );
+        assert_eq!(ticker_faults(&sim), 0);
+        sim.inject(slowdown(None)).expect("valid");
+        sim.inject(slowdown(Some(1.0))).expect("valid");
+        assert_eq!(ticker_faults(&sim), 2);
+        sim.apply(Command::ClearFaults).expect("ok");
+        assert_eq!(ticker_faults(&sim), 0);
+        sim.run_until(SimTime::from_secs(3));
+        assert_eq!(
+            sim.log().len(),
+            3,
+            "no clear is logged for a fault already gone"
+        );
     }
 }
