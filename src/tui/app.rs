@@ -724,8 +724,7 @@ impl App {
                 FaultField::Strength => {
                     if let (Some(spec), Some(v)) = (&t.strength, m.strength) {
                         let stepped = v + spec.step * dir as f64;
-                        let snapped = (stepped / spec.step).round() * spec.step;
-                        m.strength = Some(snapped.clamp(spec.min, spec.max));
+                        m.strength = Some(snap_to_step(stepped, spec.step).clamp(spec.min, spec.max));
                     }
                 }
             },
@@ -832,6 +831,18 @@ pub fn fmt_speed(v: f64) -> String {
     } else {
         format!("{n}")
     }
+}
+
+/// `v` on the step's grid, rounded to the step's decimals (0.3, not
+/// 0.30000000000000004).
+fn snap_to_step(v: f64, step: f64) -> f64 {
+    if !(step > 0.0 && step.is_finite()) {
+        return v;
+    }
+    let on_grid = (v / step).round() * step;
+    let decimals = (-step.log10()).ceil().clamp(0.0, 9.0) as i32;
+    let scale = 10f64.powi(decimals);
+    (on_grid * scale).round() / scale
 }
 
 fn default_strength(t: &FaultTemplate) -> Option<f64> {

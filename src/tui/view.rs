@@ -104,7 +104,7 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     let spark_rows = snap.sparklines.len().max(1) as u16;
     let gauge_rows = snap.gauges.len().max(1) as u16;
     let top_h = spark_rows.max(gauge_rows) + 2;
-    let log_h = if full { 9 } else { 5 };
+    let log_h = if full { 9 } else { 4 };
     let world_h = if world {
         let roads = snap.roads.len() as u16 * if full { 2 } else { 1 };
         roads + u16::from(snap.status_line.is_some()) + 2
@@ -132,21 +132,26 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     panels::gauges(app, snap, gauges, buf);
     panels::sparklines(app, snap, sparks, buf);
 
-    let [chart, right] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(middle);
+    let chart_pct = if full { 55 } else { 50 };
+    let [chart, right] = Layout::horizontal([
+        Constraint::Percentage(chart_pct),
+        Constraint::Percentage(100 - chart_pct),
+    ])
+    .areas(middle);
     panels::chart(app, s, chart, buf);
-    let analytic_h = snap.analytic.len() as u16 + 3;
+    let analytic_h = snap.analytic.len() as u16 + if full { 3 } else { 2 };
     if !full && world {
         // Compact: the world panel takes the table's place.
         let [w, a] = Layout::vertical([Constraint::Min(3), Constraint::Length(analytic_h)])
             .areas(right);
         panels::world(app, snap, false, w, buf);
-        panels::analytic(app, snap, a, buf);
+        panels::analytic(app, snap, full, a, buf);
     } else {
-        let [u, a] = Layout::vertical([Constraint::Min(4), Constraint::Length(analytic_h)])
+        let units_h = (snap.units.len() as u16 + 3).max(4);
+        let [u, a] = Layout::vertical([Constraint::Length(units_h), Constraint::Min(analytic_h)])
             .areas(right);
-        panels::units(app, snap, u, buf);
-        panels::analytic(app, snap, a, buf);
+        panels::units(app, snap, full, u, buf);
+        panels::analytic(app, snap, full, a, buf);
     }
     if full && world {
         panels::world(app, snap, true, world_area, buf);

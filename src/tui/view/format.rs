@@ -18,7 +18,7 @@ pub fn fmt_num(v: f64) -> String {
     } else if a >= 1.0 {
         format!("{v:.2}")
     } else if a >= 0.001 {
-        format!("{v:.4}")
+        format!("{v:.3}")
     } else {
         format!("{v:.1e}")
     }
@@ -81,7 +81,8 @@ mod tests {
         assert_eq!(fmt_num(12.34), "12.3");
         assert_eq!(fmt_num(250.0), "250");
         assert_eq!(fmt_num(1_234_567.0), "1 234 567");
-        assert_eq!(fmt_num(0.0123), "0.0123");
+        assert_eq!(fmt_num(0.0123), "0.012");
+        assert_eq!(fmt_num(0.4941), "0.494");
         assert_eq!(fmt_num(1.2e-9), "1.2e-9");
         assert_eq!(fmt_num(f64::NAN), "—");
         assert_eq!(fmt_duration_s(0.85), "850 ms");

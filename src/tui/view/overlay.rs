@@ -114,13 +114,13 @@ pub fn fault_menu(app: &App, m: &FaultMenu, area: Rect, buf: &mut Buffer) {
             ),
         )),
         _ => lines.push(Line::from(Span::styled(
-            "   strength  (none to set)",
+            "   strength (none to set)",
             t.dim(),
         ))),
     }
     let duration = match tpl.duration_s {
-        Some(d) => format!("   duration  {d} s of simulated time, then it clears itself"),
-        None => "   duration  until cleared (c)".to_string(),
+        Some(d) => format!("   {:<9}{d} s of simulated time, then it clears itself", "duration"),
+        None => format!("   {:<9}until cleared (c)", "duration"),
     };
     lines.push(Line::from(Span::raw(duration)));
     lines.push(Line::from(""));

@@ -6,7 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Axis, Cell, Chart, Dataset, GraphType, LegendPosition, Paragraph, Row, Sparkline, Table,
+    Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Sparkline, Table,
     Widget,
 };
 
@@ -204,10 +204,18 @@ pub fn chart(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
     let snap = &s.snapshot;
     let c = &snap.chart;
     let latest = c.points.last().map_or(0.0, |p| p.1);
-    let title = if c.label.is_empty() {
-        "chart".to_string()
+    let label = if c.label.is_empty() { "chart" } else { &c.label };
+    let now = format!("now {}", fmt_num(latest));
+    let with_ref = match &c.reference {
+        Some((name, r)) => format!("{now} · ref {name} {}", fmt_num(*r)),
+        None => now,
+    };
+    let full_title = format!("{label}: {with_ref}");
+    // Room for the borders, the focus marker and spaces.
+    let title = if full_title.chars().count() + 8 <= usize::from(area.width) {
+        full_title
     } else {
-        format!("{} — now {}", c.label, fmt_num(latest))
+        with_ref
     };
     let block = panel_block(app, Panel::Chart, title);
     let (x0, x1) = match (c.points.first(), c.points.last()) {
@@ -230,18 +238,17 @@ pub fn chart(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
         .map(|(_, r)| vec![(x0, *r), (x1, *r)])
         .unwrap_or_default();
     let t = app.theme;
+    // No legend (it would hide the data): the title names both lines.
     let mut datasets = vec![
         Dataset::default()
-            .name(if c.label.is_empty() { "simulated".to_string() } else { "simulated".to_string() })
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
             .style(t.series(0))
             .data(&c.points),
     ];
-    if let Some((name, r)) = &c.reference {
+    if c.reference.is_some() {
         datasets.push(
             Dataset::default()
-                .name(format!("{name} = {}", fmt_num(*r)))
                 .marker(if t.color { Marker::Braille } else { Marker::Dot })
                 .graph_type(GraphType::Line)
                 .style(t.reference())
@@ -252,8 +259,6 @@ pub fn chart(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
     let x_label = |x: f64| crate::tui::app::clock_text(origin, SimTime::from_secs_f64(x));
     Chart::new(datasets)
         .block(block)
-        .legend_position(Some(LegendPosition::TopLeft))
-        .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(40)))
         .x_axis(
             Axis::default()
                 .bounds([x0, x1])
@@ -288,7 +293,8 @@ fn state_cell(app: &App, st: UnitState) -> Cell<'static> {
     Cell::from(Span::styled(format!("{marker}{}", st.label()), style))
 }
 
-pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
+/// `wide` false keeps name, state, latency and the extra column only.
+pub fn units(app: &App, snap: &Snapshot, wide: bool, area: Rect, buf: &mut Buffer) {
     let block = panel_block(app, Panel::Units, format!("servers ({})", snap.units.len()));
     let extra = if snap.units_extra_header.is_empty() {
         "extra".to_string()
@@ -296,48 +302,61 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
         snap.units_extra_header.clone()
     };
     let head_style = app.theme.dim().add_modifier(Modifier::BOLD);
-    let header = Row::new(vec![
-        Cell::from("name"),
-        Cell::from("state"),
-        Cell::from("in flight"),
-        Cell::from("latency"),
-        Cell::from("share"),
-        Cell::from(extra),
-    ])
-    .style(head_style);
+    let mut names = vec!["name", "state", "in flight", "latency", "share"];
+    let mut widths = vec![
+        Constraint::Min(8),
+        Constraint::Length(10),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(6),
+        Constraint::Min(6),
+    ];
+    if !wide {
+        names = vec!["name", "state", "latency"];
+        widths = vec![
+            Constraint::Min(6),
+            Constraint::Length(10),
+            Constraint::Length(8),
+            Constraint::Min(5),
+        ];
+    }
+    let mut head: Vec<Cell> = names.into_iter().map(Cell::from).collect();
+    head.push(Cell::from(Line::from(extra).right_aligned()));
+    let header = Row::new(head).style(head_style);
     let rows: Vec<Row> = snap
         .units
         .iter()
         .map(|u| {
-            Row::new(vec![
-                Cell::from(u.name.clone()),
-                state_cell(app, u.state),
-                Cell::from(Line::from(fmt_num(u.in_flight)).right_aligned()),
-                Cell::from(Line::from(fmt_duration_s(u.ewma_latency_s)).right_aligned()),
-                Cell::from(Line::from(format!("{:.0} %", u.share * 100.0)).right_aligned()),
-                Cell::from(Line::from(u.extra.clone()).right_aligned()),
-            ])
+            let mut cells = vec![Cell::from(u.name.clone()), state_cell(app, u.state)];
+            if wide {
+                cells.push(Cell::from(Line::from(fmt_num(u.in_flight)).right_aligned()));
+            }
+            cells.push(Cell::from(
+                Line::from(fmt_duration_s(u.ewma_latency_s)).right_aligned(),
+            ));
+            if wide {
+                cells.push(Cell::from(
+                    Line::from(format!("{:.0} %", u.share * 100.0)).right_aligned(),
+                ));
+            }
+            cells.push(Cell::from(Line::from(u.extra.clone()).right_aligned()));
+            Row::new(cells)
         })
         .collect();
-    Table::new(
-        rows,
-        [
-            Constraint::Min(8),
-            Constraint::Length(10),
-            Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Length(6),
-            Constraint::Min(6),
-        ],
-    )
-    .header(header)
-    .column_spacing(1)
-    .block(block)
-    .render(area, buf);
+    Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .block(block)
+        .render(area, buf);
 }
 
-pub fn analytic(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
-    let block = panel_block(app, Panel::Analytic, "closed form vs simulated".into());
+pub fn analytic(app: &App, snap: &Snapshot, header_row: bool, area: Rect, buf: &mut Buffer) {
+    let title = if header_row {
+        "closed form vs simulated"
+    } else {
+        "quantity · closed form · simulated"
+    };
+    let block = panel_block(app, Panel::Analytic, title.into());
     let head_style = app.theme.dim().add_modifier(Modifier::BOLD);
     let header = Row::new(vec![
         Cell::from("quantity"),
@@ -359,19 +378,22 @@ pub fn analytic(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
             ])
         })
         .collect();
-    Table::new(
+    let table = Table::new(
         rows,
         [
-            Constraint::Min(12),
-            Constraint::Length(12),
-            Constraint::Length(12),
-            Constraint::Length(6),
+            Constraint::Min(11),
+            Constraint::Length(10),
+            Constraint::Length(10),
+            Constraint::Length(4),
         ],
     )
-    .header(header)
     .column_spacing(1)
-    .block(block)
-    .render(area, buf);
+    .block(block);
+    if header_row {
+        table.header(header).render(area, buf);
+    } else {
+        table.render(area, buf);
+    }
 }
 
 /// The world's own panel: its status line (e.g. the scoreboard) and the
@@ -476,11 +498,27 @@ pub fn log(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
     Paragraph::new(lines).render(inner, buf);
 }
 
-/// Key hints, from the key table.
+/// Key hints, from the key table: as many as fit, help and quit always.
 pub fn footer(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
+    let hints = footer_hints();
+    let (last, first): (Vec<_>, Vec<_>) = hints
+        .into_iter()
+        .partition(|(_, word)| *word == "help" || *word == "quit");
+    let width = |h: &(String, &str)| h.0.chars().count() + h.1.chars().count() + 3;
+    let mut room = usize::from(area.width).saturating_sub(1 + last.iter().map(width).sum::<usize>());
+    let mut shown: Vec<(String, &str)> = Vec::new();
+    for h in first {
+        let w = width(&h);
+        if w > room {
+            break;
+        }
+        room -= w;
+        shown.push(h);
+    }
+    shown.extend(last);
     let mut spans = vec![Span::raw(" ")];
-    for (keys, word) in footer_hints() {
+    for (keys, word) in shown {
         spans.push(Span::styled(keys, t.key()));
         spans.push(Span::styled(format!(" {word}  "), t.dim()));
     }
