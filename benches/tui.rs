@@ -48,6 +48,19 @@ fn main() {
         sorted[FRAMES * 95 / 100].as_secs_f64() * 1e3,
     );
 
+    // The world's snapshot, taken once per drawn frame.
+    let mut snaps = Vec::with_capacity(100);
+    let s = app.session.as_ref().unwrap();
+    for _ in 0..100 {
+        let t0 = Instant::now();
+        std::hint::black_box(s.sim.snapshot());
+        snaps.push(t0.elapsed());
+    }
+    println!(
+        "world snapshot (once per frame): median {:.3} ms",
+        median(snaps).as_secs_f64() * 1e3
+    );
+
     // 2. Ticks at top speed with a fake clock: every tick claims one tick
     //    interval of real time has passed.
     let mut app = App::with_launch(Launch::builtin(&name).unwrap(), Theme::colored()).unwrap();
@@ -58,16 +71,20 @@ fn main() {
     let mut busy = Duration::ZERO;
     let mut events = 0u64;
     let mut behind = 0;
-    for _ in 0..ticks {
+    for i in 0..ticks {
         let t0 = Instant::now();
         events += app.tick(TICK, Budget::default());
+        // A frame every 33 ms of real time: every third tick of 20 ms or so.
+        if i % 3 == 0 {
+            app.prepare_frame();
+        }
         busy += t0.elapsed();
         behind += usize::from(app.behind);
     }
     let sim_s = app.now().as_secs_f64();
     println!(
         "tick at ×{}: {ticks} ticks of {} ms: {events} events, {sim_s:.0} simulated s, \
-         {:.3} ms per tick on average, behind on {behind} ticks",
+         {:.3} ms per tick on average (snapshots for frames included), behind on {behind} ticks",
         SPEEDS[SPEEDS.len() - 1],
         TICK.as_millis(),
         busy.as_secs_f64() * 1e3 / f64::from(ticks),

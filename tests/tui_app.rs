@@ -53,13 +53,12 @@ impl World for Toy {
     fn apply(&mut self, cmd: &Command) -> Result<String, CommandError> {
         match cmd {
             Command::SetPolicy(p) => {
-                let i = TOY_POLICIES
-                    .iter()
-                    .position(|x| x == p)
-                    .ok_or_else(|| CommandError::UnknownPolicy {
+                let i = TOY_POLICIES.iter().position(|x| x == p).ok_or_else(|| {
+                    CommandError::UnknownPolicy {
                         name: p.clone(),
                         expected: TOY_POLICIES.join(", "),
-                    })?;
+                    }
+                })?;
                 self.policy = i;
                 Ok(String::new())
             }
@@ -255,7 +254,11 @@ fn single_policy_stays_and_says_so() {
         assert_eq!(policy(&app), before);
         let m = app.message.clone().unwrap();
         assert!(m.contains("only one policy"), "{m}");
-        assert!(log_texts(&app).iter().any(|l| l.contains("only one policy")));
+        assert!(
+            log_texts(&app)
+                .iter()
+                .any(|l| l.contains("only one policy"))
+        );
     } else {
         assert_eq!(policy(&app), policies[1]);
     }
@@ -403,7 +406,11 @@ fn restart_goes_back_to_zero_with_the_same_seed() {
     app.advance_to(SimTime::from_secs(120));
     app.update(Action::Restart);
     assert_eq!(app.now(), SimTime::ZERO);
-    assert!(log_texts(&app).iter().any(|l| l == "restarted with seed 42"));
+    assert!(
+        log_texts(&app)
+            .iter()
+            .any(|l| l == "restarted with seed 42")
+    );
     assert!(!log_texts(&app).iter().any(|l| l.contains("220")));
     app.advance_to(SimTime::from_secs(90));
     assert_eq!(app.session.as_ref().unwrap().snapshot, at_90);

@@ -119,7 +119,17 @@ fn dashboard_in_a_real_terminal() {
         dir.display()
     );
     let out = t.run(&[
-        "new-session", "-d", "-s", &t.session, "-x", "120", "-y", "40", "sh", "-c", &script,
+        "new-session",
+        "-d",
+        "-s",
+        &t.session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "sh",
+        "-c",
+        &script,
     ]);
     assert!(out.status.success(), "tmux new-session: {out:?}");
 
@@ -135,7 +145,9 @@ fn dashboard_in_a_real_terminal() {
 
     // Faster: ×10 → ×30 → ×60 → ×120.
     t.send(&["+", "+", "+"]);
-    t.wait_for("speed ×120", LONG, |p| p.lines().next().is_some_and(|h| h.contains("×120")));
+    t.wait_for("speed ×120", LONG, |p| {
+        p.lines().next().is_some_and(|h| h.contains("×120"))
+    });
 
     // The fault menu; Enter injects its first fault.
     t.send(&["f"]);
@@ -154,7 +166,7 @@ fn dashboard_in_a_real_terminal() {
         duration_s: template.duration_s,
     };
     let expected_text = fault.to_string();
-    let word = if probe.inject(fault).is_ok() {
+    let verdict = if probe.inject(fault).is_ok() {
         "injected"
     } else {
         "refused"
@@ -163,7 +175,7 @@ fn dashboard_in_a_real_terminal() {
         !p.contains("inject a fault")
             && log_lines(p)
                 .iter()
-                .any(|l| l.contains(&expected_text) && l.contains(word))
+                .any(|l| l.contains(&expected_text) && l.contains(verdict))
     });
 
     // Next policy: the world's own list says what to expect.
@@ -201,7 +213,10 @@ fn dashboard_in_a_real_terminal() {
         p.contains("EXITED-") && p.contains("speed")
     });
     assert!(done.contains("EXITED-0"), "{done}");
-    assert!(!done.contains("chaoswala · Andheri"), "the alternate screen was left:\n{done}");
+    assert!(
+        !done.contains("chaoswala · Andheri"),
+        "the alternate screen was left:\n{done}"
+    );
     for flag in ["icanon", "echo", "isig"] {
         assert!(stty_has(&done, flag), "stty shows {flag} off:\n{done}");
     }

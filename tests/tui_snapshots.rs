@@ -163,8 +163,8 @@ fn no_color_means_no_colour_anywhere() {
         }
         let t = draw(&app, 120, 40);
         for cell in t.backend().buffer().content() {
-            assert_eq!(cell.fg, Color::Reset, "{:?}", cell);
-            assert_eq!(cell.bg, Color::Reset, "{:?}", cell);
+            assert_eq!(cell.fg, Color::Reset, "{cell:?}");
+            assert_eq!(cell.bg, Color::Reset, "{cell:?}");
         }
         app.update(Action::Back);
     }

@@ -95,7 +95,10 @@ impl Launch {
 
     /// Any simulation (tests use worlds of their own).
     #[must_use]
-    pub fn custom(meta: Meta, build: impl Fn(u64) -> Result<Simulation, String> + 'static) -> Launch {
+    pub fn custom(
+        meta: Meta,
+        build: impl Fn(u64) -> Result<Simulation, String> + 'static,
+    ) -> Launch {
         Launch {
             meta,
             build: Box::new(build),
@@ -114,8 +117,11 @@ impl Launch {
 pub struct Session {
     pub launch: Launch,
     pub sim: Simulation,
-    /// The view of the world after the last change.
+    /// The view of the world, as of the last [`App::prepare_frame`] (or
+    /// the last action).
     pub snapshot: Snapshot,
+    /// The simulation moved since `snapshot` was taken.
+    stale: bool,
     pub policies: Vec<String>,
     pub fault_menu: Vec<FaultTemplate>,
     /// The dashboard's own log lines (refusals, notes), merged with the
@@ -133,6 +139,7 @@ impl Session {
             launch,
             sim,
             snapshot,
+            stale: false,
             policies,
             fault_menu,
             notes: VecDeque::new(),
@@ -141,6 +148,7 @@ impl Session {
 
     fn refresh(&mut self) {
         self.snapshot = self.sim.snapshot();
+        self.stale = false;
     }
 
     fn note(&mut self, text: String) {
@@ -170,7 +178,7 @@ impl Session {
                 (None, None) => break,
                 (Some(_), None) => false,
                 (None, Some(_)) => true,
-                (Some(s), Some(t)) => t.at > s.at || (t.at == s.at),
+                (Some(s), Some(t)) => t.at >= s.at,
             };
             let item = if pick_note {
                 notes.next().map(|e| (e, true))
@@ -338,7 +346,11 @@ impl App {
 
     fn open(&mut self, launch: Launch) -> Result<(), String> {
         let session = Session::start(launch)?;
-        self.speed = session.launch.meta.speed.clamp(SPEEDS[0], SPEEDS[SPEEDS.len() - 1]);
+        self.speed = session
+            .launch
+            .meta
+            .speed
+            .clamp(SPEEDS[0], SPEEDS[SPEEDS.len() - 1]);
         self.session = Some(session);
         self.screen = Screen::Dashboard;
         self.overlay = None;
@@ -356,9 +368,10 @@ impl App {
     #[must_use]
     pub fn panel_present(&self, p: Panel) -> bool {
         match p {
-            Panel::World => self.session.as_ref().is_some_and(|s| {
-                !s.snapshot.roads.is_empty() || s.snapshot.status_line.is_some()
-            }),
+            Panel::World => self
+                .session
+                .as_ref()
+                .is_some_and(|s| !s.snapshot.roads.is_empty() || s.snapshot.status_line.is_some()),
             _ => true,
         }
     }
@@ -411,10 +424,20 @@ impl App {
         }
         self.behind = behind;
         if s.sim.now() != start || done > 0 {
-            s.refresh();
+            // The snapshot is taken once per frame, not once per tick.
+            s.stale = true;
             self.dirty = true;
         }
         done
+    }
+
+    /// Brings the world's snapshot up to date before a frame is drawn.
+    pub fn prepare_frame(&mut self) {
+        if let Some(s) = &mut self.session
+            && s.stale
+        {
+            s.refresh();
+        }
     }
 
     fn say(&mut self, text: impl Into<String>) {
@@ -484,18 +507,14 @@ impl App {
                 self.behind = false;
             }
             Action::Step => self.step(),
-            Action::SpeedUp => {
-                match SPEEDS.iter().find(|&&v| v > self.speed + 1e-9) {
-                    Some(&v) => self.speed = v,
-                    None => self.say(format!("top speed: ×{}", fmt_speed(self.speed))),
-                }
-            }
-            Action::SpeedDown => {
-                match SPEEDS.iter().rev().find(|&&v| v < self.speed - 1e-9) {
-                    Some(&v) => self.speed = v,
-                    None => self.say(format!("slowest speed: ×{}", fmt_speed(self.speed))),
-                }
-            }
+            Action::SpeedUp => match SPEEDS.iter().find(|&&v| v > self.speed + 1e-9) {
+                Some(&v) => self.speed = v,
+                None => self.say(format!("top speed: ×{}", fmt_speed(self.speed))),
+            },
+            Action::SpeedDown => match SPEEDS.iter().rev().find(|&&v| v < self.speed - 1e-9) {
+                Some(&v) => self.speed = v,
+                None => self.say(format!("slowest speed: ×{}", fmt_speed(self.speed))),
+            },
             Action::NextPolicy => self.cycle_policy(1),
             Action::PrevPolicy => self.cycle_policy(-1),
             Action::OpenFaultMenu => self.open_fault_menu(),
@@ -513,10 +532,9 @@ impl App {
                     );
                 }
             }
-            Action::ArrivalsDown => self.command(
-                Command::ScaleArrivals(1.0 / 1.1),
-                "arrival rate −10 %",
-            ),
+            Action::ArrivalsDown => {
+                self.command(Command::ScaleArrivals(1.0 / 1.1), "arrival rate −10 %");
+            }
             Action::ArrivalsUp => {
                 self.command(Command::ScaleArrivals(1.1), "arrival rate +10 %");
             }
@@ -613,7 +631,10 @@ impl App {
 
     fn move_focus(&mut self, dir: isize) {
         let n = Panel::ALL.len() as isize;
-        let mut i = Panel::ALL.iter().position(|&p| p == self.focus).unwrap_or(0) as isize;
+        let mut i = Panel::ALL
+            .iter()
+            .position(|&p| p == self.focus)
+            .unwrap_or(0) as isize;
         for _ in 0..n {
             i = (i + dir).rem_euclid(n);
             if self.panel_present(Panel::ALL[i as usize]) {
@@ -670,7 +691,11 @@ impl App {
                 Some(v) if t.strength.is_some() => t.kind.with_strength(v),
                 _ => t.kind.clone(),
             },
-            target: t.targets.get(m.target).cloned().unwrap_or_else(|| "all".into()),
+            target: t
+                .targets
+                .get(m.target)
+                .cloned()
+                .unwrap_or_else(|| "all".into()),
             duration_s: t.duration_s,
         })
     }
@@ -724,7 +749,8 @@ impl App {
                 FaultField::Strength => {
                     if let (Some(spec), Some(v)) = (&t.strength, m.strength) {
                         let stepped = v + spec.step * dir as f64;
-                        m.strength = Some(snap_to_step(stepped, spec.step).clamp(spec.min, spec.max));
+                        m.strength =
+                            Some(snap_to_step(stepped, spec.step).clamp(spec.min, spec.max));
                     }
                 }
             },
@@ -847,7 +873,12 @@ fn snap_to_step(v: f64, step: f64) -> f64 {
 
 fn default_strength(t: &FaultTemplate) -> Option<f64> {
     let spec = t.strength.as_ref()?;
-    Some(t.kind.strength().unwrap_or(spec.min).clamp(spec.min, spec.max))
+    Some(
+        t.kind
+            .strength()
+            .unwrap_or(spec.min)
+            .clamp(spec.min, spec.max),
+    )
 }
 
 impl App {

@@ -28,6 +28,7 @@ pub async fn run(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Resul
     let mut frame = interval(FRAME);
     frame.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut last_tick = Instant::now();
+    app.prepare_frame();
     terminal.draw(|f| f.render_widget(&*app, f.area()))?;
     app.dirty = false;
     while !app.quit {
@@ -51,6 +52,7 @@ pub async fn run(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Resul
                 app.tick(dt, Budget::default());
             },
             _ = frame.tick(), if app.dirty => {
+                app.prepare_frame();
                 terminal.draw(|f| f.render_widget(&*app, f.area()))?;
                 app.dirty = false;
             },

@@ -73,32 +73,170 @@ pub const WORLD_KEYS: [&str; 4] = ["platform", "tatkal", "ipl-final", "bkc-traff
 
 /// Every key the dashboard knows, in the order the help overlay lists them.
 pub const KEYMAP: &[Binding] = &[
-    key(KeyCode::Char(' '), Action::TogglePause, "space", "pause / resume", Some("pause")),
-    key(KeyCode::Char('.'), Action::Step, ".", "step 1 s (and pause)", Some("step")),
-    key(KeyCode::Char('+'), Action::SpeedUp, "+", "faster (up to ×10 000)", Some("speed")),
-    key(KeyCode::Char('='), Action::SpeedUp, "=", "faster (same as +)", None),
-    key(KeyCode::Char('-'), Action::SpeedDown, "-", "slower (down to ×0.25)", None),
-    key(KeyCode::Char('p'), Action::NextPolicy, "p", "next policy", Some("policy")),
-    key(KeyCode::Char('P'), Action::PrevPolicy, "P", "previous policy", None),
-    key(KeyCode::Char('f'), Action::OpenFaultMenu, "f", "fault menu: aim, inject", Some("fault")),
-    key(KeyCode::Char('c'), Action::ClearFaults, "c", "clear all faults", Some("clear")),
-    key(KeyCode::Char('['), Action::ArrivalsDown, "[", "arrival rate −10 %", Some("arrivals")),
-    key(KeyCode::Char(']'), Action::ArrivalsUp, "]", "arrival rate +10 %", None),
-    key(KeyCode::Char('t'), Action::OpenToggles, "t", "world switches on / off", Some("switch")),
-    key(KeyCode::Char('r'), Action::Restart, "r", "restart, same seed", Some("restart")),
-    key(KeyCode::Tab, Action::FocusNext, "Tab", "focus next panel", Some("focus")),
-    key(KeyCode::BackTab, Action::FocusPrev, "Shift-Tab", "focus previous panel", None),
-    key(KeyCode::Char('1'), Action::SwitchWorld(0), "1", "world: platform", Some("worlds")),
-    key(KeyCode::Char('2'), Action::SwitchWorld(1), "2", "world: tatkal", None),
-    key(KeyCode::Char('3'), Action::SwitchWorld(2), "3", "world: ipl-final", None),
-    key(KeyCode::Char('4'), Action::SwitchWorld(3), "4", "world: bkc-traffic", None),
+    key(
+        KeyCode::Char(' '),
+        Action::TogglePause,
+        "space",
+        "pause / resume",
+        Some("pause"),
+    ),
+    key(
+        KeyCode::Char('.'),
+        Action::Step,
+        ".",
+        "step 1 s (and pause)",
+        Some("step"),
+    ),
+    key(
+        KeyCode::Char('+'),
+        Action::SpeedUp,
+        "+",
+        "faster (up to ×10 000)",
+        Some("speed"),
+    ),
+    key(
+        KeyCode::Char('='),
+        Action::SpeedUp,
+        "=",
+        "faster (same as +)",
+        None,
+    ),
+    key(
+        KeyCode::Char('-'),
+        Action::SpeedDown,
+        "-",
+        "slower (down to ×0.25)",
+        None,
+    ),
+    key(
+        KeyCode::Char('p'),
+        Action::NextPolicy,
+        "p",
+        "next policy",
+        Some("policy"),
+    ),
+    key(
+        KeyCode::Char('P'),
+        Action::PrevPolicy,
+        "P",
+        "previous policy",
+        None,
+    ),
+    key(
+        KeyCode::Char('f'),
+        Action::OpenFaultMenu,
+        "f",
+        "fault menu: aim, inject",
+        Some("fault"),
+    ),
+    key(
+        KeyCode::Char('c'),
+        Action::ClearFaults,
+        "c",
+        "clear all faults",
+        Some("clear"),
+    ),
+    key(
+        KeyCode::Char('['),
+        Action::ArrivalsDown,
+        "[",
+        "arrival rate −10 %",
+        Some("arrivals"),
+    ),
+    key(
+        KeyCode::Char(']'),
+        Action::ArrivalsUp,
+        "]",
+        "arrival rate +10 %",
+        None,
+    ),
+    key(
+        KeyCode::Char('t'),
+        Action::OpenToggles,
+        "t",
+        "world switches on / off",
+        Some("switch"),
+    ),
+    key(
+        KeyCode::Char('r'),
+        Action::Restart,
+        "r",
+        "restart, same seed",
+        Some("restart"),
+    ),
+    key(
+        KeyCode::Tab,
+        Action::FocusNext,
+        "Tab",
+        "focus next panel",
+        Some("focus"),
+    ),
+    key(
+        KeyCode::BackTab,
+        Action::FocusPrev,
+        "Shift-Tab",
+        "focus previous panel",
+        None,
+    ),
+    key(
+        KeyCode::Char('1'),
+        Action::SwitchWorld(0),
+        "1",
+        "world: platform",
+        Some("worlds"),
+    ),
+    key(
+        KeyCode::Char('2'),
+        Action::SwitchWorld(1),
+        "2",
+        "world: tatkal",
+        None,
+    ),
+    key(
+        KeyCode::Char('3'),
+        Action::SwitchWorld(2),
+        "3",
+        "world: ipl-final",
+        None,
+    ),
+    key(
+        KeyCode::Char('4'),
+        Action::SwitchWorld(3),
+        "4",
+        "world: bkc-traffic",
+        None,
+    ),
     key(KeyCode::Up, Action::Up, "↑", "menu up · log older", None),
-    key(KeyCode::Down, Action::Down, "↓", "menu down · log newer", None),
+    key(
+        KeyCode::Down,
+        Action::Down,
+        "↓",
+        "menu down · log newer",
+        None,
+    ),
     key(KeyCode::Left, Action::Left, "←", "menu: less", None),
     key(KeyCode::Right, Action::Right, "→", "menu: more", None),
-    key(KeyCode::Enter, Action::Confirm, "Enter", "menu: choose / inject", None),
-    key(KeyCode::Char('?'), Action::Help, "?", "this help", Some("help")),
-    key(KeyCode::Esc, Action::Back, "Esc", "close overlay, else quit", None),
+    key(
+        KeyCode::Enter,
+        Action::Confirm,
+        "Enter",
+        "menu: choose / inject",
+        None,
+    ),
+    key(
+        KeyCode::Char('?'),
+        Action::Help,
+        "?",
+        "this help",
+        Some("help"),
+    ),
+    key(
+        KeyCode::Esc,
+        Action::Back,
+        "Esc",
+        "close overlay, else quit",
+        None,
+    ),
     key(KeyCode::Char('q'), Action::Quit, "q", "quit", Some("quit")),
     Binding {
         code: KeyCode::Char('c'),
@@ -118,7 +256,10 @@ pub fn resolve(ev: KeyEvent) -> Option<Action> {
         return None;
     }
     let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-    if ev.modifiers.intersects(KeyModifiers::ALT | KeyModifiers::SUPER) {
+    if ev
+        .modifiers
+        .intersects(KeyModifiers::ALT | KeyModifiers::SUPER)
+    {
         return None;
     }
     KEYMAP
@@ -150,7 +291,11 @@ pub fn footer_hints() -> Vec<(String, &'static str)> {
             (_, Some(p)) => format!("{}{}", b.keys, p.keys),
             (_, None) => b.keys.to_string(),
         };
-        let keys = if keys == "+-" { "+/-".to_string() } else { keys };
+        let keys = if keys == "+-" {
+            "+/-".to_string()
+        } else {
+            keys
+        };
         out.push((keys, hint));
     }
     out
@@ -181,7 +326,10 @@ mod tests {
             resolve(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Action::Quit)
         );
-        assert_eq!(resolve(press(KeyCode::Char('c'))), Some(Action::ClearFaults));
+        assert_eq!(
+            resolve(press(KeyCode::Char('c'))),
+            Some(Action::ClearFaults)
+        );
         // Ctrl with another key means nothing.
         assert_eq!(
             resolve(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL)),

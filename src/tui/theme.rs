@@ -68,7 +68,10 @@ impl Theme {
     #[must_use]
     pub fn header(self) -> Style {
         if self.color {
-            Style::new().fg(Color::White).bg(Color::Blue).add_modifier(Modifier::BOLD)
+            Style::new()
+                .fg(Color::White)
+                .bg(Color::Blue)
+                .add_modifier(Modifier::BOLD)
         } else {
             Style::new().add_modifier(Modifier::REVERSED)
         }
@@ -110,7 +113,11 @@ impl Theme {
 
     #[must_use]
     pub fn bar(self, alarm: bool) -> Style {
-        if alarm { self.alarm() } else { self.fg(Color::Cyan) }
+        if alarm {
+            self.alarm()
+        } else {
+            self.fg(Color::Cyan)
+        }
     }
 
     #[must_use]

@@ -65,10 +65,7 @@ impl Widget for &App {
 
 fn render_too_small(area: Rect, buf: &mut Buffer) {
     let text = vec![
-        Line::from(format!(
-            "Resize to at least {}×{}",
-            COMPACT.0, COMPACT.1
-        )),
+        Line::from(format!("Resize to at least {}×{}", COMPACT.0, COMPACT.1)),
         Line::from(format!("(now {}×{}; q quits)", area.width, area.height)),
     ];
     let top = area.height.saturating_sub(2) / 2;
@@ -85,7 +82,7 @@ fn render_too_small(area: Rect, buf: &mut Buffer) {
 
 /// A panel's frame: focused panels get a thick border, a bold title and a
 /// `▶` marker, so focus is visible without colour.
-pub(crate) fn panel_block<'a>(app: &App, panel: Panel, title: String) -> Block<'a> {
+pub(crate) fn panel_block<'a>(app: &App, panel: Panel, title: &str) -> Block<'a> {
     let focused = app.focus == panel && app.overlay.is_none();
     let marker = if focused { "▶ " } else { "" };
     Block::bordered()
@@ -111,7 +108,16 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     } else {
         0
     };
-    let [header, status, caption, top, middle, world_area, log, footer] = Layout::vertical([
+    let [
+        header,
+        status,
+        caption,
+        top,
+        middle,
+        world_area,
+        log,
+        footer,
+    ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
@@ -142,8 +148,8 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     let analytic_h = snap.analytic.len() as u16 + if full { 3 } else { 2 };
     if !full && world {
         // Compact: the world panel takes the table's place.
-        let [w, a] = Layout::vertical([Constraint::Min(3), Constraint::Length(analytic_h)])
-            .areas(right);
+        let [w, a] =
+            Layout::vertical([Constraint::Min(3), Constraint::Length(analytic_h)]).areas(right);
         panels::world(app, snap, false, w, buf);
         panels::analytic(app, snap, full, a, buf);
     } else {

@@ -29,7 +29,7 @@ fn group(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);
@@ -57,7 +57,11 @@ pub fn fmt_duration_s(s: f64) -> String {
 #[must_use]
 pub fn bar(ratio: f64, width: usize) -> (String, String) {
     const EIGHTHS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
-    let r = if ratio.is_finite() { ratio.clamp(0.0, 1.0) } else { 0.0 };
+    let r = if ratio.is_finite() {
+        ratio.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let cells = r * width as f64;
     let full = cells.floor() as usize;
     let part = ((cells - full as f64) * 8.0).floor() as usize;

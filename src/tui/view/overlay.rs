@@ -34,12 +34,24 @@ fn frame<'a>(app: &App, title: &str) -> Block<'a> {
 /// Every key, from the same table [`crate::tui::keymap::resolve`] reads.
 pub fn help(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
-    let key_w = KEYMAP.iter().map(|b| b.keys.chars().count()).max().unwrap_or(0);
-    let help_w = KEYMAP.iter().map(|b| b.help.chars().count()).max().unwrap_or(0);
+    let key_w = KEYMAP
+        .iter()
+        .map(|b| b.keys.chars().count())
+        .max()
+        .unwrap_or(0);
+    let help_w = KEYMAP
+        .iter()
+        .map(|b| b.help.chars().count())
+        .max()
+        .unwrap_or(0);
     let col_w = key_w + help_w + 4;
     let n = KEYMAP.len();
     // One column when it fits in height, two otherwise.
-    let cols = if n + 4 <= usize::from(area.height) { 1 } else { 2 };
+    let cols = if n + 4 <= usize::from(area.height) {
+        1
+    } else {
+        2
+    };
     let rows = n.div_ceil(cols);
     let mut lines: Vec<Line> = Vec::with_capacity(rows + 2);
     for r in 0..rows {
@@ -90,7 +102,11 @@ pub fn fault_menu(app: &App, m: &FaultMenu, area: Rect, buf: &mut Buffer) {
         tpl.label.clone(),
         format!("{} of {}", m.template + 1, s.fault_menu.len()),
     ));
-    let target = tpl.targets.get(m.target).cloned().unwrap_or_else(|| "all".into());
+    let target = tpl
+        .targets
+        .get(m.target)
+        .cloned()
+        .unwrap_or_else(|| "all".into());
     lines.push(field_line(
         FaultField::Target,
         "target",
@@ -119,7 +135,10 @@ pub fn fault_menu(app: &App, m: &FaultMenu, area: Rect, buf: &mut Buffer) {
         ))),
     }
     let duration = match tpl.duration_s {
-        Some(d) => format!("   {:<9}{d} s of simulated time, then it clears itself", "duration"),
+        Some(d) => format!(
+            "   {:<9}{d} s of simulated time, then it clears itself",
+            "duration"
+        ),
         None => format!("   {:<9}until cleared (c)", "duration"),
     };
     lines.push(Line::from(Span::raw(duration)));
@@ -189,7 +208,7 @@ mod tests {
     #[test]
     fn strengths_show_the_step_precision() {
         assert_eq!(trim_float(0.5, 0.1), "0.5");
-        assert_eq!(trim_float(0.30000000000000004, 0.1), "0.3");
+        assert_eq!(trim_float(0.300_000_000_000_000_04, 0.1), "0.3");
         assert_eq!(trim_float(250.0, 10.0), "250");
         assert_eq!(trim_float(0.25, 0.05), "0.25");
     }

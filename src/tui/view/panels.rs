@@ -6,8 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Sparkline, Table,
-    Widget,
+    Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Sparkline, Table, Widget,
 };
 
 use super::format::{bar, fmt_duration_s, fmt_num};
@@ -33,7 +32,11 @@ fn fit_text(s: &str, width: usize) -> String {
 pub fn header(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
     let meta = &s.launch.meta;
     let now = s.sim.now();
-    let state = if app.paused { "⏸ PAUSED" } else { "▶ running" };
+    let state = if app.paused {
+        "⏸ PAUSED"
+    } else {
+        "▶ running"
+    };
     let mut right = format!(
         "{}  ×{}  {state}  policy {}  seed {} ",
         app.clock(now),
@@ -78,7 +81,10 @@ pub fn status(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
         if faults.is_empty() {
             spans.push(Span::styled("none", t.ok()));
         } else {
-            spans.push(Span::styled(format!("{} active — ", faults.len()), t.alarm()));
+            spans.push(Span::styled(
+                format!("{} active — ", faults.len()),
+                t.alarm(),
+            ));
             spans.push(Span::styled(faults.join("; "), t.warn()));
         }
         if !s.snapshot.toggles.is_empty() {
@@ -109,7 +115,7 @@ pub fn caption(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
 }
 
 pub fn gauges(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
-    let block = panel_block(app, Panel::Gauges, "now".into());
+    let block = panel_block(app, Panel::Gauges, "now");
     let inner = block.inner(area);
     block.render(area, buf);
     let label_w = snap
@@ -138,7 +144,10 @@ pub fn gauges(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
                 g.text.clone()
             };
             Line::from(vec![
-                Span::styled(format!("{:<label_w$} ", fit_text(&g.label, label_w)), t.text()),
+                Span::styled(
+                    format!("{:<label_w$} ", fit_text(&g.label, label_w)),
+                    t.text(),
+                ),
                 Span::styled(filled, t.bar(g.alarm)),
                 Span::styled(rest, t.dim()),
                 Span::styled(
@@ -153,7 +162,11 @@ pub fn gauges(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
 
 pub fn sparklines(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
     let window = snap.sparklines.first().map_or(0, |s| s.values.len());
-    let block = panel_block(app, Panel::Sparklines, format!("trends, last {window} samples"));
+    let block = panel_block(
+        app,
+        Panel::Sparklines,
+        &format!("trends, last {window} samples"),
+    );
     let inner = block.inner(area);
     block.render(area, buf);
     let label_w = snap
@@ -204,7 +217,11 @@ pub fn chart(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
     let snap = &s.snapshot;
     let c = &snap.chart;
     let latest = c.points.last().map_or(0.0, |p| p.1);
-    let label = if c.label.is_empty() { "chart" } else { &c.label };
+    let label = if c.label.is_empty() {
+        "chart"
+    } else {
+        &c.label
+    };
     let now = format!("now {}", fmt_num(latest));
     let with_ref = match &c.reference {
         Some((name, r)) => format!("{now} · ref {name} {}", fmt_num(*r)),
@@ -217,7 +234,7 @@ pub fn chart(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
     } else {
         with_ref
     };
-    let block = panel_block(app, Panel::Chart, title);
+    let block = panel_block(app, Panel::Chart, &title);
     let (x0, x1) = match (c.points.first(), c.points.last()) {
         (Some(a), Some(b)) if b.0 > a.0 => (a.0, b.0),
         (Some(a), _) => (a.0, a.0 + 1.0),
@@ -249,7 +266,11 @@ pub fn chart(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
     if c.reference.is_some() {
         datasets.push(
             Dataset::default()
-                .marker(if t.color { Marker::Braille } else { Marker::Dot })
+                .marker(if t.color {
+                    Marker::Braille
+                } else {
+                    Marker::Dot
+                })
                 .graph_type(GraphType::Line)
                 .style(t.reference())
                 .data(&reference_points),
@@ -265,16 +286,11 @@ pub fn chart(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
                 .style(t.dim())
                 .labels([Span::raw(x_label(x0)), Span::raw(x_label(x1))]),
         )
-        .y_axis(
-            Axis::default()
-                .bounds([0.0, y_max])
-                .style(t.dim())
-                .labels([
-                    Span::raw("0"),
-                    Span::raw(fmt_num(y_max / 2.0)),
-                    Span::raw(fmt_num(y_max)),
-                ]),
-        )
+        .y_axis(Axis::default().bounds([0.0, y_max]).style(t.dim()).labels([
+            Span::raw("0"),
+            Span::raw(fmt_num(y_max / 2.0)),
+            Span::raw(fmt_num(y_max)),
+        ]))
         .render(area, buf);
 }
 
@@ -295,7 +311,11 @@ fn state_cell(app: &App, st: UnitState) -> Cell<'static> {
 
 /// `wide` false keeps name, state, latency and the extra column only.
 pub fn units(app: &App, snap: &Snapshot, wide: bool, area: Rect, buf: &mut Buffer) {
-    let block = panel_block(app, Panel::Units, format!("servers ({})", snap.units.len()));
+    let block = panel_block(
+        app,
+        Panel::Units,
+        &format!("servers ({})", snap.units.len()),
+    );
     let extra = if snap.units_extra_header.is_empty() {
         "extra".to_string()
     } else {
@@ -356,7 +376,7 @@ pub fn analytic(app: &App, snap: &Snapshot, header_row: bool, area: Rect, buf: &
     } else {
         "quantity · closed form · simulated"
     };
-    let block = panel_block(app, Panel::Analytic, title.into());
+    let block = panel_block(app, Panel::Analytic, title);
     let head_style = app.theme.dim().add_modifier(Modifier::BOLD);
     let header = Row::new(vec![
         Cell::from("quantity"),
@@ -404,7 +424,7 @@ pub fn world(app: &App, snap: &Snapshot, roomy: bool, area: Rect, buf: &mut Buff
     } else {
         "roads"
     };
-    let block = panel_block(app, Panel::World, title.into());
+    let block = panel_block(app, Panel::World, title);
     let inner = block.inner(area);
     block.render(area, buf);
     let t = app.theme;
@@ -473,7 +493,7 @@ pub fn log(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
     } else {
         "event log".to_string()
     };
-    let block = panel_block(app, Panel::Log, title);
+    let block = panel_block(app, Panel::Log, &title);
     let inner = block.inner(area);
     block.render(area, buf);
     let t = app.theme;
@@ -506,7 +526,8 @@ pub fn footer(app: &App, area: Rect, buf: &mut Buffer) {
         .into_iter()
         .partition(|(_, word)| *word == "help" || *word == "quit");
     let width = |h: &(String, &str)| h.0.chars().count() + h.1.chars().count() + 3;
-    let mut room = usize::from(area.width).saturating_sub(1 + last.iter().map(width).sum::<usize>());
+    let mut room =
+        usize::from(area.width).saturating_sub(1 + last.iter().map(width).sum::<usize>());
     let mut shown: Vec<(String, &str)> = Vec::new();
     for h in first {
         let w = width(&h);

@@ -35,7 +35,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let style = if selected { t.selected() } else { t.text() };
         lines.push(Line::from(vec![
             Span::styled(format!("  {marker} {:>2}. ", i + 1), t.key()),
-            Span::styled(format!("{:<20}", e.name), style.add_modifier(Modifier::BOLD)),
+            Span::styled(
+                format!("{:<20}", e.name),
+                style.add_modifier(Modifier::BOLD),
+            ),
             Span::styled(format!(" {}", e.title), style),
         ]));
         let detail = match &e.error {
@@ -43,7 +46,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             None if e.description.is_empty() => format!("world {}", e.kind),
             None => format!("world {} — {}", e.kind, e.description),
         };
-        lines.push(Line::from(Span::styled(format!("         {detail}"), t.dim())));
+        lines.push(Line::from(Span::styled(
+            format!("         {detail}"),
+            t.dim(),
+        )));
         lines.push(Line::from(""));
     }
     if app.picker.is_empty() {
