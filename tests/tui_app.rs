@@ -188,6 +188,15 @@ fn pause_stops_ticks_and_resume_restarts_them() {
     // platform.ron starts at ×10.
     assert_eq!(app.now(), SimTime::from_secs(10));
     assert!(!app.behind);
+    assert!(app.dirty);
+    // The snapshot is taken when a frame is about to be drawn.
+    let s = app.session.as_ref().unwrap();
+    assert_eq!(s.snapshot.now, SimTime::ZERO);
+    app.prepare_frame();
+    assert_eq!(
+        app.session.as_ref().unwrap().snapshot.now,
+        SimTime::from_secs(10)
+    );
 }
 
 #[test]

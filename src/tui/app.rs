@@ -838,8 +838,14 @@ impl App {
 pub fn clock_text(origin_s: Option<u32>, t: SimTime) -> String {
     match origin_s {
         Some(o) => {
-            let s = (u64::from(o) + t.micros() / 1_000_000) % 86_400;
-            format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+            let total = u64::from(o) + t.micros() / 1_000_000;
+            let (days, s) = (total / 86_400, total % 86_400);
+            let hms = format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+            if days == 0 {
+                hms
+            } else {
+                format!("{hms} +{days}d")
+            }
         }
         None => t.to_string(),
     }
@@ -886,5 +892,37 @@ impl App {
     #[must_use]
     pub fn is_running(&self) -> bool {
         !self.paused && self.screen == Screen::Dashboard && self.session.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clocks_read_like_clocks() {
+        assert_eq!(
+            clock_text(Some(8 * 3600), SimTime::from_secs(125)),
+            "08:02:05"
+        );
+        assert_eq!(
+            clock_text(Some(23 * 3600), SimTime::from_secs(3600 + 61)),
+            "00:01:01 +1d"
+        );
+        assert_eq!(clock_text(None, SimTime::from_secs(3725)), "1:02:05");
+    }
+
+    #[test]
+    fn speeds_read_well() {
+        assert_eq!(fmt_speed(0.25), "0.25");
+        assert_eq!(fmt_speed(60.0), "60");
+        assert_eq!(fmt_speed(10_000.0), "10 000");
+    }
+
+    #[test]
+    fn strength_steps_land_on_the_grid() {
+        assert_eq!(snap_to_step(0.5 - 0.1 - 0.1, 0.1), 0.3);
+        assert_eq!(snap_to_step(0.26, 0.05), 0.25);
+        assert_eq!(snap_to_step(270.0, 50.0), 250.0);
     }
 }

@@ -48,7 +48,7 @@ pub fn header(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
         right = format!("BEHIND  {right}");
     }
     if now >= SimTime::from_secs_f64(meta.duration_s) {
-        right = format!("past the scenario's end  {right}");
+        right = format!("past end  {right}");
     }
     let width = usize::from(area.width);
     let right_w = right.chars().count();
