@@ -100,7 +100,12 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     let full = fit == Fit::Full;
     let spark_rows = snap.sparklines.len().max(1) as u16;
     let gauge_rows = snap.gauges.len().max(1) as u16;
-    let top_h = spark_rows.max(gauge_rows) + 2;
+    let road_rows = if full {
+        0
+    } else {
+        snap.roads.len() as u16 + u16::from(snap.status_line.is_some())
+    };
+    let top_h = spark_rows.max(gauge_rows).max(road_rows) + 2;
     let log_h = if full { 9 } else { 4 };
     let world_h = if world {
         let roads = snap.roads.len() as u16 * if full { 2 } else { 1 };
@@ -133,10 +138,16 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     panels::status(app, s, status, buf);
     panels::caption(app, s, caption, buf);
 
-    let [gauges, sparks] =
+    let roads = !snap.roads.is_empty();
+    let [gauges, top_right] =
         Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(top);
     panels::gauges(app, snap, gauges, buf);
-    panels::sparklines(app, snap, sparks, buf);
+    if !full && roads {
+        // Compact: the roads take the trends' place (the map matters more).
+        panels::world(app, snap, false, top_right, buf);
+    } else {
+        panels::sparklines(app, snap, top_right, buf);
+    }
 
     let chart_pct = if full { 55 } else { 50 };
     let [chart, right] = Layout::horizontal([
@@ -146,16 +157,24 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     .areas(middle);
     panels::chart(app, s, chart, buf);
     let analytic_h = snap.analytic.len() as u16 + if full { 3 } else { 2 };
-    if !full && world {
-        // Compact: the world panel takes the table's place.
-        let [w, a] =
-            Layout::vertical([Constraint::Min(3), Constraint::Length(analytic_h)]).areas(right);
+    let units_h = if snap.units.is_empty() {
+        0
+    } else {
+        (snap.units.len() as u16 + 3).max(4)
+    };
+    if !full && world && !roads {
+        // Compact: the status line's panel takes the table's place.
+        let [w, a] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(right);
         panels::world(app, snap, false, w, buf);
         panels::analytic(app, snap, full, a, buf);
+    } else if units_h == 0 {
+        panels::analytic(app, snap, full, right, buf);
     } else {
-        let units_h = (snap.units.len() as u16 + 3).max(4);
-        let [u, a] = Layout::vertical([Constraint::Length(units_h), Constraint::Min(analytic_h)])
-            .areas(right);
+        let [u, a] = Layout::vertical([
+            Constraint::Length(units_h),
+            Constraint::Min(analytic_h.min(6)),
+        ])
+        .areas(right);
         panels::units(app, snap, full, u, buf);
         panels::analytic(app, snap, full, a, buf);
     }

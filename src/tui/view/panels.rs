@@ -378,38 +378,59 @@ pub fn analytic(app: &App, snap: &Snapshot, header_row: bool, area: Rect, buf: &
     };
     let block = panel_block(app, Panel::Analytic, title);
     let head_style = app.theme.dim().add_modifier(Modifier::BOLD);
-    let header = Row::new(vec![
-        Cell::from("quantity"),
-        Cell::from(Line::from("closed form").right_aligned()),
-        Cell::from(Line::from("simulated").right_aligned()),
-        Cell::from("unit"),
-    ])
-    .style(head_style);
-    let rows: Vec<Row> = snap
+    let cells: Vec<[String; 4]> = snap
         .analytic
         .iter()
         .map(|r| {
-            let cf = r.closed_form.map_or_else(|| "—".to_string(), fmt_num);
+            [
+                r.label.clone(),
+                r.closed_form.map_or_else(|| "—".to_string(), fmt_num),
+                fmt_num(r.simulated),
+                r.unit.clone(),
+            ]
+        })
+        .collect();
+    // Number and unit columns as wide as their content; the label gets the rest.
+    let heads = ["quantity", "closed form", "simulated", "unit"];
+    let width = |i: usize| {
+        let content = cells
+            .iter()
+            .map(|c| c[i].chars().count())
+            .max()
+            .unwrap_or(0);
+        let head = if header_row {
+            heads[i].chars().count()
+        } else {
+            0
+        };
+        content.max(head) as u16
+    };
+    let widths = [
+        Constraint::Min(8),
+        Constraint::Length(width(1)),
+        Constraint::Length(width(2)),
+        Constraint::Length(width(3).min(8)),
+    ];
+    let rows: Vec<Row> = cells
+        .into_iter()
+        .map(|[label, cf, sim, unit]| {
             Row::new(vec![
-                Cell::from(r.label.clone()),
+                Cell::from(label),
                 Cell::from(Line::from(cf).right_aligned()),
-                Cell::from(Line::from(fmt_num(r.simulated)).right_aligned()),
-                Cell::from(r.unit.clone()),
+                Cell::from(Line::from(sim).right_aligned()),
+                Cell::from(unit),
             ])
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Min(11),
-            Constraint::Length(10),
-            Constraint::Length(10),
-            Constraint::Length(4),
-        ],
-    )
-    .column_spacing(1)
-    .block(block);
+    let table = Table::new(rows, widths).column_spacing(1).block(block);
     if header_row {
+        let header = Row::new(vec![
+            Cell::from(heads[0]),
+            Cell::from(Line::from(heads[1]).right_aligned()),
+            Cell::from(Line::from(heads[2]).right_aligned()),
+            Cell::from(heads[3]),
+        ])
+        .style(head_style);
         table.header(header).render(area, buf);
     } else {
         table.render(area, buf);
