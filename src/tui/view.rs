@@ -106,9 +106,15 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
         snap.roads.len() as u16 + u16::from(snap.status_line.is_some())
     };
     let top_h = spark_rows.max(gauge_rows).max(road_rows) + 2;
-    let log_h = if full { 9 } else { 4 };
+    // Two lines a road only when the screen is tall enough.
+    let roomy = full && area.height >= 48;
+    let log_h = match (full, world) {
+        (true, false) => 9,
+        (true, true) => 7,
+        (false, _) => 4,
+    };
     let world_h = if world {
-        let roads = snap.roads.len() as u16 * if full { 2 } else { 1 };
+        let roads = snap.roads.len() as u16 * if roomy { 2 } else { 1 };
         roads + u16::from(snap.status_line.is_some()) + 2
     } else {
         0
@@ -156,7 +162,6 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     ])
     .areas(middle);
     panels::chart(app, s, chart, buf);
-    let analytic_h = snap.analytic.len() as u16 + if full { 3 } else { 2 };
     let units_h = if snap.units.is_empty() {
         0
     } else {
@@ -167,19 +172,21 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
         let [w, a] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(right);
         panels::world(app, snap, false, w, buf);
         panels::analytic(app, snap, full, a, buf);
-    } else if units_h == 0 {
-        panels::analytic(app, snap, full, right, buf);
     } else {
-        let [u, a] = Layout::vertical([
-            Constraint::Length(units_h),
-            Constraint::Min(analytic_h.min(6)),
-        ])
-        .areas(right);
-        panels::units(app, snap, full, u, buf);
+        // The table keeps its rows when it can (at most half the column);
+        // the closed forms get the rest.
+        let mut u_h = units_h.min(right.height / 2);
+        if u_h < 4 {
+            u_h = 0;
+        }
+        let [u, a] = Layout::vertical([Constraint::Length(u_h), Constraint::Min(0)]).areas(right);
+        if u_h > 0 {
+            panels::units(app, snap, full, u, buf);
+        }
         panels::analytic(app, snap, full, a, buf);
     }
     if full && world {
-        panels::world(app, snap, true, world_area, buf);
+        panels::world(app, snap, roomy, world_area, buf);
     }
     panels::log(app, s, log, buf);
     panels::footer(app, footer, buf);

@@ -497,10 +497,13 @@ pub fn world(app: &App, snap: &Snapshot, roomy: bool, area: Rect, buf: &mut Buff
             lines.push(Line::from(first));
             lines.push(Line::from(format!("{:<name_w$}   {detail}", "")));
         } else {
+            // One line: the most telling figures first, clipped at the edge.
             first.push(Span::raw(format!(
-                " · {:.1} min · q {}",
+                " · {:.1} min (free {:.1}) · queue {} · share {:.0} %",
                 r.travel_time_min,
-                fmt_num(r.queue)
+                r.free_flow_min,
+                fmt_num(r.queue),
+                r.share * 100.0
             )));
             lines.push(Line::from(first));
         }
