@@ -16,7 +16,7 @@ use super::keymap;
 /// How often simulated time moves on.
 pub const TICK: Duration = Duration::from_millis(20);
 /// How often the screen may be redrawn (30 frames per second at most).
-pub const FRAME: Duration = Duration::from_millis(33);
+pub const FRAME: Duration = Duration::from_micros(33_334);
 /// Longest real time one tick accounts for (after a stall, time does not jump).
 const MAX_DT: Duration = Duration::from_millis(250);
 
