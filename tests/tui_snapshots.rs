@@ -6,9 +6,14 @@
 #![cfg(feature = "tui")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use chaoswala::fault::FaultTemplate;
 use chaoswala::scenario::BUILTINS;
-use chaoswala::sim::SimTime;
-use chaoswala::tui::app::{App, Launch};
+use chaoswala::sim::metrics::Metrics;
+use chaoswala::sim::world::{
+    AnalyticRow, ChartView, GaugeView, RoadView, SeriesView, UnitState, UnitView,
+};
+use chaoswala::sim::{Command, CommandError, SimTime, Simulation, Snapshot, World};
+use chaoswala::tui::app::{App, Launch, Meta};
 use chaoswala::tui::keymap::{Action, KEYMAP};
 use chaoswala::tui::theme::Theme;
 use ratatui::Terminal;
@@ -212,4 +217,149 @@ fn footer_keeps_help_and_quit_when_narrow() {
     let footer = s.lines().nth(23).unwrap();
     assert!(footer.contains("? help"), "{footer}");
     assert!(footer.contains("q quit"), "{footer}");
+}
+
+/// A world that only shows a fixed snapshot using every panel: units in
+/// every state, alarms, roads (one closed), a status line and switches.
+struct Showcase;
+
+impl World for Showcase {
+    fn now(&self) -> SimTime {
+        SimTime::from_secs(AT_S)
+    }
+    fn next_event_time(&self) -> Option<SimTime> {
+        None
+    }
+    fn advance(&mut self, _until: SimTime, _max_events: u64) -> u64 {
+        0
+    }
+    fn apply(&mut self, _cmd: &Command) -> Result<String, CommandError> {
+        Ok(String::new())
+    }
+    fn snapshot(&self) -> Snapshot {
+        let road = |name: &str, flow: f64, cap: f64, queue: f64, t: f64, closed: bool| RoadView {
+            name: name.into(),
+            flow_per_h: flow,
+            capacity_per_h: cap,
+            queue,
+            travel_time_min: t,
+            free_flow_min: 30.0,
+            share: flow / 3000.0,
+            closed,
+        };
+        let unit = |name: &str, state, lat: f64, share: f64| UnitView {
+            name: name.into(),
+            state,
+            in_flight: 12.0,
+            ewma_latency_s: lat,
+            share,
+            extra: "3".into(),
+        };
+        Snapshot {
+            now: SimTime::from_secs(AT_S),
+            policy: "least-time".into(),
+            gauges: vec![
+                GaugeView {
+                    label: "DB pool".into(),
+                    ratio: 1.0,
+                    text: "50/50 busy".into(),
+                    alarm: true,
+                },
+                GaugeView {
+                    label: "CPU".into(),
+                    ratio: 0.42,
+                    text: "42 %".into(),
+                    alarm: false,
+                },
+            ],
+            sparklines: vec![SeriesView {
+                label: "orders".into(),
+                unit: "/s".into(),
+                values: (0..60).map(|i| f64::from(i % 7) * 100.0).collect(),
+            }],
+            chart: ChartView {
+                label: "p95 latency".into(),
+                points: (0..60).map(|i| (f64::from(i), f64::from(i % 9))).collect(),
+                reference: Some(("M/M/c".into(), 4.0)),
+            },
+            units_extra_header: "queue".into(),
+            units: vec![
+                unit("kitchen-1", UnitState::Up, 0.25, 0.5),
+                unit("kitchen-2", UnitState::Degraded, 2.5, 0.4),
+                unit("kitchen-3", UnitState::Down, 0.0, 0.1),
+            ],
+            analytic: vec![AnalyticRow {
+                label: "ρ".into(),
+                closed_form: Some(0.8),
+                simulated: 0.79,
+                unit: String::new(),
+            }],
+            status_line: Some("MI 187/4 (18.2) · boundary! orders ×3".into()),
+            roads: vec![
+                road("WEH", 1800.0, 2000.0, 120.0, 48.5, false),
+                road("EEH", 1200.0, 1800.0, 0.0, 33.0, false),
+                road("LBS", 0.0, 1200.0, 0.0, 32.0, true),
+            ],
+            toggles: vec![("shedding".into(), true), ("breaker".into(), false)],
+            events_processed: 0,
+            active_faults: Vec::new(),
+        }
+    }
+    fn metrics(&self) -> Metrics {
+        Metrics::new()
+    }
+    fn analytic(&self) -> Metrics {
+        Metrics::new()
+    }
+    fn reset_statistics(&mut self) {}
+    fn policies(&self) -> Vec<String> {
+        vec!["least-time".into()]
+    }
+    fn policy(&self) -> String {
+        "least-time".into()
+    }
+    fn fault_menu(&self) -> Vec<FaultTemplate> {
+        Vec::new()
+    }
+    fn events_processed(&self) -> u64 {
+        0
+    }
+}
+
+fn showcase() -> App {
+    let meta = Meta {
+        name: "showcase".into(),
+        title: "Every panel at once".into(),
+        kind: "showcase".into(),
+        clock_origin_s: None,
+        speed: 60.0,
+        duration_s: 60.0,
+        seed: 1,
+    };
+    let launch = Launch::custom(meta, |_| Ok(Simulation::new(Box::new(Showcase), &[])));
+    let mut app = App::with_launch(launch, Theme::plain()).unwrap();
+    app.update(Action::TogglePause);
+    app
+}
+
+#[test]
+fn every_panel_in_words() {
+    let app = showcase();
+    for (w, h) in [(120, 40), (80, 24)] {
+        let t = draw(&app, w, h);
+        insta::assert_snapshot!(format!("showcase_{w}x{h}"), t.backend());
+    }
+    let s = text(&draw(&app, 120, 40));
+    for words in [
+        "DOWN",
+        "degraded",
+        "CLOSED",
+        "50/50 busy ⚠",
+        "shedding ON",
+        "breaker off",
+    ] {
+        assert!(s.contains(words), "`{words}` missing:\n{s}");
+    }
+    assert!(s.contains("MI 187/4"), "the status line is shown");
+    assert!(s.contains("past end"), "the end of the scenario is flagged");
 }

@@ -311,33 +311,54 @@ fn state_cell(app: &App, st: UnitState) -> Cell<'static> {
 
 /// `wide` false keeps name, state, latency and the extra column only.
 pub fn units(app: &App, snap: &Snapshot, wide: bool, area: Rect, buf: &mut Buffer) {
-    let block = panel_block(
-        app,
-        Panel::Units,
-        &format!("servers ({})", snap.units.len()),
-    );
+    // The title counts the units not up, so a clipped table hides no outage.
+    let count = |st: UnitState| snap.units.iter().filter(|u| u.state == st).count();
+    let mut parts = vec![snap.units.len().to_string()];
+    for st in [UnitState::Down, UnitState::Degraded] {
+        let n = count(st);
+        if n > 0 {
+            parts.push(format!("{n} {}", st.label()));
+        }
+    }
+    let title = format!("servers ({})", parts.join(", "));
+    let block = panel_block(app, Panel::Units, &title);
     let extra = if snap.units_extra_header.is_empty() {
         "extra".to_string()
     } else {
         snap.units_extra_header.clone()
     };
     let head_style = app.theme.dim().add_modifier(Modifier::BOLD);
+    // Columns as wide as their content (or heading); the name gets the rest.
+    let widest = |head: &str, f: &dyn Fn(&crate::sim::world::UnitView) -> String| {
+        snap.units
+            .iter()
+            .map(|u| f(u).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(head.chars().count()) as u16
+    };
+    let name_w = widest("name", &|u| u.name.clone()).min(16);
+    let state_w = widest("state", &|u| format!("● {}", u.state.label()));
+    let flight_w = widest("in flight", &|u| fmt_num(u.in_flight));
+    let latency_w = widest("latency", &|u| fmt_duration_s(u.ewma_latency_s));
+    let share_w = widest("share", &|u| format!("{:.0} %", u.share * 100.0));
+    let extra_w = widest(&extra, &|u| u.extra.clone()).min(16);
     let mut names = vec!["name", "state", "in flight", "latency", "share"];
     let mut widths = vec![
-        Constraint::Min(8),
-        Constraint::Length(10),
-        Constraint::Length(9),
-        Constraint::Length(9),
-        Constraint::Length(6),
-        Constraint::Min(6),
+        Constraint::Min(name_w),
+        Constraint::Length(state_w),
+        Constraint::Length(flight_w),
+        Constraint::Length(latency_w),
+        Constraint::Length(share_w),
+        Constraint::Length(extra_w),
     ];
     if !wide {
         names = vec!["name", "state", "latency"];
         widths = vec![
-            Constraint::Min(6),
-            Constraint::Length(10),
-            Constraint::Length(8),
-            Constraint::Min(5),
+            Constraint::Min(name_w.min(10)),
+            Constraint::Length(state_w),
+            Constraint::Length(latency_w),
+            Constraint::Length(extra_w),
         ];
     }
     let mut head: Vec<Cell> = names.into_iter().map(Cell::from).collect();
