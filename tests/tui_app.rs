@@ -248,6 +248,7 @@ fn ticks_follow_speed_and_fall_behind_gracefully() {
     let done = app.tick(Duration::from_secs(1), budget);
     assert_eq!(done, 10);
     assert!(app.behind);
+    assert!(app.achieved_speed < app.speed);
     assert!(app.now() < SimTime::from_secs(10_001));
     app.tick(Duration::from_millis(1), Budget::default());
     assert!(!app.behind);

@@ -304,6 +304,8 @@ pub struct App {
     pub speed: f64,
     /// The last tick ran out of budget: simulated time lags real time × speed.
     pub behind: bool,
+    /// Simulated seconds per real second actually achieved (smoothed).
+    pub achieved_speed: f64,
     pub focus: Panel,
     /// Lines scrolled back from the newest in the log panel.
     pub log_scroll: usize,
@@ -328,6 +330,7 @@ impl App {
             paused: false,
             speed: 1.0,
             behind: false,
+            achieved_speed: 0.0,
             focus: Panel::Chart,
             log_scroll: 0,
             message: None,
@@ -423,6 +426,12 @@ impl App {
             }
         }
         self.behind = behind;
+        let achieved = (s.sim.now() - start).as_secs_f64() / real_dt.as_secs_f64().max(1e-9);
+        self.achieved_speed = if self.achieved_speed == 0.0 {
+            achieved
+        } else {
+            0.8 * self.achieved_speed + 0.2 * achieved
+        };
         if s.sim.now() != start || done > 0 {
             // The snapshot is taken once per frame, not once per tick.
             s.stale = true;

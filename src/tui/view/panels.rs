@@ -45,7 +45,13 @@ pub fn header(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
         meta.seed
     );
     if app.behind && !app.paused {
-        right = format!("BEHIND  {right}");
+        let got = app.achieved_speed;
+        let got = if got >= 10.0 {
+            got.round()
+        } else {
+            (got * 10.0).round() / 10.0
+        };
+        right = format!("BEHIND: ×{} achieved  {right}", fmt_speed(got));
     }
     if now >= SimTime::from_secs_f64(meta.duration_s) {
         right = format!("past end  {right}");
