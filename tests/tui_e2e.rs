@@ -115,7 +115,7 @@ fn dashboard_in_a_real_terminal() {
     let bin = env!("CARGO_BIN_EXE_chaoswala");
     // After the dashboard exits: its exit code, the terminal modes, then wait.
     let script = format!(
-        "cd '{}' && TERM=screen-256color '{bin}'; echo EXITED-$?; stty -a; sleep 60",
+        "cd '{}' && TERM=screen-256color '{bin}'; echo EXITED-$?; stty -a; echo STTY-DONE; sleep 60",
         dir.display()
     );
     let out = t.run(&[
@@ -210,7 +210,7 @@ fn dashboard_in_a_real_terminal() {
     // Quit: the program exits 0 and the terminal is itself again.
     t.send(&["q"]);
     let done = t.wait_for("the program to exit", LONG, |p| {
-        p.contains("EXITED-") && p.contains("speed")
+        p.contains("EXITED-") && p.contains("STTY-DONE")
     });
     assert!(done.contains("EXITED-0"), "{done}");
     assert!(
