@@ -43,6 +43,8 @@ const CHUNK_EVENTS: u64 = 4096;
 const NOTES_CAPACITY: usize = 200;
 /// Simulated seconds `.` advances while paused.
 pub const STEP_S: f64 = 1.0;
+/// Most wall time one `.` may take.
+const STEP_WALL: Duration = Duration::from_millis(50);
 
 /// What a dashboard run is about, apart from the simulation itself.
 #[derive(Clone, Debug, PartialEq)]
@@ -406,25 +408,8 @@ impl App {
         if target == start {
             return 0;
         }
-        let began = Instant::now();
-        let mut done = 0u64;
-        let mut behind = false;
-        loop {
-            let chunk = CHUNK_EVENTS.min(budget.max_events.saturating_sub(done));
-            if chunk == 0 {
-                behind = true;
-                break;
-            }
-            let n = s.sim.step_until(target, chunk);
-            done += n;
-            if s.sim.now() >= target {
-                break;
-            }
-            if n == 0 || began.elapsed() >= budget.max_wall {
-                behind = true;
-                break;
-            }
-        }
+        let (done, reached) = run_budgeted(&mut s.sim, target, budget);
+        let behind = !reached;
         self.behind = behind;
         let achieved = (s.sim.now() - start).as_secs_f64() / real_dt.as_secs_f64().max(1e-9);
         self.achieved_speed = if self.achieved_speed == 0.0 {
@@ -633,7 +618,13 @@ impl App {
         self.paused = true;
         if let Some(s) = &mut self.session {
             let t = s.sim.now() + SimTime::from_secs_f64(STEP_S);
-            s.sim.step_until(t, Budget::default().max_events);
+            let budget = Budget {
+                max_wall: STEP_WALL,
+                ..Budget::default()
+            };
+            if !run_budgeted(&mut s.sim, t, budget).1 {
+                self.message = Some("step cut short to keep the keys alive; press . again".into());
+            }
             s.refresh();
         }
     }
@@ -839,6 +830,27 @@ impl App {
             .as_ref()
             .and_then(|s| s.launch.meta.clock_origin_s);
         clock_text(origin, t)
+    }
+}
+
+/// Runs `sim` towards `target` in chunks, looking at the wall clock between
+/// chunks; returns the events handled and whether `target` was reached.
+fn run_budgeted(sim: &mut Simulation, target: SimTime, budget: Budget) -> (u64, bool) {
+    let began = Instant::now();
+    let mut done = 0u64;
+    loop {
+        let chunk = CHUNK_EVENTS.min(budget.max_events.saturating_sub(done));
+        if chunk == 0 {
+            return (done, false);
+        }
+        let n = sim.step_until(target, chunk);
+        done += n;
+        if sim.now() >= target {
+            return (done, true);
+        }
+        if n == 0 || began.elapsed() >= budget.max_wall {
+            return (done, false);
+        }
     }
 }
 
