@@ -64,6 +64,67 @@ impl Drop for Tmux {
     }
 }
 
+/// Starts `chaoswala ARGS` in a fresh tmux server of `w`×`h`, with `env`
+/// set; after it exits the pane shows its exit code and `stty -a`.
+/// `None` when tmux is missing (outside CI).
+fn start(tag: &str, w: u16, h: u16, env: &str, args: &str) -> Option<Tmux> {
+    if !tmux_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tmux is required for the end-to-end tests in CI"
+        );
+        eprintln!("\n\n!!!!! SKIPPED tui_e2e: tmux is not installed !!!!!\n\n");
+        return None;
+    }
+    let pid = std::process::id();
+    let dir = std::env::temp_dir().join(format!("chaoswala-e2e-{tag}-{pid}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let t = Tmux {
+        socket: format!("chaoswala-e2e-{tag}-{pid}"),
+        session: "e2e".to_string(),
+        dir: dir.clone(),
+    };
+    let bin = env!("CARGO_BIN_EXE_chaoswala");
+    let script = format!(
+        "cd '{}' && env TERM=screen-256color {env} '{bin}' {args}; echo EXITED-$?; stty -a; echo STTY-DONE; sleep 60",
+        dir.display()
+    );
+    let (w, h) = (w.to_string(), h.to_string());
+    let out = t.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        &t.session,
+        "-x",
+        &w,
+        "-y",
+        &h,
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(out.status.success(), "tmux new-session: {out:?}");
+    Some(t)
+}
+
+/// Quits with `q` and checks the exit code and the terminal's modes.
+fn quit_and_check_restored(t: &Tmux) {
+    t.send(&["q"]);
+    let done = t.wait_for("the program to exit", LONG, |p| {
+        p.contains("EXITED-") && p.contains("STTY-DONE")
+    });
+    assert!(done.contains("EXITED-0"), "{done}");
+    assert!(
+        !done.contains("chaoswala · "),
+        "the alternate screen was left:\n{done}"
+    );
+    for flag in ["icanon", "echo", "isig"] {
+        assert!(stty_has(&done, flag), "stty shows {flag} off:\n{done}");
+    }
+    let alt = t.run(&["display-message", "-p", "-t", &t.session, "#{alternate_on}"]);
+    assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "0");
+}
+
 fn tmux_available() -> bool {
     Command::new("tmux")
         .arg("-V")
@@ -96,42 +157,9 @@ const LONG: Duration = Duration::from_secs(30);
 
 #[test]
 fn dashboard_in_a_real_terminal() {
-    if !tmux_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tmux is required for the end-to-end test in CI"
-        );
-        eprintln!("\n\n!!!!! SKIPPED tui_e2e: tmux is not installed !!!!!\n\n");
+    let Some(t) = start("picker", 120, 40, "", "") else {
         return;
-    }
-    let pid = std::process::id();
-    let dir = std::env::temp_dir().join(format!("chaoswala-e2e-{pid}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let t = Tmux {
-        socket: format!("chaoswala-e2e-{pid}"),
-        session: "e2e".to_string(),
-        dir: dir.clone(),
     };
-    let bin = env!("CARGO_BIN_EXE_chaoswala");
-    // After the dashboard exits: its exit code, the terminal modes, then wait.
-    let script = format!(
-        "cd '{}' && TERM=screen-256color '{bin}'; echo EXITED-$?; stty -a; echo STTY-DONE; sleep 60",
-        dir.display()
-    );
-    let out = t.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        &t.session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(out.status.success(), "tmux new-session: {out:?}");
 
     // The picker, platform first; Enter opens it.
     t.wait_for("the world picker", LONG, |p| {
@@ -208,20 +236,40 @@ fn dashboard_in_a_real_terminal() {
     });
 
     // Quit: the program exits 0 and the terminal is itself again.
-    t.send(&["q"]);
-    let done = t.wait_for("the program to exit", LONG, |p| {
-        p.contains("EXITED-") && p.contains("STTY-DONE")
+    quit_and_check_restored(&t);
+}
+
+#[test]
+fn compact_without_colour_survives_resizing() {
+    let Some(t) = start("compact", 80, 24, "NO_COLOR=1", "tui platform --seed 7") else {
+        return;
+    };
+    t.wait_for("the compact dashboard", LONG, |p| {
+        p.contains("chaoswala · Andheri") && p.contains("seed 7")
     });
-    assert!(done.contains("EXITED-0"), "{done}");
-    assert!(
-        !done.contains("chaoswala · Andheri"),
-        "the alternate screen was left:\n{done}"
-    );
-    for flag in ["icanon", "echo", "isig"] {
-        assert!(stty_has(&done, flag), "stty shows {flag} off:\n{done}");
+    // No colour escape reaches the pane: foreground 30–38/90–97, background 40–48/100–107.
+    let escapes = t.run(&["capture-pane", "-p", "-e", "-t", &t.session]);
+    let raw = String::from_utf8_lossy(&escapes.stdout).into_owned();
+    for code in raw.split("\u{1b}[").skip(1) {
+        let params = code.split('m').next().unwrap_or("");
+        for p in params.split(';') {
+            let n: u32 = p.parse().unwrap_or(0);
+            assert!(
+                !matches!(n, 30..=38 | 40..=48 | 90..=97 | 100..=107),
+                "colour code {n} with NO_COLOR set"
+            );
+        }
     }
-    let alt = t.run(&["display-message", "-p", "-t", &t.session, "#{alternate_on}"]);
-    assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "0");
+    // Too small: the resize message; big again: the dashboard.
+    let _ = t.run(&["resize-window", "-t", &t.session, "-x", "40", "-y", "10"]);
+    t.wait_for("the resize message", LONG, |p| {
+        p.contains("Resize to at least 80×24")
+    });
+    let _ = t.run(&["resize-window", "-t", &t.session, "-x", "120", "-y", "40"]);
+    t.wait_for("the full dashboard", LONG, |p| {
+        p.contains("chaoswala · Andheri platform 1 — fast train") && p.contains("event log")
+    });
+    quit_and_check_restored(&t);
 }
 
 /// The event log's lines (between its borders).
