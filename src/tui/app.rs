@@ -217,7 +217,7 @@ pub struct PickerEntry {
 }
 
 fn picker_entries() -> Vec<PickerEntry> {
-    BUILTINS
+    let mut entries: Vec<PickerEntry> = BUILTINS
         .iter()
         .map(|b| match scenario::parse(b.name, b.text) {
             Ok(s) => PickerEntry {
@@ -235,7 +235,10 @@ fn picker_entries() -> Vec<PickerEntry> {
                 error: Some(e.to_string()),
             },
         })
-        .collect()
+        .collect();
+    // The platform world first, the rest in the built-ins' own order.
+    entries.sort_by_key(|e| e.kind != "platform");
+    entries
 }
 
 /// The panels focus moves between, in screen order.
