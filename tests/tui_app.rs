@@ -501,9 +501,16 @@ fn focus_moves_and_skips_absent_panels() {
     assert_eq!(app.focus, Panel::Log);
 
     let mut toy = toy_app();
-    toy.focus = Panel::Analytic;
+    toy.focus = Panel::Chart;
+    toy.update(Action::FocusNext);
+    assert_eq!(toy.focus, Panel::Analytic, "no units, no table to focus");
     toy.update(Action::FocusNext);
     assert_eq!(toy.focus, Panel::World, "a status line makes a world panel");
+    toy.update(Action::FocusNext);
+    toy.update(Action::FocusNext);
+    assert_eq!(toy.focus, Panel::Gauges);
+    toy.update(Action::FocusNext);
+    assert_eq!(toy.focus, Panel::Chart, "no trends to focus either");
 }
 
 #[test]

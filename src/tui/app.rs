@@ -375,12 +375,15 @@ impl App {
     /// Whether a panel is on screen for the current world.
     #[must_use]
     pub fn panel_present(&self, p: Panel) -> bool {
+        let Some(s) = &self.session else {
+            return false;
+        };
+        let snap = &s.snapshot;
         match p {
-            Panel::World => self
-                .session
-                .as_ref()
-                .is_some_and(|s| !s.snapshot.roads.is_empty() || s.snapshot.status_line.is_some()),
-            _ => true,
+            Panel::World => !snap.roads.is_empty() || snap.status_line.is_some(),
+            Panel::Units => !snap.units.is_empty(),
+            Panel::Sparklines => !snap.sparklines.is_empty(),
+            Panel::Gauges | Panel::Chart | Panel::Analytic | Panel::Log => true,
         }
     }
 
