@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 use crate::tui::app::App;
+use crate::tui::keymap::footer_hints;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
@@ -54,6 +55,19 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     if app.picker.is_empty() {
         lines.push(Line::from("   (no built-in scenarios)"));
+    }
+    // How to drive a world once open, from the key table.
+    lines.push(Line::from(Span::styled(
+        " Inside a world:",
+        t.text().add_modifier(Modifier::BOLD),
+    )));
+    for chunk in footer_hints().chunks(6) {
+        let mut spans = vec![Span::raw("   ")];
+        for (keys, word) in chunk {
+            spans.push(Span::styled(keys.clone(), t.key()));
+            spans.push(Span::styled(format!(" {word}  "), t.dim()));
+        }
+        lines.push(Line::from(spans));
     }
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
