@@ -1,6 +1,25 @@
 //! The live dashboard (feature `tui`).
+//!
+//! Elm style: [`keymap::resolve`] turns a key press into an
+//! [`keymap::Action`], [`app::App::update`] applies it, and
+//! `impl Widget for &App` ([`view`]) draws the state, one function per
+//! panel. [`event_loop`] is the only async code: it paces the simulation in
+//! real time (× speed) and redraws when something changed.
+
+pub mod app;
+pub mod event_loop;
+pub mod keymap;
+pub mod theme;
+pub mod view;
+
+use std::io::stdout;
+
+use crossterm::event::DisableMouseCapture;
+use crossterm::execute;
 
 use crate::scenario::Loaded;
+use app::{App, Launch};
+use theme::Theme;
 
 /// Flags of `chaoswala tui`.
 #[derive(Clone, Debug, Default)]
@@ -11,10 +30,42 @@ pub struct Options {
 
 /// Opens the dashboard on the world picker.
 pub fn run_picker() -> anyhow::Result<()> {
-    anyhow::bail!("the dashboard is not built yet; try `chaoswala run platform`")
+    run_app(App::picker(Theme::from_env()))
 }
 
 /// Opens the dashboard on one scenario.
-pub fn run_scenario(_loaded: Loaded, _opts: &Options) -> anyhow::Result<()> {
-    anyhow::bail!("the dashboard is not built yet; try `chaoswala run platform`")
+pub fn run_scenario(loaded: Loaded, opts: &Options) -> anyhow::Result<()> {
+    let launch = Launch::from_scenario(
+        &loaded.origin,
+        loaded.scenario,
+        opts.seed,
+        opts.policy.clone(),
+    );
+    let app = App::with_launch(launch, Theme::from_env())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", loaded.origin))?;
+    run_app(app)
+}
+
+/// Sets the terminal up, runs the loop, and restores the terminal on every
+/// way out: normal exit, error, or panic (ratatui's hook restores first).
+fn run_app(mut app: App) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            restore();
+            return Err(anyhow::anyhow!("cannot set the terminal up: {e}"));
+        }
+    };
+    let result = runtime.block_on(event_loop::run(&mut terminal, &mut app));
+    restore();
+    result
+}
+
+fn restore() {
+    // Mouse capture is never turned on; saying so again costs nothing.
+    let _ = execute!(stdout(), DisableMouseCapture);
+    ratatui::restore();
 }

@@ -1,0 +1,193 @@
+//! Drawing: `impl Widget for &App` lays the screen out and hands each
+//! rectangle to one render function per panel (in `view/`). Everything
+//! drawn comes from the app's state and the world's [`Snapshot`]; no wall
+//! clock reaches the screen, so the same state always draws the same frame.
+//!
+//! [`Snapshot`]: crate::sim::Snapshot
+
+mod format;
+mod overlay;
+mod panels;
+mod picker;
+
+pub use format::{fmt_duration_s, fmt_num};
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+
+use super::app::{App, Overlay, Panel, Screen, Session};
+
+/// Smallest terminal for the full layout.
+pub const FULL: (u16, u16) = (120, 40);
+/// Smallest terminal at all (the compact layout).
+pub const COMPACT: (u16, u16) = (80, 24);
+
+/// Which arrangement fits the terminal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fit {
+    Full,
+    Compact,
+    TooSmall,
+}
+
+#[must_use]
+pub fn fit(area: Rect) -> Fit {
+    if area.width >= FULL.0 && area.height >= FULL.1 {
+        Fit::Full
+    } else if area.width >= COMPACT.0 && area.height >= COMPACT.1 {
+        Fit::Compact
+    } else {
+        Fit::TooSmall
+    }
+}
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let fit = fit(area);
+        if fit == Fit::TooSmall {
+            render_too_small(area, buf);
+            return;
+        }
+        match (self.screen, &self.session) {
+            (Screen::Dashboard, Some(s)) => render_dashboard(self, s, fit, area, buf),
+            _ => picker::render(self, area, buf),
+        }
+        match &self.overlay {
+            Some(Overlay::Help) => overlay::help(self, area, buf),
+            Some(Overlay::Faults(m)) => overlay::fault_menu(self, m, area, buf),
+            Some(Overlay::Toggles(row)) => overlay::toggles(self, *row, area, buf),
+            None => {}
+        }
+    }
+}
+
+fn render_too_small(area: Rect, buf: &mut Buffer) {
+    let text = vec![
+        Line::from(format!("Resize to at least {}×{}", COMPACT.0, COMPACT.1)),
+        Line::from(format!("(now {}×{}; q quits)", area.width, area.height)),
+    ];
+    let top = area.height.saturating_sub(2) / 2;
+    let inner = Rect {
+        y: area.y + top,
+        height: area.height - top,
+        ..area
+    };
+    Paragraph::new(text)
+        .centered()
+        .wrap(Wrap { trim: true })
+        .render(inner, buf);
+}
+
+/// A panel's frame: focused panels get a thick border, a bold title and a
+/// `▶` marker, so focus is visible without colour.
+pub(crate) fn panel_block<'a>(app: &App, panel: Panel, title: &str) -> Block<'a> {
+    let focused = app.focus == panel && app.overlay.is_none();
+    let marker = if focused { "▶ " } else { "" };
+    Block::bordered()
+        .border_type(app.theme.border_type(focused))
+        .border_style(app.theme.border(focused))
+        .title(Span::styled(
+            format!(" {marker}{title} "),
+            app.theme.title(focused),
+        ))
+}
+
+fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buffer) {
+    let snap = &s.snapshot;
+    let world = app.panel_present(Panel::World);
+    let full = fit == Fit::Full;
+    let spark_rows = snap.sparklines.len().max(1) as u16;
+    let gauge_rows = snap.gauges.len().max(1) as u16;
+    let road_rows = if full {
+        0
+    } else {
+        snap.roads.len() as u16 + u16::from(snap.status_line.is_some())
+    };
+    let top_h = spark_rows.max(gauge_rows).max(road_rows) + 2;
+    // Two lines a road only when the screen is tall enough.
+    let roomy = full && area.height >= 48;
+    let log_h = match (full, world) {
+        (true, false) => 9,
+        (true, true) => 7,
+        (false, _) => 4,
+    };
+    let world_h = if world {
+        let roads = snap.roads.len() as u16 * if roomy { 2 } else { 1 };
+        roads + u16::from(snap.status_line.is_some()) + 2
+    } else {
+        0
+    };
+    let [
+        header,
+        status,
+        caption,
+        top,
+        middle,
+        world_area,
+        log,
+        footer,
+    ] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(top_h),
+        Constraint::Min(6),
+        Constraint::Length(if full { world_h } else { 0 }),
+        Constraint::Length(log_h),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    panels::header(app, s, header, buf);
+    panels::status(app, s, status, buf);
+    panels::caption(app, s, caption, buf);
+
+    let roads = !snap.roads.is_empty();
+    let [gauges, top_right] =
+        Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(top);
+    panels::gauges(app, snap, gauges, buf);
+    if !full && roads {
+        // Compact: the roads take the trends' place (the map matters more).
+        panels::world(app, snap, false, top_right, buf);
+    } else {
+        panels::sparklines(app, snap, top_right, buf);
+    }
+
+    let chart_pct = if full { 55 } else { 50 };
+    let [chart, right] = Layout::horizontal([
+        Constraint::Percentage(chart_pct),
+        Constraint::Percentage(100 - chart_pct),
+    ])
+    .areas(middle);
+    panels::chart(app, s, chart, buf);
+    let units_h = if snap.units.is_empty() {
+        0
+    } else {
+        (snap.units.len() as u16 + 3).max(4)
+    };
+    if !full && world && !roads {
+        // Compact: the status line's panel takes the table's place.
+        let [w, a] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(right);
+        panels::world(app, snap, false, w, buf);
+        panels::analytic(app, snap, full, a, buf);
+    } else {
+        // The table keeps its rows when it can (at most half the column);
+        // the closed forms get the rest.
+        let mut u_h = units_h.min(right.height / 2);
+        if u_h < 4 {
+            u_h = 0;
+        }
+        let [u, a] = Layout::vertical([Constraint::Length(u_h), Constraint::Min(0)]).areas(right);
+        if u_h > 0 {
+            panels::units(app, snap, full, u, buf);
+        }
+        panels::analytic(app, snap, full, a, buf);
+    }
+    if full && world {
+        panels::world(app, snap, roomy, world_area, buf);
+    }
+    panels::log(app, s, log, buf);
+    panels::footer(app, footer, buf);
+}

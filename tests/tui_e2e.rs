@@ -1,0 +1,292 @@
+//! The real binary in a real terminal: tmux runs `chaoswala` at 120×40,
+//! keys are sent, the pane is captured and read. Not a timing test: every
+//! wait polls with a generous deadline.
+//!
+//! Without tmux the test is skipped loudly, unless `CI` is set: then it fails.
+#![cfg(feature = "tui")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+/// A tmux server of the test's own (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+    session: String,
+    dir: PathBuf,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+
+    fn capture(&self) -> String {
+        let out = self.run(&["capture-pane", "-p", "-t", &self.session]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn send(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.session];
+        args.extend_from_slice(keys);
+        let out = self.run(&args);
+        assert!(out.status.success(), "send-keys {keys:?}: {out:?}");
+    }
+
+    /// Polls the pane until `pred` holds; panics with the last capture after `limit`.
+    fn wait_for(&self, what: &str, limit: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let pane = self.capture();
+            if pred(&pane) {
+                return pane;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "timed out waiting for {what}; the pane shows:\n{pane}"
+            );
+            sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts `chaoswala ARGS` in a fresh tmux server of `w`×`h`, with `env`
+/// set; after it exits the pane shows its exit code and `stty -a`.
+/// `None` when tmux is missing (outside CI).
+fn start(tag: &str, w: u16, h: u16, env: &str, args: &str) -> Option<Tmux> {
+    if !tmux_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tmux is required for the end-to-end tests in CI"
+        );
+        eprintln!("\n\n!!!!! SKIPPED tui_e2e: tmux is not installed !!!!!\n\n");
+        return None;
+    }
+    let pid = std::process::id();
+    let dir = std::env::temp_dir().join(format!("chaoswala-e2e-{tag}-{pid}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let t = Tmux {
+        socket: format!("chaoswala-e2e-{tag}-{pid}"),
+        session: "e2e".to_string(),
+        dir: dir.clone(),
+    };
+    let bin = env!("CARGO_BIN_EXE_chaoswala");
+    let script = format!(
+        "cd '{}' && env TERM=screen-256color {env} '{bin}' {args}; echo EXITED-$?; stty -a; echo STTY-DONE; sleep 60",
+        dir.display()
+    );
+    let (w, h) = (w.to_string(), h.to_string());
+    let out = t.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        &t.session,
+        "-x",
+        &w,
+        "-y",
+        &h,
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(out.status.success(), "tmux new-session: {out:?}");
+    Some(t)
+}
+
+/// Quits with `q` and checks the exit code and the terminal's modes.
+fn quit_and_check_restored(t: &Tmux) {
+    t.send(&["q"]);
+    let done = t.wait_for("the program to exit", LONG, |p| {
+        p.contains("EXITED-") && p.contains("STTY-DONE")
+    });
+    assert!(done.contains("EXITED-0"), "{done}");
+    assert!(
+        !done.contains("chaoswala · "),
+        "the alternate screen was left:\n{done}"
+    );
+    for flag in ["icanon", "echo", "isig"] {
+        assert!(stty_has(&done, flag), "stty shows {flag} off:\n{done}");
+    }
+    let alt = t.run(&["display-message", "-p", "-t", &t.session, "#{alternate_on}"]);
+    assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "0");
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The first `HH:MM:SS` on the header line.
+fn header_clock(pane: &str) -> Option<String> {
+    let header = pane.lines().next()?;
+    let chars: Vec<char> = header.chars().collect();
+    chars.windows(8).find_map(|w| {
+        let ok = w.iter().enumerate().all(|(i, c)| {
+            if i == 2 || i == 5 {
+                *c == ':'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+        ok.then(|| w.iter().collect())
+    })
+}
+
+/// Whether `stty -a` shows `flag` set (not `-flag`).
+fn stty_has(pane: &str, flag: &str) -> bool {
+    pane.split_whitespace().any(|w| w == flag)
+}
+
+const LONG: Duration = Duration::from_secs(30);
+
+#[test]
+fn dashboard_in_a_real_terminal() {
+    let Some(t) = start("picker", 120, 40, "", "") else {
+        return;
+    };
+
+    // The picker, platform first; Enter opens it.
+    t.wait_for("the world picker", LONG, |p| {
+        p.contains("Choose a world") && p.contains("▶  1. platform")
+    });
+    t.send(&["Enter"]);
+    let first = t.wait_for("the dashboard", LONG, |p| {
+        p.contains("chaoswala · Andheri platform") && header_clock(p).is_some()
+    });
+    let clock0 = header_clock(&first).unwrap();
+
+    // Faster: ×10 → ×30 → ×60 → ×120.
+    t.send(&["+", "+", "+"]);
+    t.wait_for("speed ×120", LONG, |p| {
+        p.lines().next().is_some_and(|h| h.contains("×120"))
+    });
+
+    // The fault menu; Enter injects its first fault.
+    t.send(&["f"]);
+    t.wait_for("the fault menu", LONG, |p| p.contains("inject a fault"));
+    t.send(&["Enter"]);
+    // What the world does with that fault decides the word the log uses.
+    let mut probe = chaoswala::scenario::load("platform")
+        .unwrap()
+        .scenario
+        .simulation(None, None)
+        .unwrap();
+    let template = probe.world().fault_menu().remove(0);
+    let fault = chaoswala::fault::Fault {
+        kind: template.kind.clone(),
+        target: template.targets[0].clone(),
+        duration_s: template.duration_s,
+    };
+    let expected_text = fault.to_string();
+    let verdict = if probe.inject(fault).is_ok() {
+        "injected"
+    } else {
+        "refused"
+    };
+    t.wait_for("the fault in the event log", LONG, |p| {
+        !p.contains("inject a fault")
+            && log_lines(p)
+                .iter()
+                .any(|l| l.contains(&expected_text) && l.contains(verdict))
+    });
+
+    // Next policy: the world's own list says what to expect.
+    let world = chaoswala::scenario::load("platform")
+        .unwrap()
+        .scenario
+        .simulation(None, None)
+        .unwrap();
+    let policies = world.world().policies();
+    let current = world.world().policy();
+    t.send(&["p"]);
+    if policies.len() > 1 {
+        let i = policies.iter().position(|p| *p == current).unwrap();
+        let next = policies[(i + 1) % policies.len()].clone();
+        t.wait_for("the next policy in the header", LONG, |p| {
+            p.lines()
+                .next()
+                .is_some_and(|h| h.contains(&format!("policy {next}")))
+        });
+    } else {
+        let line = format!("only one policy in this world: {current}");
+        t.wait_for("the one-policy note in the log", LONG, |p| {
+            log_lines(p).iter().any(|l| l.contains(&line))
+        });
+    }
+
+    // The clock moved on.
+    t.wait_for("the clock to advance", LONG, |p| {
+        header_clock(p).is_some_and(|c| c != clock0)
+    });
+
+    // Quit: the program exits 0 and the terminal is itself again.
+    quit_and_check_restored(&t);
+}
+
+#[test]
+fn compact_without_colour_survives_resizing() {
+    let Some(t) = start("compact", 80, 24, "NO_COLOR=1", "tui platform --seed 7") else {
+        return;
+    };
+    t.wait_for("the compact dashboard", LONG, |p| {
+        p.contains("chaoswala · Andheri") && p.contains("seed 7")
+    });
+    // No colour escape reaches the pane: foreground 30–38/90–97, background 40–48/100–107.
+    let escapes = t.run(&["capture-pane", "-p", "-e", "-t", &t.session]);
+    let raw = String::from_utf8_lossy(&escapes.stdout).into_owned();
+    for code in raw.split("\u{1b}[").skip(1) {
+        let params = code.split('m').next().unwrap_or("");
+        for p in params.split(';') {
+            let n: u32 = p.parse().unwrap_or(0);
+            assert!(
+                !matches!(n, 30..=38 | 40..=48 | 90..=97 | 100..=107),
+                "colour code {n} with NO_COLOR set"
+            );
+        }
+    }
+    // Too small: the resize message; big again: the dashboard.
+    let _ = t.run(&["resize-window", "-t", &t.session, "-x", "40", "-y", "10"]);
+    t.wait_for("the resize message", LONG, |p| {
+        p.contains("Resize to at least 80×24")
+    });
+    let _ = t.run(&["resize-window", "-t", &t.session, "-x", "120", "-y", "40"]);
+    t.wait_for("the full dashboard", LONG, |p| {
+        p.contains("chaoswala · Andheri platform 1 — fast train") && p.contains("event log")
+    });
+    quit_and_check_restored(&t);
+}
+
+/// The event log's lines (between its borders).
+fn log_lines(pane: &str) -> Vec<String> {
+    let mut inside = false;
+    let mut out = Vec::new();
+    for line in pane.lines() {
+        if line.contains("event log") {
+            inside = true;
+            continue;
+        }
+        if inside {
+            if line.starts_with('╰') || line.starts_with('┗') {
+                break;
+            }
+            out.push(line.to_string());
+        }
+    }
+    out
+}

@@ -1,0 +1,365 @@
+//! The dashboard drawn into ratatui's `TestBackend`, compared with the
+//! committed snapshots in `tests/snapshots/`. Every frame is deterministic:
+//! a fixed seed, the simulation advanced to a fixed time, no wall clock.
+//!
+//! A new world gets its snapshots with one line: `snap!("tatkal", 120, 40)`.
+#![cfg(feature = "tui")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chaoswala::fault::FaultTemplate;
+use chaoswala::scenario::BUILTINS;
+use chaoswala::sim::metrics::Metrics;
+use chaoswala::sim::world::{
+    AnalyticRow, ChartView, GaugeView, RoadView, SeriesView, UnitState, UnitView,
+};
+use chaoswala::sim::{Command, CommandError, SimTime, Simulation, Snapshot, World};
+use chaoswala::tui::app::{App, Launch, Meta};
+use chaoswala::tui::keymap::{Action, KEYMAP};
+use chaoswala::tui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+/// Simulated seconds every snapshot is taken at.
+const AT_S: u64 = 120;
+
+/// A built-in, paused at `AT_S`, drawn in colour (the text is what is compared).
+fn app_at(name: &str) -> App {
+    let mut app = App::with_launch(Launch::builtin(name).unwrap(), Theme::colored()).unwrap();
+    app.advance_to(SimTime::from_secs(AT_S));
+    app.update(Action::TogglePause);
+    app
+}
+
+fn draw(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| f.render_widget(app, f.area())).unwrap();
+    t
+}
+
+fn text(t: &Terminal<TestBackend>) -> String {
+    t.backend().to_string()
+}
+
+/// `snap!(builtin, w, h)` and `snap!(builtin, w, h, suffix, actions…)`.
+macro_rules! snap {
+    ($name:expr, $w:expr, $h:expr) => {{
+        let app = app_at($name);
+        let t = draw(&app, $w, $h);
+        insta::assert_snapshot!(format!("{}_{}x{}", $name, $w, $h), t.backend());
+    }};
+    ($name:expr, $w:expr, $h:expr, $suffix:expr, $($action:expr),*) => {{
+        let mut app = app_at($name);
+        $( app.update($action); )*
+        let t = draw(&app, $w, $h);
+        insta::assert_snapshot!(
+            format!("{}_{}x{}{}", $name, $w, $h, $suffix),
+            t.backend()
+        );
+    }};
+}
+
+#[test]
+fn platform_full() {
+    snap!("platform", 120, 40);
+}
+
+#[test]
+fn platform_compact() {
+    snap!("platform", 80, 24);
+}
+
+#[test]
+fn platform_help_overlay() {
+    snap!("platform", 120, 40, "_help", Action::Help);
+    snap!("platform", 80, 24, "_help", Action::Help);
+}
+
+#[test]
+fn platform_fault_menu() {
+    snap!(
+        "platform",
+        120,
+        40,
+        "_faults",
+        Action::OpenFaultMenu,
+        Action::Down,
+        Action::Left
+    );
+}
+
+#[test]
+fn platform_after_actions() {
+    // Focus on the log, arrivals up, policy key, speed up: all in words on screen.
+    snap!(
+        "platform",
+        120,
+        40,
+        "_actions",
+        Action::FocusNext,
+        Action::FocusNext,
+        Action::FocusNext,
+        Action::ArrivalsUp,
+        Action::NextPolicy,
+        Action::SpeedUp
+    );
+}
+
+#[test]
+fn picker() {
+    let mut app = App::picker(Theme::colored());
+    // Only the platform: worlds added later must not change this snapshot.
+    app.picker.retain(|e| e.name == "platform");
+    let t = draw(&app, 120, 40);
+    insta::assert_snapshot!("picker_120x40", t.backend());
+}
+
+#[test]
+fn every_builtin_draws_at_both_sizes_and_with_every_overlay() {
+    for b in BUILTINS {
+        for (w, h) in [(120, 40), (80, 24), (200, 50)] {
+            let mut app = app_at(b.name);
+            let t = draw(&app, w, h);
+            assert!(text(&t).contains("chaoswala"), "{} {w}×{h}", b.name);
+            for a in [Action::Help, Action::Back, Action::OpenFaultMenu] {
+                app.update(a);
+                draw(&app, w, h);
+            }
+        }
+    }
+}
+
+#[test]
+fn tiny_terminals_get_the_resize_message_and_never_panic() {
+    let app = app_at("platform");
+    for (w, h) in [(1, 1), (2, 1), (20, 5), (40, 10), (79, 24), (80, 23)] {
+        let t = draw(&app, w, h);
+        let s = text(&t);
+        if w >= 40 {
+            assert!(s.contains("Resize to at least 80×24"), "{w}×{h}:\n{s}");
+        }
+        assert!(!s.contains("chaoswala ·"), "no dashboard at {w}×{h}");
+    }
+    // The resize message is drawn on every screen, overlays included.
+    let mut app = App::picker(Theme::plain());
+    app.update(Action::Help);
+    for (w, h) in [(1, 1), (20, 5), (40, 10)] {
+        draw(&app, w, h);
+    }
+    let mut app = app_at("platform");
+    app.update(Action::OpenFaultMenu);
+    for (w, h) in [(1, 1), (20, 5), (40, 10)] {
+        draw(&app, w, h);
+    }
+}
+
+#[test]
+fn tiny_terminal_snapshot() {
+    let app = app_at("platform");
+    let t = draw(&app, 40, 10);
+    insta::assert_snapshot!("platform_40x10", t.backend());
+}
+
+#[test]
+fn no_color_means_no_colour_anywhere() {
+    let mut app = App::with_launch(Launch::builtin("platform").unwrap(), Theme::plain()).unwrap();
+    app.advance_to(SimTime::from_secs(AT_S));
+    for overlay in [None, Some(Action::Help), Some(Action::OpenFaultMenu)] {
+        if let Some(a) = overlay {
+            app.update(a);
+        }
+        let t = draw(&app, 120, 40);
+        for cell in t.backend().buffer().content() {
+            assert_eq!(cell.fg, Color::Reset, "{cell:?}");
+            assert_eq!(cell.bg, Color::Reset, "{cell:?}");
+        }
+        app.update(Action::Back);
+    }
+    // The coloured theme does colour things (so the test above can fail).
+    let app = app_at("platform");
+    let t = draw(&app, 120, 40);
+    assert!(
+        t.backend()
+            .buffer()
+            .content()
+            .iter()
+            .any(|c| c.fg != Color::Reset)
+    );
+}
+
+#[test]
+fn focus_is_shown_by_a_marker_not_only_by_colour() {
+    let mut app = app_at("platform");
+    let before = text(&draw(&app, 120, 40));
+    assert!(before.contains("▶ people on the platform"));
+    app.update(Action::FocusNext);
+    let after = text(&draw(&app, 120, 40));
+    assert!(!after.contains("▶ people on the platform"));
+    assert!(after.contains("▶ servers"));
+}
+
+#[test]
+fn help_lists_every_key_of_the_table() {
+    let mut app = app_at("platform");
+    app.update(Action::Help);
+    for (w, h) in [(120, 40), (80, 24)] {
+        let s = text(&draw(&app, w, h));
+        for b in KEYMAP {
+            assert!(s.contains(b.help), "{w}×{h}: `{}` missing", b.help);
+        }
+    }
+}
+
+#[test]
+fn footer_keeps_help_and_quit_when_narrow() {
+    let app = app_at("platform");
+    let s = text(&draw(&app, 80, 24));
+    let footer = s.lines().nth(23).unwrap();
+    assert!(footer.contains("? help"), "{footer}");
+    assert!(footer.contains("q quit"), "{footer}");
+}
+
+/// A world that only shows a fixed snapshot using every panel: units in
+/// every state, alarms, roads (one closed), a status line and switches.
+struct Showcase;
+
+impl World for Showcase {
+    fn now(&self) -> SimTime {
+        SimTime::from_secs(AT_S)
+    }
+    fn next_event_time(&self) -> Option<SimTime> {
+        None
+    }
+    fn advance(&mut self, _until: SimTime, _max_events: u64) -> u64 {
+        0
+    }
+    fn apply(&mut self, _cmd: &Command) -> Result<String, CommandError> {
+        Ok(String::new())
+    }
+    fn snapshot(&self) -> Snapshot {
+        let road = |name: &str, flow: f64, cap: f64, queue: f64, t: f64, closed: bool| RoadView {
+            name: name.into(),
+            flow_per_h: flow,
+            capacity_per_h: cap,
+            queue,
+            travel_time_min: t,
+            free_flow_min: 30.0,
+            share: flow / 3000.0,
+            closed,
+        };
+        let unit = |name: &str, state, lat: f64, share: f64| UnitView {
+            name: name.into(),
+            state,
+            in_flight: 12.0,
+            ewma_latency_s: lat,
+            share,
+            extra: "3".into(),
+        };
+        Snapshot {
+            now: SimTime::from_secs(AT_S),
+            policy: "least-time".into(),
+            gauges: vec![
+                GaugeView {
+                    label: "DB pool".into(),
+                    ratio: 1.0,
+                    text: "50/50 busy".into(),
+                    alarm: true,
+                },
+                GaugeView {
+                    label: "CPU".into(),
+                    ratio: 0.42,
+                    text: "42 %".into(),
+                    alarm: false,
+                },
+            ],
+            sparklines: vec![SeriesView {
+                label: "orders".into(),
+                unit: "/s".into(),
+                values: (0..60).map(|i| f64::from(i % 7) * 100.0).collect(),
+            }],
+            chart: ChartView {
+                label: "p95 latency".into(),
+                points: (0..60).map(|i| (f64::from(i), f64::from(i % 9))).collect(),
+                reference: Some(("M/M/c".into(), 4.0)),
+            },
+            units_extra_header: "queue".into(),
+            units: vec![
+                unit("kitchen-1", UnitState::Up, 0.25, 0.5),
+                unit("kitchen-2", UnitState::Degraded, 2.5, 0.4),
+                unit("kitchen-3", UnitState::Down, 0.0, 0.1),
+            ],
+            analytic: vec![AnalyticRow {
+                label: "ρ".into(),
+                closed_form: Some(0.8),
+                simulated: 0.79,
+                unit: String::new(),
+            }],
+            status_line: Some("MI 187/4 (18.2) · boundary! orders ×3".into()),
+            roads: vec![
+                road("WEH", 1800.0, 2000.0, 120.0, 48.5, false),
+                road("EEH", 1200.0, 1800.0, 0.0, 33.0, false),
+                road("LBS", 0.0, 1200.0, 0.0, 32.0, true),
+            ],
+            toggles: vec![("shedding".into(), true), ("breaker".into(), false)],
+            events_processed: 0,
+            active_faults: Vec::new(),
+        }
+    }
+    fn metrics(&self) -> Metrics {
+        Metrics::new()
+    }
+    fn analytic(&self) -> Metrics {
+        Metrics::new()
+    }
+    fn reset_statistics(&mut self) {}
+    fn policies(&self) -> Vec<String> {
+        vec!["least-time".into()]
+    }
+    fn policy(&self) -> String {
+        "least-time".into()
+    }
+    fn fault_menu(&self) -> Vec<FaultTemplate> {
+        Vec::new()
+    }
+    fn events_processed(&self) -> u64 {
+        0
+    }
+}
+
+fn showcase() -> App {
+    let meta = Meta {
+        name: "showcase".into(),
+        title: "Every panel at once".into(),
+        kind: "showcase".into(),
+        clock_origin_s: None,
+        speed: 60.0,
+        duration_s: 60.0,
+        seed: 1,
+    };
+    let launch = Launch::custom(meta, |_| Ok(Simulation::new(Box::new(Showcase), &[])));
+    let mut app = App::with_launch(launch, Theme::plain()).unwrap();
+    app.update(Action::TogglePause);
+    app
+}
+
+#[test]
+fn every_panel_in_words() {
+    let app = showcase();
+    for (w, h) in [(120, 40), (80, 24)] {
+        let t = draw(&app, w, h);
+        insta::assert_snapshot!(format!("showcase_{w}x{h}"), t.backend());
+    }
+    let s = text(&draw(&app, 120, 40));
+    for words in [
+        "DOWN",
+        "degraded",
+        "CLOSED",
+        "50/50 busy ⚠",
+        "shedding ON",
+        "breaker off",
+    ] {
+        assert!(s.contains(words), "`{words}` missing:\n{s}");
+    }
+    assert!(s.contains("MI 187/4"), "the status line is shown");
+    assert!(s.contains("past end"), "the end of the scenario is flagged");
+}
