@@ -466,12 +466,13 @@ impl Traffic {
             capacity_per_h: c.capacity_per_h,
             ..r.p.bpr()
         };
+        let wait_min = q / c.capacity_per_h * 60.0;
         let running = if marginal {
             bpr.marginal_cost_min(x)
         } else {
             bpr.travel_time_min(x)
         };
-        q / c.capacity_per_h * 60.0 + running * c.slow * c.weather + c.extra_s / 60.0
+        wait_min + running * c.slow * c.weather + c.extra_s / 60.0
     }
 
     // ----- routing ------------------------------------------------------
@@ -1019,6 +1020,40 @@ impl Traffic {
             0.0
         } else {
             self.roads[i].routed as f64 / total as f64
+        }
+    }
+}
+
+/// The conservation counters (since the last statistics reset):
+/// `arrivals + in_system_at_reset = completed + in_system + turned_away`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Census {
+    pub arrivals: u64,
+    pub completed: u64,
+    pub in_system: u64,
+    pub turned_away: u64,
+    pub in_system_at_reset: u64,
+}
+
+impl Census {
+    /// Whether every car is accounted for.
+    #[must_use]
+    pub fn balanced(&self) -> bool {
+        self.arrivals + self.in_system_at_reset
+            == self.completed + self.in_system + self.turned_away
+    }
+}
+
+impl Traffic {
+    /// The conservation counters now (cheap: for checking at every event).
+    #[must_use]
+    pub fn census(&self) -> Census {
+        Census {
+            arrivals: self.arrivals,
+            completed: self.completed,
+            in_system: self.in_system(),
+            turned_away: self.turned_away,
+            in_system_at_reset: self.in_system_at_reset,
         }
     }
 }
