@@ -228,6 +228,7 @@ struct Road {
     journey_sum_s: f64,
     queue_peak: usize,
     queue_alarm: usize,
+    jammed: bool,
 }
 
 /// How often the history logs a growing queue (cars).
@@ -326,6 +327,7 @@ impl Traffic {
                     journey_sum_s: 0.0,
                     queue_peak: 0,
                     queue_alarm: 0,
+                    jammed: false,
                 }
             })
             .collect();
@@ -424,7 +426,11 @@ impl Traffic {
         let routed_since = r.routed_recent.len() - r.routed_recent.partition_point(|t| *t <= seen);
         let passed_since = r.passed.len() - b;
         let q = (r.queue.len() + passed_since).saturating_sub(routed_since);
-        let cond = r.history.front().map_or(r.cond, |(_, c)| *c);
+        let seen_idx = r.history.partition_point(|(t, _)| *t <= seen);
+        let cond = r
+            .history
+            .get(seen_idx.saturating_sub(1))
+            .map_or(r.cond, |(_, c)| *c);
         (x, q as f64, cond)
     }
 
@@ -569,6 +575,7 @@ impl Traffic {
             && m > r.queue_alarm
         {
             r.queue_alarm = m;
+            r.jammed = true;
             let line = format!(
                 "{} jam: {q} cars queued ({:.0} min wait)",
                 r.label,
@@ -627,16 +634,9 @@ impl Traffic {
             r.discharged += 1;
             r.passed.push_back(now);
             r.running += 1;
-            if r.queue.len() < r.queue_alarm / 2 {
-                r.queue_alarm = QUEUE_MILESTONES
-                    .iter()
-                    .copied()
-                    .filter(|m| *m <= r.queue.len())
-                    .max()
-                    .unwrap_or(0);
-            }
             r.cond
         };
+        self.settle_alarm(i, wait);
         // The flow x counts the car itself.
         let x = x + 3600.0 / self.window.as_secs_f64();
         let bpr = Bpr {
@@ -660,6 +660,30 @@ impl Traffic {
         );
         self.trim(i);
         self.schedule_discharge(i);
+    }
+
+    /// Lowers road `i`'s jam milestone as its queue drains (so that a new
+    /// jam is logged again) and logs when a logged jam is gone.
+    fn settle_alarm(&mut self, i: usize, last_wait: SimTime) {
+        let r = &mut self.roads[i];
+        let q = r.queue.len();
+        if q < r.queue_alarm / 2 {
+            r.queue_alarm = QUEUE_MILESTONES
+                .iter()
+                .copied()
+                .filter(|m| *m <= q)
+                .max()
+                .unwrap_or(0);
+        }
+        if q == 0 && r.jammed {
+            r.jammed = false;
+            let line = format!(
+                "{} jam cleared; the last car waited {:.0} min",
+                r.label,
+                last_wait.as_secs_f64() / 60.0
+            );
+            self.push_log(line);
+        }
     }
 
     fn record_cars(&mut self) {
@@ -1666,6 +1690,29 @@ mod tests {
         .expect("blackout");
         run(&mut w, 1800.0);
         assert_eq!(w.metrics()["share_weh"], 1.0);
+    }
+
+    #[test]
+    fn jams_are_logged_when_they_build_and_when_they_clear() {
+        let p = TrafficParams {
+            demand_per_h: Some(2000.0),
+            ..TrafficParams::default()
+        };
+        let mut w = world(&p, "naive");
+        run(&mut w, 1800.0);
+        w.apply(&Command::ScaleArrivals(0.0)).expect("stop demand");
+        run(&mut w, 7200.0);
+        let log: Vec<String> = w.drain_log().into_iter().map(|l| l.text).collect();
+        assert!(
+            log.iter().any(|l| l.starts_with("WEH jam: 250 cars")),
+            "{log:?}"
+        );
+        assert!(
+            log.iter().any(|l| l.starts_with("WEH jam cleared")),
+            "{log:?}"
+        );
+        assert_eq!(w.census().in_system, 0);
+        assert!(w.census().balanced());
     }
 
     #[test]
