@@ -428,3 +428,38 @@ fn the_command_line_runs_every_policy_as_json() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("demand_per_h"));
 }
+
+#[test]
+fn stale_information_makes_least_time_drivers_herd() {
+    let live = bkc_with(&["demand_per_h=1800"]);
+    let stale = bkc_with(&["demand_per_h=1800", "info_delay_s=180"]);
+    let a = run(&live, "least-time", Some(10_800.0), Some(3_600.0));
+    let b = run(&stale, "least-time", Some(10_800.0), Some(3_600.0));
+    // Drivers pile onto the road that *was* fastest: queues and waits grow.
+    assert!(
+        b.metrics["max_wait_min"] > 3.0 * a.metrics["max_wait_min"],
+        "{:?}",
+        b.metrics
+    );
+    assert!(b.metrics["mean_journey_min"] > a.metrics["mean_journey_min"] + 1.0);
+    assert!(flows_within(&b, &stale, false, 0.02).is_err());
+}
+
+#[test]
+fn bad_parameters_are_reported_with_the_field_and_line() {
+    let text = scenario::builtin("bkc-traffic").expect("shipped").text;
+    let broken = text.replacen("capacity_per_h: 800", "capacity_per_h: -800", 1);
+    let e = scenario::parse("bad.ron", &broken).expect_err("negative capacity");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("capacity_per_h") && msg.contains("eeh"),
+        "{msg}"
+    );
+    assert!(msg.contains("bad.ron:"), "{msg}");
+    let unknown = text.replacen("info_delay_s: 0", "info_delay_sec: 0", 1);
+    let e = scenario::parse("bad.ron", &unknown).expect_err("unknown field");
+    assert!(e.to_string().contains("info_delay_sec"), "{e}");
+    let mut s = bkc();
+    assert!(s.apply_sets(&["demand_per_h=-5".to_string()]).is_err());
+    assert!(s.apply_sets(&["flow_window_s=1".to_string()]).is_err());
+}
