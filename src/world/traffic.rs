@@ -1178,7 +1178,6 @@ impl World for Traffic {
 
     fn snapshot(&self) -> Snapshot {
         let now = self.engine.now();
-        let m = self.metrics();
         let demand_now = self.demand_now();
         let (idx, ue, so) = self.assignments(demand_now);
         let roads: Vec<RoadView> = self
@@ -1224,9 +1223,11 @@ impl World for Traffic {
             });
         }
         let reference_assignment = if self.policy == Policy::MarginalCost {
-            so.as_ref().map(|a| ("system optimum L", a))
+            so.as_ref()
+                .map(|a| ("system optimum: cars on the roads", a))
         } else {
-            ue.as_ref().map(|a| ("user equilibrium L", a))
+            ue.as_ref()
+                .map(|a| ("user equilibrium: cars on the roads", a))
         };
         let units = self
             .roads
@@ -1244,26 +1245,39 @@ impl World for Traffic {
                 extra: format!("{}", r.queue.len()),
             })
             .collect();
-        let sim_time = m.get("mean_journey_min").copied().unwrap_or(f64::NAN);
-        // The live total of this policy: Σ x t(x) over the measured flows.
-        let live_total: f64 = (0..self.roads.len())
-            .filter(|i| self.roads[*i].cond.usable())
-            .map(|i| {
-                let t = self.live_time_min(i);
-                self.flow_now(i) * t / 60.0
-            })
-            .sum();
+        // What cars entering now experience, over the measured flows:
+        // Σ x T (vehicle-hours per hour, T including queue waits) and the
+        // flow-weighted mean T.
+        let mut live_flow = 0.0;
+        let mut live_total = 0.0;
+        for i in 0..self.roads.len() {
+            let t = self.live_time_min(i);
+            let x = self.flow_now(i);
+            if t.is_finite() {
+                live_flow += x;
+                live_total += x * t / 60.0;
+            }
+        }
+        let live_mean = if live_flow > 0.0 {
+            live_total * 60.0 / live_flow
+        } else {
+            f64::NAN
+        };
+        // The optimum for the flow the roads carry now: this policy's total
+        // over it is what selfishness (or a naive rule) costs right now.
+        let (_, bprs) = self.live_bpr();
+        let so_now = road::system_optimum(&bprs, live_flow);
         let mut analytic = vec![
             AnalyticRow {
                 label: "UE travel time".into(),
                 closed_form: ue.as_ref().map(|a| a.level_min),
-                simulated: sim_time,
+                simulated: live_mean,
                 unit: "min".into(),
             },
             AnalyticRow {
                 label: "SO mean travel time".into(),
                 closed_form: so.as_ref().map(|a| a.mean_travel_min),
-                simulated: sim_time,
+                simulated: live_mean,
                 unit: "min".into(),
             },
             AnalyticRow {
@@ -1286,9 +1300,9 @@ impl World for Traffic {
             _ => None,
         };
         analytic.push(AnalyticRow {
-            label: "price of anarchy (sim: policy/SO)".into(),
+            label: "price of anarchy (sim: policy ÷ SO)".into(),
             closed_form: poa,
-            simulated: match &so {
+            simulated: match &so_now {
                 Some(s) if s.total_vehicle_hours_per_h > 0.0 => {
                     live_total / s.total_vehicle_hours_per_h
                 }
@@ -1297,9 +1311,15 @@ impl World for Traffic {
             unit: "×".into(),
         });
         if let Some((name, a)) = reference_assignment {
+            let short = if self.policy == Policy::MarginalCost {
+                "SO"
+            } else {
+                "UE"
+            };
+            let _ = name;
             for (k, &i) in idx.iter().enumerate() {
                 analytic.push(AnalyticRow {
-                    label: format!("{} flow ({})", self.roads[i].label, &name[..2]),
+                    label: format!("{} flow ({short})", self.roads[i].label),
                     closed_form: a.flows_per_h.get(k).copied(),
                     simulated: self.flow_now(i),
                     unit: "cars/h".into(),
