@@ -1743,6 +1743,84 @@ mod tests {
         assert!(w.census().balanced());
     }
 
+    fn inject(w: &mut Traffic, id: u64, kind: FaultKind, target: &str) -> String {
+        w.apply(&Command::InjectFault {
+            id,
+            fault: crate::fault::Fault {
+                kind,
+                target: target.into(),
+                duration_s: None,
+            },
+        })
+        .expect("accepted")
+    }
+
+    #[test]
+    fn monsoon_redraws_each_period_and_latency_adds_minutes() {
+        let p = TrafficParams {
+            demand_per_h: Some(600.0),
+            weather_period_s: Some(600.0),
+            ..TrafficParams::default()
+        };
+        let mut w = world(&p, "least-time");
+        let line = inject(
+            &mut w,
+            1,
+            FaultKind::World {
+                name: "monsoon".into(),
+                strength: 1.0,
+            },
+            "lbs",
+        );
+        assert!(line.starts_with("monsoon over LBS"), "{line}");
+        run(&mut w, 6000.0);
+        let redraws = w
+            .drain_log()
+            .iter()
+            .filter(|l| l.text.starts_with("weather now"))
+            .count();
+        assert_eq!(redraws, 10); // at 600, 1200, …, 6000 s
+        // Only LBS is wet.
+        assert_eq!(w.roads[0].cond.weather, 1.0);
+        w.apply(&Command::ClearFault(1)).expect("clear");
+        assert_eq!(w.roads[2].cond.weather, 1.0);
+        run(&mut w, 12_000.0);
+        assert!(
+            w.drain_log()
+                .iter()
+                .all(|l| !l.text.starts_with("weather now"))
+        );
+
+        let mut w = world(&p, "naive");
+        inject(
+            &mut w,
+            2,
+            FaultKind::Latency {
+                ms: 600_000.0,
+                jitter_ms: 0.0,
+            },
+            "weh",
+        );
+        run(&mut w, 7200.0);
+        let t = w.metrics()["travel_time_min_weh"];
+        // 30 min × BPR at 600/h (≈ 1.02) + 10 min.
+        assert!((40.0..41.0).contains(&t), "{t}");
+    }
+
+    #[test]
+    fn scaling_demand_changes_the_arrival_rate() {
+        let p = TrafficParams {
+            demand_per_h: Some(1000.0),
+            ..TrafficParams::default()
+        };
+        let mut w = world(&p, "round-robin");
+        w.apply(&Command::ScaleArrivals(2.0)).expect("in range");
+        run(&mut w, 3600.0);
+        let a = w.metrics()["arrivals"];
+        assert!((1850.0..2150.0).contains(&a), "{a}");
+        assert!(w.apply(&Command::ScaleArrivals(1000.0)).is_err());
+    }
+
     #[test]
     fn an_accident_halves_capacity() {
         let p = TrafficParams {
