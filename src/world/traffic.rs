@@ -65,6 +65,7 @@
 //! took it), `queue_r` (now), `queue_peak_r`. Overall: `mean_journey_min`,
 //! `p95_journey_min`, `mean_wait_min`, `max_wait_min` (longest bottleneck
 //! wait of any car), `vehicle_hours` (∫ cars on the roads dt),
+//! `vehicle_hours_per_h` (the mean number of cars on the roads),
 //! `demand_per_h` (measured), `monsoon_delay_frac` (the running time the
 //! weather added, over the dry running time, of cars that arrived).
 //!
@@ -1416,6 +1417,7 @@ impl World for Traffic {
         m.insert("mean_wait_min".into(), self.wait.mean_s() / 60.0);
         m.insert("max_wait_min".into(), self.max_wait.as_secs_f64() / 60.0);
         m.insert("vehicle_hours".into(), self.cars.mean(now) * span_h);
+        m.insert("vehicle_hours_per_h".into(), self.cars.mean(now));
         let dry = self.dry_sum.as_secs_f64();
         m.insert(
             "monsoon_delay_frac".into(),
@@ -1461,6 +1463,7 @@ impl World for Traffic {
                 }
             }
             m.insert("mean_journey_min".into(), a.mean_travel_min);
+            m.insert("vehicle_hours_per_h".into(), a.total_vehicle_hours_per_h);
             m.insert("demand_per_h".into(), demand);
         }
         if !self.p.weather.is_empty() {
