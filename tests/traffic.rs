@@ -395,6 +395,27 @@ fn the_snapshot_shows_three_roads_and_the_five_policies() {
         .expect("known policy");
     assert!(sim.log().any(|l| l.text.contains("naive")));
     assert!(sim.apply(Command::SetPolicy("teleport".into())).is_err());
+    // A closed road is shown closed, with finite numbers everywhere.
+    sim.inject(Fault {
+        kind: FaultKind::Partition,
+        target: "lbs".into(),
+        duration_s: Some(600.0),
+    })
+    .expect("closure");
+    sim.run_until(SimTime::from_secs(4_300));
+    let snap = sim.snapshot();
+    assert!(snap.roads[2].closed && !snap.roads[0].closed);
+    assert_eq!(snap.units[2].state.label(), "DOWN");
+    assert_eq!(snap.active_faults, ["partition on lbs for 600 s"]);
+    let numbers = snap
+        .roads
+        .iter()
+        .flat_map(|r| [r.flow_per_h, r.queue, r.travel_time_min, r.share])
+        .chain(snap.gauges.iter().map(|g| g.ratio))
+        .chain(snap.units.iter().map(|u| u.ewma_latency_s));
+    for v in numbers {
+        assert!(v.is_finite(), "{snap:?}");
+    }
 }
 
 #[test]

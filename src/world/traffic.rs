@@ -1190,7 +1190,12 @@ impl World for Traffic {
                 flow_per_h: self.flow_now(i),
                 capacity_per_h: r.cond.capacity_per_h,
                 queue: r.queue.len() as f64,
-                travel_time_min: self.live_time_min(i),
+                // A closed road has no travel time: it shows its free-flow
+                // time, and `closed` says why.
+                travel_time_min: {
+                    let t = self.live_time_min(i);
+                    if t.is_finite() { t } else { r.p.free_flow_min }
+                },
                 free_flow_min: r.p.free_flow_min,
                 share: self.share(i),
                 closed: !r.cond.usable(),
@@ -1214,13 +1219,21 @@ impl World for Traffic {
         }
         for r in &self.roads {
             let q = r.queue.len() as f64;
-            let cap = r.cond.capacity_per_h.max(1e-9);
+            let cap = r.cond.capacity_per_h;
+            let (ratio, text) = if r.cond.usable() {
+                // Full at an hour's worth of capacity.
+                (q / cap, format!("{q:.0} cars, {:.0} min", q / cap * 60.0))
+            } else {
+                (
+                    if q > 0.0 { 1.0 } else { 0.0 },
+                    format!("{q:.0} cars, not moving"),
+                )
+            };
             gauges.push(GaugeView {
                 label: format!("{} queue", r.label),
-                // Full at an hour's worth of capacity.
-                ratio: (q / cap).clamp(0.0, 1.0),
-                text: format!("{q:.0} cars, {:.0} min", q / cap * 60.0),
-                alarm: q / cap > 0.25,
+                ratio: ratio.clamp(0.0, 1.0),
+                text,
+                alarm: ratio > 0.25,
             });
         }
         let reference_assignment = if self.policy == Policy::MarginalCost {
@@ -1311,13 +1324,12 @@ impl World for Traffic {
             },
             unit: "×".into(),
         });
-        if let Some((name, a)) = reference_assignment {
+        if let Some((_, a)) = reference_assignment {
             let short = if self.policy == Policy::MarginalCost {
                 "SO"
             } else {
                 "UE"
             };
-            let _ = name;
             for (k, &i) in idx.iter().enumerate() {
                 analytic.push(AnalyticRow {
                     label: format!("{} flow ({short})", self.roads[i].label),
