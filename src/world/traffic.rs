@@ -14,7 +14,8 @@
 //!   t₀ (1 + α (x/c)^β), where **x is the road's flow: the cars that
 //!   passed its bottleneck during the last `flow_window_s` seconds, per
 //!   hour** (counting the car itself). Since the bottleneck passes at most
-//!   c per hour, x ≤ c and the running time is at most t₀ (1 + α);
+//!   c per hour, x ≤ c (to within one car) and the running time is at
+//!   most about t₀ (1 + α);
 //!   anything beyond capacity shows as queueing at the bottleneck instead.
 //!   A car's journey is its wait at the bottleneck plus its running time.
 //! - **Policies**: `naive` (the shortest free-flow road), `round-robin`,
@@ -33,10 +34,11 @@
 //!   agree (the tests hold `least-time` and `marginal-cost` to the
 //!   analytic flows within 2 %). Above total capacity (the 9 AM peak of
 //!   3 000 cars/h against 2 400) static BPR lets x exceed c while here the
-//!   excess waits in queues; `marginal-cost` then has no externality to
-//!   price but the running one, and ends up within a percent of
-//!   `least-time`. With α = 0.15 the price of anarchy is small: about
-//!   1.01 at 1 200 cars/h and 1.006 at 1 800.
+//!   excess waits in queues. `marginal-cost` prices the running
+//!   externality only, not the delay a queued car adds to those behind it,
+//!   and over the default morning ends up within a percent of `least-time`
+//!   (slightly behind it). With α = 0.15 the price of anarchy is small:
+//!   about 1.013 at 1 200 cars/h and 1.006 at 1 800.
 //! - **Closures are visible** (barricades): no policy sends a car into a
 //!   closed road while another is open. Cars already waiting at a closed
 //!   bottleneck wait until it reopens.
