@@ -165,10 +165,16 @@ pub struct Builtin {
 }
 
 /// The shipped scenarios, in the order the picker shows them (platform first).
-pub const BUILTINS: &[Builtin] = &[Builtin {
-    name: "platform",
-    text: include_str!("../scenarios/platform.ron"),
-}];
+pub const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "platform",
+        text: include_str!("../scenarios/platform.ron"),
+    },
+    Builtin {
+        name: "bkc-traffic",
+        text: include_str!("../scenarios/bkc-traffic.ron"),
+    },
+];
 
 /// The default scenario (`chaoswala` with no arguments).
 pub const DEFAULT_SCENARIO: &str = "platform";
