@@ -165,10 +165,20 @@ pub struct Builtin {
 }
 
 /// The shipped scenarios, in the order the picker shows them (platform first).
-pub const BUILTINS: &[Builtin] = &[Builtin {
-    name: "platform",
-    text: include_str!("../scenarios/platform.ron"),
-}];
+pub const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "platform",
+        text: include_str!("../scenarios/platform.ron"),
+    },
+    Builtin {
+        name: "ipl-final",
+        text: include_str!("../scenarios/ipl-final.ron"),
+    },
+    Builtin {
+        name: "ipl-final-playbook",
+        text: include_str!("../scenarios/ipl-final-playbook.ron"),
+    },
+];
 
 /// The default scenario (`chaoswala` with no arguments).
 pub const DEFAULT_SCENARIO: &str = "platform";
