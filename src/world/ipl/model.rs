@@ -270,6 +270,8 @@ pub struct Ipl {
     free_customers: Vec<u32>,
     next_serial: u32,
     pub(super) in_system: u64,
+    /// Confirmed orders not yet delivered: the pending-orders table.
+    pub(super) pending_confirmed: u64,
     pub(super) customers_live: u64,
     // app tier
     pub(super) servers: Vec<Server>,
@@ -314,7 +316,10 @@ pub struct Ipl {
     pub(super) c: Counts,
     pub(super) in_system_at_reset: u64,
     pub(super) stats_since: SimTime,
+    /// Orders in the system (L), time-weighted.
     pub(super) backlog: TimeAverage,
+    /// Orders waiting in a queue (app, pool, kitchen, for a rider), sampled.
+    pub(super) queued_peak: u64,
     pub(super) delivery: Latency,
     pub(super) confirm: Latency,
     pub(super) confirm_ewma: Ewma,
@@ -393,6 +398,7 @@ impl Ipl {
             free_customers: Vec::new(),
             next_serial: 0,
             in_system: 0,
+            pending_confirmed: 0,
             customers_live: 0,
             servers: (0..p.app_servers).map(|_| Server::new(false)).collect(),
             balancer,
@@ -442,6 +448,7 @@ impl Ipl {
             in_system_at_reset: 0,
             stats_since: SimTime::ZERO,
             backlog: TimeAverage::new(SimTime::ZERO, 0.0),
+            queued_peak: 0,
             delivery: Latency::new(),
             confirm: Latency::new(),
             confirm_ewma: Ewma::new(0.05),
@@ -851,6 +858,9 @@ impl Ipl {
         self.in_system -= 1;
         self.backlog.set(now, self.in_system as f64);
         if let Some(x) = &ord {
+            if x.confirmed {
+                self.pending_confirmed -= 1;
+            }
             self.c.exits += 1;
             self.c.sojourn_s += (now - x.created).as_secs_f64();
         }
@@ -951,7 +961,7 @@ impl Ipl {
             return;
         };
         let workers = self.effective_workers();
-        let cap = self.p.app_queue_cap as usize;
+        let cap = scaled(self.p.app_queue_cap, self.p.volume_scale) as usize;
         let s = &self.servers[k];
         if s.busy < workers {
             self.start_cpu(o, k);
@@ -1073,7 +1083,7 @@ impl Ipl {
         let over = (f64::from(active) - par).max(0.0) / par;
         let contention = 1.0 + over * over;
         let knee = (self.p.db_backlog_knee * self.p.volume_scale).max(1.0);
-        let table = 1.0 + self.in_system as f64 / knee;
+        let table = 1.0 + self.unassigned() as f64 / knee;
         self.p.db_query_ms / 1000.0 * contention * table / self.fx.db_slow
     }
 
@@ -1282,6 +1292,7 @@ impl Ipl {
             self.confirm_ewma.observe(d.as_secs_f64());
         }
         self.in_kitchen += 1;
+        self.pending_confirmed += 1;
         let epoch = self.clusters[k].epoch;
         if let Some(x) = self.order_mut(o) {
             x.cluster_epoch = epoch;
@@ -1357,6 +1368,23 @@ impl Ipl {
     }
 
     // ------------------------------------------------------------ partners
+
+    /// Confirmed orders no rider has picked up yet: cooking queues and
+    /// orders waiting at the restaurant. The restaurant query's ETA
+    /// computation scans them.
+    pub(super) fn unassigned(&self) -> u64 {
+        let queued: usize = self.clusters.iter().map(|c| c.queue.len()).sum();
+        (self.awaiting.len() + queued) as u64
+    }
+
+    /// The backlog: orders waiting in a queue rather than being worked on
+    /// (app-server queues, the connection pool, kitchen queues, orders
+    /// ready with no rider).
+    pub(super) fn queued(&self) -> u64 {
+        let app: usize = self.servers.iter().map(|s| s.queue.len()).sum();
+        let kitchen: usize = self.clusters.iter().map(|c| c.queue.len()).sum();
+        (app + kitchen + self.awaiting.len()) as u64 + u64::from(self.pool_waiting)
+    }
 
     pub(super) fn idle_partners(&self) -> u64 {
         self.online.saturating_sub(self.busy_partners)
@@ -1667,7 +1695,9 @@ impl Ipl {
         let p95 = self.window_delivery.quantile_s(0.95);
         self.s_p95.push(if p95.is_nan() { 0.0 } else { p95 / 60.0 });
         self.window_delivery.reset();
-        self.chart.push(self.in_system as f64);
+        let q = self.queued();
+        self.queued_peak = self.queued_peak.max(q);
+        self.chart.push(q as f64);
         self.chart_t.push(now.as_secs_f64());
         self.last = self.c.clone();
         self.engine.schedule_in(secs(dt), Ev::Sample);
@@ -2107,6 +2137,7 @@ impl Ipl {
         self.last = Counts::default();
         self.stats_since = now;
         self.backlog.reset(now);
+        self.queued_peak = self.queued();
         self.delivery.reset();
         self.confirm.reset();
         self.partners_min = self.online.saturating_sub(self.leaving);

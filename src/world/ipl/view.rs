@@ -139,9 +139,10 @@ impl World for Ipl {
             },
             GaugeView {
                 label: "backlog".into(),
-                ratio: (self.in_system as f64 / backlog_ref).min(1.0),
+                ratio: (self.queued() as f64 / backlog_ref).min(1.0),
                 text: format!(
-                    "{} orders pending · ETA {:.0} min",
+                    "{} waiting · {} in system · ETA {:.0} min",
+                    self.queued(),
                     self.in_system,
                     self.eta_estimate_min()
                 ),
@@ -232,14 +233,14 @@ impl World for Ipl {
                 series("declined/min", "/min", &self.s_declined),
             ],
             chart: ChartView {
-                label: "orders pending (backlog)".into(),
+                label: "backlog: orders waiting in a queue".into(),
                 points: self
                     .chart_t
                     .values()
                     .into_iter()
                     .zip(self.chart.values())
                     .collect(),
-                reference: Some(("L = λW (Little)".into(), lambda * w)),
+                reference: None,
             },
             units_extra_header: "queue".into(),
             units,
@@ -294,7 +295,9 @@ impl World for Ipl {
         put("customers_gave_up", c.customers_gave_up as f64);
         put("in_system", self.in_system as f64);
         put("in_system_at_reset", self.in_system_at_reset as f64);
-        put("backlog_peak", self.backlog.peak());
+        put("backlog_peak", self.queued_peak as f64);
+        put("backlog", self.queued() as f64);
+        put("in_system_peak", self.backlog.peak());
         put("mean_in_system", self.backlog.mean(now));
         put("p50_delivery_time_s", self.delivery.quantile_s(0.5));
         put("p95_delivery_time_s", self.delivery.quantile_s(0.95));
