@@ -168,7 +168,7 @@ fn retries_grow_when_confirmation_takes_longer_than_patience() {
     let slow = retries_with_db_latency(60_000.0);
     let slower = retries_with_db_latency(180_000.0);
     let share = |m: &Metrics| m["retries"] / m["orders_unique"];
-    assert!(fast["p95_confirm_time_s"] < 60.0, "{fast:?}");
+    assert!(fast["p95_confirm_time_s"] < 90.0, "{fast:?}");
     assert!(share(&fast) < 0.05, "retries with fast confirmations: {fast:?}");
     assert!(slower["p50_confirm_time_s"] > 120.0, "{slower:?}");
     assert!(share(&slow) > share(&fast) + 0.05, "{slow:?}");
