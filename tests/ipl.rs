@@ -153,7 +153,7 @@ fn retries_with_db_latency(ms: f64) -> Metrics {
         String::new()
     };
     let s = scripted(
-        "db_pool_size: 20000, db_parallelism: 20000, db_acquire_timeout_s: 3600, volume_scale: 0.1,",
+        "db_pool_size: 20000, db_parallelism: 20000, db_acquire_timeout_s: 3600, volume_scale: 0.1, workers_per_server: 1000,",
         &timeline,
     );
     let mut sim = s.simulation(None, None).expect("builds");
@@ -182,7 +182,7 @@ fn retries_grow_when_confirmation_takes_longer_than_patience() {
 #[test]
 fn idempotency_keys_merge_the_same_retries() {
     let s = scripted(
-        "db_pool_size: 20000, db_parallelism: 20000, db_acquire_timeout_s: 3600, volume_scale: 0.1, idempotency: true,",
+        "db_pool_size: 20000, db_parallelism: 20000, db_acquire_timeout_s: 3600, volume_scale: 0.1, workers_per_server: 1000, idempotency: true,",
         "Fault(at_s: 0, fault: (kind: Latency(ms: 180000), target: \"db\", duration_s: Some(1200)))",
     );
     let mut sim = s.simulation(None, None).expect("builds");
