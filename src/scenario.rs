@@ -73,7 +73,7 @@ fn default_speed() -> f64 {
 pub enum WorldSpec {
     Platform(platform::PlatformParams),
     Tatkal(tatkal::TatkalParams),
-    IplFinal(ipl::IplParams),
+    IplFinal(Box<ipl::IplParams>),
     BkcTraffic(traffic::TrafficParams),
 }
 

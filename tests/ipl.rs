@@ -54,7 +54,10 @@ fn the_playbook_turns_the_night_around() {
     assert_eq!(ma["orders_unique"], mb["orders_unique"]);
     // Without the playbook the night collapses ...
     assert!(ma["backlog_peak"] > 5_000.0, "{ma:?}");
-    assert!(ma["orders_duplicate"] > 0.05 * ma["orders_unique"], "{ma:?}");
+    assert!(
+        ma["orders_duplicate"] > 0.05 * ma["orders_unique"],
+        "{ma:?}"
+    );
     assert!(ma["partners_online_min"] < 0.5 * 6_000.0, "{ma:?}");
     // ... with it, far less backlog, faster deliveries, no duplicates admitted.
     assert!(
@@ -71,7 +74,10 @@ fn the_playbook_turns_the_night_around() {
     );
     let admitted_dups = mb["orders_duplicate"] - mb["duplicates_merged"];
     assert_eq!(admitted_dups, 0.0, "idempotency merges every duplicate");
-    assert!(mb["orders_duplicate"] < 0.1 * ma["orders_duplicate"], "{mb:?}");
+    assert!(
+        mb["orders_duplicate"] < 0.1 * ma["orders_duplicate"],
+        "{mb:?}"
+    );
     assert!(mb["revenue_lost_inr"] < ma["revenue_lost_inr"]);
     assert!(mb["delivered_unique"] > ma["delivered_unique"]);
 }
@@ -133,7 +139,10 @@ fn a_boundary_doubles_orders_for_30_s_and_a_wicket_multiplies_them_by_2_5_for_45
     let w_after = rate(8, 9);
     let wicket = w_during / w_before;
     assert!((2.2..2.8).contains(&wicket), "wicket ×{wicket:.2}");
-    assert!((w_after / base - 1.0).abs() < 0.12, "after wicket {w_after}");
+    assert!(
+        (w_after / base - 1.0).abs() < 0.12,
+        "after wicket {w_after}"
+    );
     // The spike shows on the dashboard's unique-orders sparkline.
     let snap = sim.snapshot();
     let spark = &snap.sparklines[0];
@@ -169,7 +178,10 @@ fn retries_grow_when_confirmation_takes_longer_than_patience() {
     let slower = retries_with_db_latency(180_000.0);
     let share = |m: &Metrics| m["retries"] / m["orders_unique"];
     assert!(fast["p95_confirm_time_s"] < 90.0, "{fast:?}");
-    assert!(share(&fast) < 0.05, "retries with fast confirmations: {fast:?}");
+    assert!(
+        share(&fast) < 0.05,
+        "retries with fast confirmations: {fast:?}"
+    );
     assert!(slower["p50_confirm_time_s"] > 120.0, "{slower:?}");
     assert!(share(&slow) > share(&fast) + 0.05, "{slow:?}");
     assert!(share(&slower) > share(&slow), "{slower:?}");
@@ -240,7 +252,11 @@ fn orders_are_conserved_through_every_fault() {
             ),
             (
                 2800.0,
-                fault(FaultKind::CapacityDrop { fraction: 0.4 }, "partners", Some(900.0)),
+                fault(
+                    FaultKind::CapacityDrop { fraction: 0.4 },
+                    "partners",
+                    Some(900.0),
+                ),
             ),
             (
                 3200.0,
@@ -278,7 +294,10 @@ fn orders_are_conserved_through_every_fault() {
                     Some(120.0),
                 ),
             ),
-            (5000.0, fault(FaultKind::Slowdown { factor: 0.3 }, "all", Some(300.0))),
+            (
+                5000.0,
+                fault(FaultKind::Slowdown { factor: 0.3 }, "all", Some(300.0)),
+            ),
         ];
         let mut next = 0;
         let mut t = 0.0;
@@ -294,17 +313,24 @@ fn orders_are_conserved_through_every_fault() {
             assert_conserved(&m, t);
         }
         let m = sim.world().metrics();
-        assert!(m["declined_server_crash"] + m["declined_db_down"] > 0.0, "{m:?}");
+        assert!(
+            m["declined_server_crash"] + m["declined_db_down"] > 0.0,
+            "{m:?}"
+        );
         assert!(m["declined_kitchen_down"] > 0.0, "{m:?}");
         assert!(m["declined_payment"] > 0.0, "{m:?}");
         let log: Vec<String> = sim.log().map(|l| l.text.clone()).collect();
         assert!(log.iter().any(|l| l.contains("POWER LOSS")), "{name}");
         assert!(
-            log.iter().any(|l| l.contains("power restored, stage 1: 25 %")),
+            log.iter()
+                .any(|l| l.contains("power restored, stage 1: 25 %")),
             "{name}"
         );
         if name == "ipl-final-playbook" {
-            assert!(m["breaker_opens"] > 0.0, "the breaker opened when the DB died");
+            assert!(
+                m["breaker_opens"] > 0.0,
+                "the breaker opened when the DB died"
+            );
             assert!(log.iter().any(|l| l.contains("breaker OPEN")));
         }
     }
@@ -359,7 +385,11 @@ fn commands_toggles_and_policies() {
         on: true,
     })
     .expect("known switch");
-    assert!(sim.snapshot().toggles.contains(&("idempotency".into(), true)));
+    assert!(
+        sim.snapshot()
+            .toggles
+            .contains(&("idempotency".into(), true))
+    );
     let e = sim
         .apply(Command::Toggle {
             name: "nope".into(),
@@ -408,13 +438,22 @@ fn bad_parameters_get_clear_messages() {
     let cases = [
         ("db_pool_size: 0", "db_pool_size must be between 1"),
         ("volume_scale: -1", "volume_scale must be > 0"),
-        ("retry_probability: 1.5", "retry_probability must be between 0 and 1"),
-        ("balancing: \"fastest\"", "unknown balancing policy `fastest`"),
+        (
+            "retry_probability: 1.5",
+            "retry_probability must be between 0 and 1",
+        ),
+        (
+            "balancing: \"fastest\"",
+            "unknown balancing policy `fastest`",
+        ),
         (
             "demand_schedule: [(at_s: 0, orders_per_min: 1e12)]",
             "orders_per_min must be between 0 and",
         ),
-        ("kitchen_slots: 2, kitchen_clusters: 8", "kitchen_slots must be between"),
+        (
+            "kitchen_slots: 2, kitchen_clusters: 8",
+            "kitchen_slots must be between",
+        ),
         (
             "match_feed: Generated((p_four: 0.9, p_six: 0.5))",
             "must not exceed 1",
@@ -423,7 +462,10 @@ fn bad_parameters_get_clear_messages() {
             "match_feed: Script([(at_s: 10, event: Four), (at_s: 5, event: Six)])",
             "in order",
         ),
-        ("app_servers: 5000", "app_servers must be between 1 and 1000"),
+        (
+            "app_servers: 5000",
+            "app_servers must be between 1 and 1000",
+        ),
     ];
     for (field, expect) in cases {
         let text = format!(

@@ -400,7 +400,10 @@ impl IplParams {
         );
         for (f, v) in [
             ("retry_probability", self.retry_probability),
-            ("retry_probability_with_eta", self.retry_probability_with_eta),
+            (
+                "retry_probability_with_eta",
+                self.retry_probability_with_eta,
+            ),
             (
                 "cancel_probability_with_eta",
                 self.cancel_probability_with_eta,
@@ -522,10 +525,7 @@ impl IplParams {
         check(
             fin(self.db_backlog_knee) && self.db_backlog_knee >= 1.0,
             "db_backlog_knee",
-            format!(
-                "db_backlog_knee must be ≥ 1, got {}",
-                self.db_backlog_knee
-            ),
+            format!("db_backlog_knee must be ≥ 1, got {}", self.db_backlog_knee),
         );
         check(
             (1..=1000).contains(&self.breaker_failure_threshold),
@@ -568,7 +568,10 @@ impl IplParams {
         check(
             (1..=20).contains(&self.batch_size),
             "batch_size",
-            format!("batch_size must be between 1 and 20, got {}", self.batch_size),
+            format!(
+                "batch_size must be between 1 and 20, got {}",
+                self.batch_size
+            ),
         );
         check(
             fin(self.partner_overload_threshold) && self.partner_overload_threshold >= 0.0,

@@ -424,7 +424,15 @@ fn generate(g: &MatchGen, rng: &mut SimRng) -> Vec<FeedItem> {
         let mut done = false;
         for over in 0..g.overs {
             if innings == 1 && over + 1 == g.overs {
-                out.push(item(t, FeedKind::LastOver, innings, runs, wickets, balls, target));
+                out.push(item(
+                    t,
+                    FeedKind::LastOver,
+                    innings,
+                    runs,
+                    wickets,
+                    balls,
+                    target,
+                ));
             }
             for _ in 0..6 {
                 t += g.ball_s;
@@ -445,7 +453,15 @@ fn generate(g: &MatchGen, rng: &mut SimRng) -> Vec<FeedItem> {
             }
             t += g.over_change_s;
             if g.timeouts_after_overs.contains(&(over + 1)) && over + 1 < g.overs {
-                out.push(item(t, FeedKind::Timeout, innings, runs, wickets, balls, target));
+                out.push(item(
+                    t,
+                    FeedKind::Timeout,
+                    innings,
+                    runs,
+                    wickets,
+                    balls,
+                    target,
+                ));
                 t += g.timeout_s;
             }
         }
@@ -462,7 +478,15 @@ fn generate(g: &MatchGen, rng: &mut SimRng) -> Vec<FeedItem> {
             target = Some(runs + 1);
             t += g.innings_break_s;
         } else {
-            out.push(item(t, FeedKind::MatchEnd, innings, runs, wickets, balls, target));
+            out.push(item(
+                t,
+                FeedKind::MatchEnd,
+                innings,
+                runs,
+                wickets,
+                balls,
+                target,
+            ));
         }
     }
     out
@@ -494,6 +518,9 @@ mod tests {
         assert!(boundaries > 10, "{boundaries}");
         // A T20 match lasts a little over three hours.
         let end = ev.last().map_or(0.0, |e| e.at.as_secs_f64());
-        assert!((2.5 * 3600.0..4.0 * 3600.0).contains(&(end - 1800.0)), "{end}");
+        assert!(
+            (2.5 * 3600.0..4.0 * 3600.0).contains(&(end - 1800.0)),
+            "{end}"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! [`super`] for the model).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::fmt::Write as _;
 
 use rand::Rng;
 
@@ -12,8 +13,8 @@ use crate::fault::{Fault, FaultKind};
 use crate::policy::{Backend, Balancer, Policy};
 use crate::sim::metrics::{Ewma, Latency, Rolling, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
-use crate::sim::{LogEntry, SimTime};
 use crate::sim::{Command, CommandError, Engine};
+use crate::sim::{LogEntry, SimTime};
 
 /// Samples kept for sparklines and the chart (4 h at 10 s).
 pub(super) const HISTORY: usize = 1440;
@@ -365,7 +366,8 @@ impl Ipl {
         let kitchen_slots = scaled(p.kitchen_slots, scale) as u32;
         let online = (f64::from(p.partners_online) * scale).round() as u64;
         let offline = (f64::from(p.partners_offline) * scale).round() as u64;
-        let balancer = Balancer::new(Policy::from_name(&p.balancing).unwrap_or(Policy::LeastLoaded));
+        let balancer =
+            Balancer::new(Policy::from_name(&p.balancing).unwrap_or(Policy::LeastLoaded));
         let breaker = Breaker::new(
             p.breaker_failure_threshold,
             secs(p.breaker_open_s),
@@ -515,7 +517,10 @@ impl Ipl {
     }
 
     fn target_rate_per_s(&self) -> f64 {
-        self.base_per_min / 60.0 * self.spike_multiplier() * self.scale_arrivals * self.p.volume_scale
+        self.base_per_min / 60.0
+            * self.spike_multiplier()
+            * self.scale_arrivals
+            * self.p.volume_scale
     }
 
     /// Re-plans the next arrival after a rate change. Arrivals are a
@@ -603,17 +608,18 @@ impl Ipl {
         if let Some(t) = item.target
             && item.kind != FeedKind::MatchEnd
         {
-            s.push_str(&format!(" · need {}", t.saturating_sub(item.runs)));
+            let _ = write!(s, " · need {}", t.saturating_sub(item.runs));
         }
-        s.push_str(&format!(" · last ball: {}", item.kind.label()));
+        let _ = write!(s, " · last ball: {}", item.kind.label());
         if let Some(sp) = self.p.spikes.for_kind(item.kind)
             && sp.duration_s > 0.0
         {
-            s.push_str(&format!(
+            let _ = write!(
+                s,
                 " · spike ×{} for {}",
                 sp.multiplier,
                 duration_text(sp.duration_s)
-            ));
+            );
         }
         s
     }
@@ -745,7 +751,7 @@ impl Ipl {
                 attempt: attempt_no,
             },
         );
-        self.to_app(Ref { i, s: serial });
+        self.send_to_app(Ref { i, s: serial });
     }
 
     fn decline_at_door(&mut self, c: Ref, why: Decline) {
@@ -954,7 +960,7 @@ impl Ipl {
         ((f64::from(self.workers) * self.region).ceil() as u32).max(1)
     }
 
-    fn to_app(&mut self, o: Ref) {
+    fn send_to_app(&mut self, o: Ref) {
         let backends = self.backends();
         let Some(k) = self.balancer.choose(&backends, &mut self.rng_balance) else {
             self.fail(o, Decline::NoServer);
@@ -1221,7 +1227,8 @@ impl Ipl {
             self.fail(o, Decline::ServerCrash);
             return;
         }
-        let t = exp_s(&mut self.rng_pay, self.p.payment_ms / 1000.0) + self.fx.pay_extra_ms / 1000.0;
+        let t =
+            exp_s(&mut self.rng_pay, self.p.payment_ms / 1000.0) + self.fx.pay_extra_ms / 1000.0;
         self.engine.schedule_in(secs(t), Ev::PaymentDone(o));
     }
 
@@ -1321,7 +1328,10 @@ impl Ipl {
             let Some(o) = self.clusters[k].queue.pop_front() else {
                 break;
             };
-            if self.order(o).is_some_and(|x| x.stage == Stage::KitchenQueue) {
+            if self
+                .order(o)
+                .is_some_and(|x| x.stage == Stage::KitchenQueue)
+            {
                 self.start_cooking(o, k);
             }
         }
@@ -1359,7 +1369,10 @@ impl Ipl {
         cl.busy = 0;
         let queued: Vec<Ref> = cl.queue.drain(..).collect();
         for o in queued {
-            if self.order(o).is_some_and(|x| x.stage == Stage::KitchenQueue) {
+            if self
+                .order(o)
+                .is_some_and(|x| x.stage == Stage::KitchenQueue)
+            {
                 self.in_kitchen -= 1;
                 self.fail(o, Decline::KitchenDown);
             }
@@ -1402,7 +1415,10 @@ impl Ipl {
                 let Some(o) = self.awaiting.pop_front() else {
                     break;
                 };
-                if self.order(o).is_some_and(|x| x.stage == Stage::AwaitPartner) {
+                if self
+                    .order(o)
+                    .is_some_and(|x| x.stage == Stage::AwaitPartner)
+                {
                     batch.push(o);
                 }
             }
@@ -1633,7 +1649,11 @@ impl Ipl {
         let have = self.servers.len();
         if want > have {
             let n = (want - have).min(self.p.warm_pool as usize);
-            self.provision(n, SimTime::from_secs(WARM_START_S), "cricket-aware, warm pool");
+            self.provision(
+                n,
+                SimTime::from_secs(WARM_START_S),
+                "cricket-aware, warm pool",
+            );
         }
     }
 
@@ -1686,10 +1706,12 @@ impl Ipl {
         let c = &self.c;
         let l = &self.last;
         self.s_unique.push((c.unique - l.unique) as f64 * per_min);
-        self.s_dup.push((c.duplicate - l.duplicate) as f64 * per_min);
+        self.s_dup
+            .push((c.duplicate - l.duplicate) as f64 * per_min);
         self.s_delivered
             .push((c.delivered - l.delivered) as f64 * per_min);
-        self.s_retries.push((c.retries - l.retries) as f64 * per_min);
+        self.s_retries
+            .push((c.retries - l.retries) as f64 * per_min);
         self.s_declined
             .push((c.declined_total() - l.declined_total()) as f64 * per_min);
         let p95 = self.window_delivery.quantile_s(0.95);
@@ -1867,7 +1889,9 @@ impl Ipl {
     }
 
     pub(super) fn server_names(&self) -> Vec<String> {
-        (1..=self.servers.len()).map(|i| format!("app-{i}")).collect()
+        (1..=self.servers.len())
+            .map(|i| format!("app-{i}"))
+            .collect()
     }
 
     fn targets_for(&self, kind: &FaultKind) -> Vec<String> {
@@ -1919,7 +1943,7 @@ impl Ipl {
                 fault.kind.name().to_string(),
             ));
         }
-        if !targets.iter().any(|t| *t == fault.target) {
+        if !targets.contains(&fault.target) {
             return Err(CommandError::UnknownTarget {
                 name: fault.target.clone(),
                 expected: targets.join(", "),
@@ -1970,7 +1994,7 @@ impl Ipl {
                     if t == "db" {
                         fx.db_down = true;
                     } else if t == "kitchens" {
-                        cl_down.iter_mut().for_each(|d| *d = true);
+                        cl_down.fill(true);
                     } else if let Some(k) = t
                         .strip_prefix("kitchen-cluster-")
                         .and_then(|x| x.parse::<usize>().ok())
@@ -2116,18 +2140,6 @@ impl Ipl {
             self.pool_in_use += 1;
             self.release_connection();
         }
-    }
-
-    /// Checks the accounting identity (0 when every attempt is accounted for).
-    #[cfg(test)]
-    pub(super) fn conservation_gap(&self) -> i128 {
-        let lhs = i128::from(self.c.attempts) + i128::from(self.in_system_at_reset);
-        let rhs = i128::from(self.c.delivered)
-            + i128::from(self.c.declined_total())
-            + i128::from(self.c.cancelled)
-            + i128::from(self.c.merged)
-            + i128::from(self.in_system);
-        lhs - rhs
     }
 
     pub(super) fn reset_counts(&mut self) {

@@ -2,6 +2,8 @@
 //! snapshot (scoreboard, sparklines, gauges, backlog chart, servers) and
 //! the headless metrics.
 
+use std::fmt::Write as _;
+
 use super::breaker::BreakerState;
 use super::model::{Decline, Ipl, duration_text};
 use super::{Autoscaling, feed::FeedKind};
@@ -46,7 +48,7 @@ impl Ipl {
                 .filter(|(e, _)| *e > now)
                 .map(|(e, _)| (*e - now).as_secs_f64())
                 .fold(0.0, f64::max);
-            s.push_str(&format!(" · now ×{m} ({left:.0} s left)"));
+            let _ = write!(s, " · now ×{m} ({left:.0} s left)");
         }
         s
     }
