@@ -277,6 +277,7 @@ pub struct Ipl {
     // app tier
     pub(super) servers: Vec<Server>,
     pub(super) balancer: Balancer,
+    backend_buf: Vec<Backend>,
     pub(super) autoscaling: Autoscaling,
     pub(super) workers: u32,
     // database
@@ -404,6 +405,7 @@ impl Ipl {
             customers_live: 0,
             servers: (0..p.app_servers).map(|_| Server::new(false)).collect(),
             balancer,
+            backend_buf: Vec::new(),
             autoscaling: p.autoscaling,
             workers,
             pool_in_use: 0,
@@ -942,17 +944,17 @@ impl Ipl {
 
     // ------------------------------------------------------------ app tier
 
-    fn backends(&self) -> Vec<Backend> {
-        self.servers
-            .iter()
-            .map(|s| Backend {
+    /// What the balancer sees of each server, written into a reused buffer.
+    fn fill_backends(&mut self) {
+        self.backend_buf.clear();
+        self.backend_buf
+            .extend(self.servers.iter().map(|s| Backend {
                 available: s.available(),
                 in_flight: s.busy + s.queue.len() as u32,
                 weight: 1.0,
                 success_rate: s.success.value_or(1.0),
                 response_s: s.latency.value_or(0.0),
-            })
-            .collect()
+            }));
     }
 
     /// Worker threads per server under the current regional capacity.
@@ -961,8 +963,11 @@ impl Ipl {
     }
 
     fn send_to_app(&mut self, o: Ref) {
-        let backends = self.backends();
-        let Some(k) = self.balancer.choose(&backends, &mut self.rng_balance) else {
+        self.fill_backends();
+        let Some(k) = self
+            .balancer
+            .choose(&self.backend_buf, &mut self.rng_balance)
+        else {
             self.fail(o, Decline::NoServer);
             return;
         };
