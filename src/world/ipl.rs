@@ -46,6 +46,20 @@
 //! comes back in stages (25 %, 50 %, 100 %, one stage per
 //! `restore_stage_s`), as AWS did in December 2021 (section 2.2).
 //!
+//! The **backlog** is the orders waiting in a queue rather than being
+//! worked on: app-server queues, the connection pool, kitchen queues and
+//! cooked orders with no rider (`backlog_peak`); `in_system` counts every
+//! live order, including those cooking and on a trip.
+//!
+//! Headless metrics: `orders_unique` (customers), `orders_duplicate` (taps
+//! while an earlier order was still unconfirmed), `duplicates_merged`,
+//! `retries`, `delivered` (`delivered_unique`, `duplicates_delivered`),
+//! `declined` (and `declined_<reason>`), `cancelled`, `in_system`,
+//! `backlog_peak`, `p50/p95_delivery_time_s` (first tap to first delivery),
+//! `p50/p95_confirm_time_s`, `revenue_delivered_inr`, `revenue_lost_inr`
+//! (customers who never got their food × `average_order_value_inr`),
+//! `breaker_opens`, `partners_online_min`, `app_servers_peak`.
+//!
 //! Accounting: every submission (first tap or retry) is an *attempt*;
 //! `attempts = delivered + declined + cancelled + duplicates_merged +
 //! in_system` at every instant (plus `in_system_at_reset` after a warm-up).

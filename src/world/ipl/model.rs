@@ -302,6 +302,7 @@ pub struct Ipl {
     pub(super) striking: u64,
     partner_acc: f64,
     pub(super) partners_min: u64,
+    partners_logged: u64,
     // toggles
     pub(super) idempotency: bool,
     pub(super) shedding: bool,
@@ -434,6 +435,7 @@ impl Ipl {
             striking: 0,
             partner_acc: 0.0,
             partners_min: online,
+            partners_logged: online,
             idempotency: p.idempotency,
             shedding: p.shedding,
             eta_messages: p.eta_messages,
@@ -1512,9 +1514,12 @@ impl Ipl {
             self.partners_offline_add((-whole) as u64);
         }
         let after = self.online.saturating_sub(self.leaving);
-        let scale = self.p.volume_scale;
-        if before.abs_diff(after) as f64 >= 500.0 * scale {
-            let verb = if after < before {
+        let pool = (self.online + self.offline + self.striking).max(1);
+        // One line per 5 % of the pool that changed, not one per minute.
+        if after.abs_diff(self.partners_logged) * 20 >= pool {
+            let from = self.partners_logged;
+            self.partners_logged = after;
+            let verb = if after < from {
                 "logging off (overloaded)"
             } else if self.incentives {
                 "back online (2× incentives)"
@@ -1522,7 +1527,7 @@ impl Ipl {
                 "back online"
             };
             self.say(format!(
-                "delivery partners {verb}: {before} → {after} online, {load:.2} orders waiting per partner"
+                "delivery partners {verb}: {from} → {after} online, {load:.2} orders waiting per partner"
             ));
         }
         self.note_partners();
