@@ -482,3 +482,37 @@ fn bad_parameters_get_clear_messages() {
         .expect_err("invalid");
     assert!(e.to_string().contains("max_attempts"), "{e}");
 }
+
+#[test]
+fn cricket_aware_scaling_is_ready_before_the_first_ball() {
+    let s = shipped("ipl-final", 0.1);
+    let at_match = |p: &str| {
+        let mut sim = s.simulation(None, Some(p)).expect("builds");
+        let m = run_to(&mut sim, 1800.0);
+        let ready = sim
+            .snapshot()
+            .units
+            .iter()
+            .filter(|u| u.name.starts_with("app-") && u.state.label() == "up")
+            .count();
+        let later = run_to(&mut sim, 3000.0);
+        assert_conserved(&later, 3000.0);
+        (m, ready, later)
+    };
+    let (_, fixed_ready, fixed) = at_match("fixed");
+    let (_, reactive_ready, reactive) = at_match("reactive");
+    let (_, aware_ready, aware) = at_match("cricket-aware");
+    assert_eq!(fixed_ready, 6, "fixed keeps the planned fleet");
+    assert!(
+        aware_ready > reactive_ready,
+        "servers up at 7:30: cricket-aware {aware_ready}, reactive {reactive_ready}"
+    );
+    let turned_away = |m: &Metrics| m["declined_app_queue_full"];
+    assert!(
+        turned_away(&aware) < turned_away(&reactive),
+        "{} vs {}",
+        turned_away(&aware),
+        turned_away(&reactive)
+    );
+    assert!(turned_away(&reactive) < turned_away(&fixed));
+}

@@ -20,12 +20,13 @@
 //!    `fixed`, `reactive` (utilisation above a threshold asks for servers
 //!    that arrive after `provisioning_delay_s`) or `cricket-aware` (the
 //!    episode's `cricket_aware_load_balancing`: sizes the fleet for the
-//!    rate the next known event predicts and, on a boundary or wicket,
+//!    rate the next known event predicts, keeps room for a boundary while
+//!    the match is in play and, on a boundary or wicket,
 //!    brings warm servers in for the spike).
 //! 3. **The restaurant database**: a connection pool of `db_pool_size`;
 //!    a query takes `db_query_ms` while at most `db_parallelism` run, and
-//!    longer beyond (contention), and longer again as the pending-orders
-//!    table grows (`db_backlog_knee`). Waiting for a connection longer than
+//!    longer beyond (contention), and longer again as the orders waiting for
+//!    a rider grow (`db_backlog_knee`). Waiting for a connection longer than
 //!    `db_acquire_timeout_s` fails the order. A circuit breaker (`breaker`)
 //!    in front of it opens after 5 failures in a row, stays open 60 s and
 //!    closes after 3 successful trials.

@@ -1639,6 +1639,11 @@ impl Ipl {
             base = base.max(pt.orders_per_min);
         }
         let mut mult = self.spike_multiplier();
+        // While the match is in play a boundary can come on any ball: keep
+        // room for its spike.
+        if self.feed.get(self.feed_next).is_some_and(|f| f.at <= to) {
+            mult = mult.max(self.p.spikes.boundary.multiplier);
+        }
         for item in &self.feed[self.feed_next..] {
             if item.at > to {
                 break;
