@@ -255,7 +255,7 @@ impl Default for IplParams {
             app_servers: 6,
             app_servers_max: 60,
             workers_per_server: 10,
-            app_queue_cap: 300,
+            app_queue_cap: 1000,
             app_cpu_ms: 100.0,
             balancing: "least-loaded".into(),
             autoscaling: Autoscaling::Reactive,
