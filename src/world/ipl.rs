@@ -274,7 +274,7 @@ impl Default for IplParams {
             payment_ms: 300.0,
             accept_mean_s: 25.0,
             kitchen_clusters: 8,
-            kitchen_slots: 80_000,
+            kitchen_slots: 120_000,
             prep_min_s: 480.0,
             prep_extra_mean_s: 420.0,
             partners_online: 60_000,
