@@ -516,3 +516,18 @@ fn cricket_aware_scaling_is_ready_before_the_first_ball() {
     );
     assert!(turned_away(&reactive) < turned_away(&fixed));
 }
+
+#[test]
+fn conservation_holds_across_a_statistics_reset() {
+    let s = shipped("ipl-final", 0.05);
+    let mut sim = s.simulation(None, None).expect("builds");
+    run_to(&mut sim, 2400.0);
+    sim.reset_statistics();
+    let m = sim.world().metrics();
+    assert!(m["in_system_at_reset"] > 0.0, "{m:?}");
+    assert_eq!(m["attempts"], 0.0);
+    for t in (2460..=4200).step_by(60) {
+        let m = run_to(&mut sim, f64::from(t));
+        assert_conserved(&m, f64::from(t));
+    }
+}
