@@ -20,6 +20,17 @@ fn series(label: &str, unit: &str, r: &Rolling) -> SeriesView {
     }
 }
 
+/// Indian style: ₹4.2 cr, ₹3.5 lakh, ₹800.
+fn rupees(v: f64) -> String {
+    if v >= 1.0e7 {
+        format!("₹{:.1} cr", v / 1.0e7)
+    } else if v >= 1.0e5 {
+        format!("₹{:.1} lakh", v / 1.0e5)
+    } else {
+        format!("₹{v:.0}")
+    }
+}
+
 impl Ipl {
     /// The scoreboard: score, last ball and the spike it causes.
     pub fn status_line(&self) -> String {
@@ -149,6 +160,38 @@ impl World for Ipl {
                     self.eta_estimate_min()
                 ),
                 alarm: self.eta_estimate_min() > self.p.shed_eta_min,
+            },
+            GaugeView {
+                label: "duplicates".into(),
+                ratio: if self.c.duplicate > 0 {
+                    self.c.merged as f64 / self.c.duplicate as f64
+                } else {
+                    1.0
+                },
+                text: format!(
+                    "{} duplicate taps · {} merged (idempotency {})",
+                    self.c.duplicate,
+                    self.c.merged,
+                    if self.idempotency { "on" } else { "off" }
+                ),
+                alarm: self.c.duplicate > self.c.merged,
+            },
+            GaugeView {
+                label: "revenue".into(),
+                ratio: {
+                    let total = self.c.revenue_delivered + self.c.revenue_lost;
+                    if total > 0.0 {
+                        self.c.revenue_delivered / total
+                    } else {
+                        1.0
+                    }
+                },
+                text: format!(
+                    "{} delivered · {} lost",
+                    rupees(self.c.revenue_delivered),
+                    rupees(self.c.revenue_lost)
+                ),
+                alarm: self.c.revenue_lost > 0.1 * self.c.revenue_delivered,
             },
         ];
         let workers = self.effective_workers();
@@ -284,6 +327,7 @@ impl World for Ipl {
         put("orders_unique", c.unique as f64);
         put("orders_duplicate", c.duplicate as f64);
         put("duplicates_merged", c.merged as f64);
+        put("duplicates_prevented", c.merged as f64);
         put("retries", c.retries as f64);
         put("delivered", c.delivered as f64);
         put("delivered_unique", c.delivered_unique as f64);
