@@ -531,3 +531,40 @@ fn conservation_holds_across_a_statistics_reset() {
         assert_conserved(&m, f64::from(t));
     }
 }
+
+#[test]
+fn a_timeout_floods_for_two_minutes_and_the_last_over_quadruples_orders() {
+    let text = r#"Scenario(
+        name: "feed", title: "feed", seed: 11, duration_s: 1500,
+        world: IplFinal((
+            demand_schedule: [(at_s: 0, orders_per_min: 1200)],
+            match_feed: Script([
+                (at_s: 300, event: Timeout),
+                (at_s: 900, event: LastOver),
+            ]),
+            app_servers: 40,
+            partners_online: 200000,
+        )),
+    )"#;
+    let s = scenario::parse("feed", text).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = s.simulation(None, None).expect("builds");
+    let marks = [
+        180.0, 300.0, 420.0, 440.0, 560.0, 900.0, 1140.0, 1160.0, 1400.0,
+    ];
+    let counts: Vec<f64> = marks
+        .iter()
+        .map(|t| run_to(&mut sim, *t)["orders_unique"])
+        .collect();
+    let rate = |i: usize, j: usize| (counts[j] - counts[i]) / (marks[j] - marks[i]) * 60.0;
+    let base = rate(0, 1);
+    assert!((base / 1200.0 - 1.0).abs() < 0.1, "base {base}");
+    let timeout = rate(1, 2) / base;
+    assert!((2.6..3.4).contains(&timeout), "timeout ×{timeout:.2}");
+    assert!(
+        (rate(3, 4) / 1200.0 - 1.0).abs() < 0.12,
+        "after the timeout"
+    );
+    let last_over = rate(5, 6) / base;
+    assert!((3.6..4.4).contains(&last_over), "last over ×{last_over:.2}");
+    assert!((rate(7, 8) / 1200.0 - 1.0).abs() < 0.1, "after the match");
+}
