@@ -73,7 +73,7 @@ fn default_speed() -> f64 {
 pub enum WorldSpec {
     Platform(platform::PlatformParams),
     Tatkal(tatkal::TatkalParams),
-    IplFinal(ipl::IplParams),
+    IplFinal(Box<ipl::IplParams>),
     BkcTraffic(traffic::TrafficParams),
 }
 
@@ -169,6 +169,14 @@ pub const BUILTINS: &[Builtin] = &[
     Builtin {
         name: "platform",
         text: include_str!("../scenarios/platform.ron"),
+    },
+    Builtin {
+        name: "ipl-final",
+        text: include_str!("../scenarios/ipl-final.ron"),
+    },
+    Builtin {
+        name: "ipl-final-playbook",
+        text: include_str!("../scenarios/ipl-final-playbook.ron"),
     },
     Builtin {
         name: "bkc-traffic",

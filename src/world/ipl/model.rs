@@ -1,0 +1,616 @@
+//! The IPL world's state and event handling (see the module docs of
+//! [`super`] for the model).
+
+mod app;
+mod capacity;
+mod commands;
+mod customers;
+mod database;
+mod demand;
+mod kitchens;
+mod partners;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt::Write as _;
+
+use rand::Rng;
+
+use super::breaker::Breaker;
+use super::feed::{FeedItem, FeedKind, overs_text};
+use super::{Autoscaling, IplParams};
+use crate::fault::Fault;
+use crate::policy::{Backend, Balancer, Policy};
+use crate::sim::Engine;
+use crate::sim::metrics::{Ewma, Latency, Rolling, TimeAverage};
+use crate::sim::rng::{SimRng, stream};
+use crate::sim::{LogEntry, SimTime};
+
+/// Samples kept for sparklines and the chart (4 h at 10 s).
+pub(super) const HISTORY: usize = 1440;
+/// Log lines kept between two drains.
+const LOG_CAP: usize = 200;
+/// Seconds between partner decisions (log off / come back).
+const PARTNER_TICK_S: u64 = 60;
+/// Seconds a warm server needs to take traffic.
+const WARM_START_S: u64 = 10;
+
+/// An order (or a customer) by slot and serial: the serial tells a live
+/// slot from a reused one, so stale events are ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Ref {
+    pub i: u32,
+    pub s: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Ev {
+    Arrival { generation: u32 },
+    RateStep,
+    Feed,
+    SpikeEnd,
+    Patience { c: Ref, attempt: u8 },
+    Retry { c: Ref },
+    CpuDone(Ref),
+    AcquireTimeout { o: Ref, ticket: u32 },
+    QueryDone(Ref),
+    PaymentDone(Ref),
+    Accepted(Ref),
+    Cooked(Ref),
+    Drop(Ref),
+    PartnerBack,
+    ServerUp { server: u16 },
+    Sample,
+    ScaleTick,
+    PartnerTick,
+    KillExpires { id: u64 },
+    RestoreStage { stage: u8, generation: u32 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Stage {
+    AppQueue,
+    Cpu,
+    PoolWait,
+    Query,
+    Payment,
+    Accept,
+    KitchenQueue,
+    Cooking,
+    AwaitPartner,
+    OnTrip,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Order {
+    serial: u32,
+    cust: Ref,
+    created: SimTime,
+    confirmed: bool,
+    stage: Stage,
+    server: u16,
+    epoch: u32,
+    cluster: u16,
+    cluster_epoch: u32,
+    ticket: u32,
+    trial: bool,
+    app_at: SimTime,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Customer {
+    serial: u32,
+    first_at: SimTime,
+    distance_km: f64,
+    attempts: u8,
+    unconfirmed: u16,
+    live: u16,
+    confirmed: bool,
+    delivered: bool,
+    gave_up: bool,
+    lost: bool,
+    retry_pending: bool,
+}
+
+/// Why an attempt left without being delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Decline {
+    ShedEta,
+    ShedDistance,
+    SystemFull,
+    NoServer,
+    AppQueueFull,
+    ServerCrash,
+    PoolTimeout,
+    BreakerOpen,
+    DbDown,
+    Payment,
+    AppError,
+    KitchenDown,
+}
+
+impl Decline {
+    pub(super) const ALL: [Decline; 12] = [
+        Decline::ShedEta,
+        Decline::ShedDistance,
+        Decline::SystemFull,
+        Decline::NoServer,
+        Decline::AppQueueFull,
+        Decline::ServerCrash,
+        Decline::PoolTimeout,
+        Decline::BreakerOpen,
+        Decline::DbDown,
+        Decline::Payment,
+        Decline::AppError,
+        Decline::KitchenDown,
+    ];
+
+    pub(super) fn key(self) -> &'static str {
+        match self {
+            Decline::ShedEta => "declined_shed_eta",
+            Decline::ShedDistance => "declined_shed_distance",
+            Decline::SystemFull => "declined_system_full",
+            Decline::NoServer => "declined_no_server",
+            Decline::AppQueueFull => "declined_app_queue_full",
+            Decline::ServerCrash => "declined_server_crash",
+            Decline::PoolTimeout => "declined_pool_timeout",
+            Decline::BreakerOpen => "declined_breaker_open",
+            Decline::DbDown => "declined_db_down",
+            Decline::Payment => "declined_payment",
+            Decline::AppError => "declined_app_error",
+            Decline::KitchenDown => "declined_kitchen_down",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Server {
+    pub provisioning: bool,
+    pub down: bool,
+    pub epoch: u32,
+    pub busy: u32,
+    pub queue: VecDeque<Ref>,
+    pub latency: Ewma,
+    pub success: Ewma,
+    pub served: u64,
+    pub slow: f64,
+    pub extra_ms: f64,
+    pub error_p: f64,
+}
+
+impl Server {
+    fn new(provisioning: bool) -> Self {
+        Server {
+            provisioning,
+            down: false,
+            epoch: 0,
+            busy: 0,
+            queue: VecDeque::new(),
+            latency: Ewma::new(0.1),
+            success: Ewma::new(0.1),
+            served: 0,
+            slow: 1.0,
+            extra_ms: 0.0,
+            error_p: 0.0,
+        }
+    }
+
+    pub(super) fn available(&self) -> bool {
+        !self.provisioning && !self.down
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Cluster {
+    pub down: bool,
+    pub epoch: u32,
+    pub busy: u32,
+    pub queue: VecDeque<Ref>,
+}
+
+/// What the active faults do, recomputed whenever one comes or goes.
+#[derive(Clone, Debug, Default)]
+pub(super) struct FaultEffects {
+    pub db_down: bool,
+    pub db_extra_ms: f64,
+    pub db_slow: f64,
+    pub db_drop: f64,
+    pub pay_error: f64,
+    pub pay_extra_ms: f64,
+    pub kitchen_slow: f64,
+    pub kitchen_drop: f64,
+    pub strike: f64,
+    pub power_loss: Option<f64>,
+}
+
+/// Counters that `reset_statistics` clears.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Counts {
+    pub attempts: u64,
+    pub unique: u64,
+    pub duplicate: u64,
+    pub merged: u64,
+    pub retries: u64,
+    pub delivered: u64,
+    pub delivered_unique: u64,
+    pub duplicates_delivered: u64,
+    pub cancelled: u64,
+    pub declined: BTreeMap<Decline, u64>,
+    pub customers_lost: u64,
+    pub customers_gave_up: u64,
+    pub revenue_delivered: f64,
+    pub revenue_lost: f64,
+    pub exits: u64,
+    pub sojourn_s: f64,
+}
+
+impl Counts {
+    pub(super) fn declined_total(&self) -> u64 {
+        self.declined.values().sum()
+    }
+}
+
+/// The IPL final world.
+pub struct Ipl {
+    pub(super) p: IplParams,
+    pub(super) engine: Engine<Ev>,
+    rng_arrivals: SimRng,
+    rng_customers: SimRng,
+    rng_app: SimRng,
+    rng_balance: SimRng,
+    rng_db: SimRng,
+    rng_pay: SimRng,
+    rng_kitchen: SimRng,
+    rng_partner: SimRng,
+    // demand
+    pub(super) feed: Vec<FeedItem>,
+    feed_next: usize,
+    pub(super) last_feed: Option<usize>,
+    pub(super) spikes: Vec<(SimTime, f64)>,
+    schedule_next: usize,
+    pub(super) base_per_min: f64,
+    pub(super) scale_arrivals: f64,
+    pub(super) rate_per_s: f64,
+    arr_mass: f64,
+    arr_last: SimTime,
+    arr_gen: u32,
+    // entities
+    orders: Vec<Option<Order>>,
+    free_orders: Vec<u32>,
+    customers: Vec<Option<Customer>>,
+    free_customers: Vec<u32>,
+    next_serial: u32,
+    pub(super) in_system: u64,
+    /// Confirmed orders not yet delivered: the pending-orders table.
+    pub(super) pending_confirmed: u64,
+    pub(super) customers_live: u64,
+    // app tier
+    pub(super) servers: Vec<Server>,
+    pub(super) balancer: Balancer,
+    backend_buf: Vec<Backend>,
+    pub(super) autoscaling: Autoscaling,
+    pub(super) workers: u32,
+    // database
+    pub(super) pool_in_use: u32,
+    pool_queue: VecDeque<(Ref, u32)>,
+    pub(super) pool_waiting: u32,
+    next_ticket: u32,
+    pub(super) pool_size: u32,
+    pub(super) parallelism: u32,
+    pub(super) breaker: Breaker,
+    pub(super) query_ewma: Ewma,
+    // restaurants
+    pub(super) clusters: Vec<Cluster>,
+    pub(super) kitchen_slots: u32,
+    pub(super) in_kitchen: u64,
+    // partners
+    pub(super) awaiting: VecDeque<Ref>,
+    pub(super) online: u64,
+    pub(super) busy_partners: u64,
+    pub(super) offline: u64,
+    leaving: u64,
+    pub(super) striking: u64,
+    partner_acc: f64,
+    pub(super) partners_min: u64,
+    partners_logged: u64,
+    // toggles
+    pub(super) idempotency: bool,
+    pub(super) shedding: bool,
+    pub(super) eta_messages: bool,
+    pub(super) incentives: bool,
+    pub(super) batching: bool,
+    pub(super) breaker_on: bool,
+    // faults
+    faults: BTreeMap<u64, Fault>,
+    pub(super) fx: FaultEffects,
+    pub(super) region: f64,
+    restore_gen: u32,
+    // statistics
+    pub(super) c: Counts,
+    pub(super) in_system_at_reset: u64,
+    pub(super) stats_since: SimTime,
+    /// Orders in the system (L), time-weighted.
+    pub(super) backlog: TimeAverage,
+    /// Orders waiting in a queue (app, pool, kitchen, for a rider), sampled.
+    pub(super) queued_peak: u64,
+    pub(super) delivery: Latency,
+    pub(super) confirm: Latency,
+    pub(super) confirm_ewma: Ewma,
+    window_delivery: Latency,
+    last: Counts,
+    pub(super) s_unique: Rolling,
+    pub(super) s_dup: Rolling,
+    pub(super) s_delivered: Rolling,
+    pub(super) s_p95: Rolling,
+    pub(super) s_retries: Rolling,
+    pub(super) s_declined: Rolling,
+    pub(super) chart: Rolling,
+    pub(super) chart_t: Rolling,
+    pub(super) servers_peak: usize,
+    log: Vec<LogEntry>,
+}
+
+fn exp_s(rng: &mut SimRng, mean_s: f64) -> f64 {
+    if mean_s <= 0.0 {
+        return 0.0;
+    }
+    let u: f64 = 1.0 - rng.random::<f64>();
+    -u.ln() * mean_s
+}
+
+fn secs(s: f64) -> SimTime {
+    SimTime::from_secs_f64(s)
+}
+
+fn scaled(v: u32, scale: f64) -> u64 {
+    ((f64::from(v) * scale).round() as u64).max(1)
+}
+
+impl Ipl {
+    #[must_use]
+    pub fn new(p: IplParams, seed: u64) -> Self {
+        let scale = p.volume_scale;
+        let mut rng_match = stream(seed, "ipl/match");
+        let feed = p.match_feed.events(&mut rng_match);
+        let workers = scaled(p.workers_per_server, scale) as u32;
+        let pool_size = scaled(p.db_pool_size, scale) as u32;
+        let parallelism = scaled(p.db_parallelism, scale) as u32;
+        let kitchen_slots = scaled(p.kitchen_slots, scale) as u32;
+        let online = (f64::from(p.partners_online) * scale).round() as u64;
+        let offline = (f64::from(p.partners_offline) * scale).round() as u64;
+        let balancer =
+            Balancer::new(Policy::from_name(&p.balancing).unwrap_or(Policy::LeastLoaded));
+        let breaker = Breaker::new(
+            p.breaker_failure_threshold,
+            secs(p.breaker_open_s),
+            p.breaker_half_open_successes,
+        );
+        let mut w = Ipl {
+            engine: Engine::new(),
+            rng_arrivals: stream(seed, "ipl/arrivals"),
+            rng_customers: stream(seed, "ipl/customers"),
+            rng_app: stream(seed, "ipl/app"),
+            rng_balance: stream(seed, "ipl/balancer"),
+            rng_db: stream(seed, "ipl/db"),
+            rng_pay: stream(seed, "ipl/payment"),
+            rng_kitchen: stream(seed, "ipl/kitchen"),
+            rng_partner: stream(seed, "ipl/partners"),
+            feed,
+            feed_next: 0,
+            last_feed: None,
+            spikes: Vec::new(),
+            schedule_next: 0,
+            base_per_min: 0.0,
+            scale_arrivals: 1.0,
+            rate_per_s: 0.0,
+            arr_mass: 0.0,
+            arr_last: SimTime::ZERO,
+            arr_gen: 0,
+            orders: Vec::new(),
+            free_orders: Vec::new(),
+            customers: Vec::new(),
+            free_customers: Vec::new(),
+            next_serial: 0,
+            in_system: 0,
+            pending_confirmed: 0,
+            customers_live: 0,
+            servers: (0..p.app_servers).map(|_| Server::new(false)).collect(),
+            balancer,
+            backend_buf: Vec::new(),
+            autoscaling: p.autoscaling,
+            workers,
+            pool_in_use: 0,
+            pool_queue: VecDeque::new(),
+            pool_waiting: 0,
+            next_ticket: 0,
+            pool_size,
+            parallelism,
+            breaker,
+            query_ewma: Ewma::new(0.05),
+            clusters: (0..p.kitchen_clusters)
+                .map(|_| Cluster {
+                    down: false,
+                    epoch: 0,
+                    busy: 0,
+                    queue: VecDeque::new(),
+                })
+                .collect(),
+            kitchen_slots,
+            in_kitchen: 0,
+            awaiting: VecDeque::new(),
+            online,
+            busy_partners: 0,
+            offline,
+            leaving: 0,
+            striking: 0,
+            partner_acc: 0.0,
+            partners_min: online,
+            partners_logged: online,
+            idempotency: p.idempotency,
+            shedding: p.shedding,
+            eta_messages: p.eta_messages,
+            incentives: p.incentives,
+            batching: p.batching,
+            breaker_on: p.breaker,
+            faults: BTreeMap::new(),
+            fx: FaultEffects {
+                db_slow: 1.0,
+                kitchen_slow: 1.0,
+                ..FaultEffects::default()
+            },
+            region: 1.0,
+            restore_gen: 0,
+            c: Counts::default(),
+            in_system_at_reset: 0,
+            stats_since: SimTime::ZERO,
+            backlog: TimeAverage::new(SimTime::ZERO, 0.0),
+            queued_peak: 0,
+            delivery: Latency::new(),
+            confirm: Latency::new(),
+            confirm_ewma: Ewma::new(0.05),
+            window_delivery: Latency::new(),
+            last: Counts::default(),
+            s_unique: Rolling::new(HISTORY),
+            s_dup: Rolling::new(HISTORY),
+            s_delivered: Rolling::new(HISTORY),
+            s_p95: Rolling::new(HISTORY),
+            s_retries: Rolling::new(HISTORY),
+            s_declined: Rolling::new(HISTORY),
+            chart: Rolling::new(HISTORY),
+            chart_t: Rolling::new(HISTORY),
+            servers_peak: p.app_servers as usize,
+            log: Vec::new(),
+            p,
+        };
+        w.servers_peak = w.servers.len();
+        w.arr_mass = exp_s(&mut w.rng_arrivals, 1.0);
+        w.engine.schedule(SimTime::ZERO, Ev::RateStep);
+        if let Some(f) = w.feed.first() {
+            w.engine.schedule(f.at, Ev::Feed);
+        }
+        w.engine.schedule(secs(w.p.sample_every_s), Ev::Sample);
+        w.engine.schedule(secs(w.p.scale_check_s), Ev::ScaleTick);
+        w.engine
+            .schedule(SimTime::from_secs(PARTNER_TICK_S), Ev::PartnerTick);
+        w
+    }
+
+    pub(super) fn now(&self) -> SimTime {
+        self.engine.now()
+    }
+
+    pub(super) fn say(&mut self, text: String) {
+        if self.log.len() >= LOG_CAP {
+            self.log.remove(0);
+        }
+        self.log.push(LogEntry {
+            at: self.now(),
+            text,
+        });
+    }
+
+    pub(super) fn take_log(&mut self) -> Vec<LogEntry> {
+        std::mem::take(&mut self.log)
+    }
+
+    fn serial(&mut self) -> u32 {
+        self.next_serial = self.next_serial.wrapping_add(1);
+        self.next_serial
+    }
+
+    // ------------------------------------------------------------ sampling
+
+    fn on_sample(&mut self) {
+        let dt = self.p.sample_every_s;
+        let per_min = 60.0 / dt;
+        let now = self.now();
+        let c = &self.c;
+        let l = &self.last;
+        self.s_unique.push((c.unique - l.unique) as f64 * per_min);
+        self.s_dup
+            .push((c.duplicate - l.duplicate) as f64 * per_min);
+        self.s_delivered
+            .push((c.delivered - l.delivered) as f64 * per_min);
+        self.s_retries
+            .push((c.retries - l.retries) as f64 * per_min);
+        self.s_declined
+            .push((c.declined_total() - l.declined_total()) as f64 * per_min);
+        let p95 = self.window_delivery.quantile_s(0.95);
+        self.s_p95.push(if p95.is_nan() { 0.0 } else { p95 / 60.0 });
+        self.window_delivery.reset();
+        let q = self.queued();
+        self.queued_peak = self.queued_peak.max(q);
+        self.chart.push(q as f64);
+        self.chart_t.push(now.as_secs_f64());
+        self.last = self.c.clone();
+        self.engine.schedule_in(secs(dt), Ev::Sample);
+    }
+
+    // ------------------------------------------------------------ events
+
+    pub(super) fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Arrival { generation } => {
+                if generation != self.arr_gen {
+                    return;
+                }
+                self.new_customer();
+                self.arr_mass = exp_s(&mut self.rng_arrivals, 1.0);
+                self.arr_last = self.now();
+                if self.rate_per_s > 0.0 {
+                    let at = self.now() + secs(self.arr_mass / self.rate_per_s);
+                    self.engine.schedule(at, Ev::Arrival { generation });
+                }
+            }
+            Ev::RateStep => self.on_rate_step(),
+            Ev::Feed => self.on_feed(),
+            Ev::SpikeEnd => {
+                let now = self.now();
+                self.spikes.retain(|(e, _)| *e > now);
+                self.rate_changed();
+            }
+            Ev::Patience { c, attempt } => self.on_patience(c, attempt),
+            Ev::Retry { c } => self.on_retry(c),
+            Ev::CpuDone(o) => self.on_cpu_done(o),
+            Ev::AcquireTimeout { o, ticket } => self.on_acquire_timeout(o, ticket),
+            Ev::QueryDone(o) => self.on_query_done(o),
+            Ev::PaymentDone(o) => self.on_payment_done(o),
+            Ev::Accepted(o) => self.on_accepted(o),
+            Ev::Cooked(o) => self.on_cooked(o),
+            Ev::Drop(o) => self.on_drop(o),
+            Ev::PartnerBack => self.on_partner_back(),
+            Ev::ServerUp { server } => {
+                self.on_server_up(server);
+                self.pump_all();
+            }
+            Ev::Sample => self.on_sample(),
+            Ev::ScaleTick => self.on_scale_tick(),
+            Ev::PartnerTick => self.on_partner_tick(),
+            Ev::KillExpires { id } => {
+                if let Some(f) = self.faults.remove(&id) {
+                    self.say(format!("{} restarted", f.target));
+                    self.refresh_faults();
+                }
+            }
+            Ev::RestoreStage { stage, generation } => {
+                if generation == self.restore_gen {
+                    self.restore_stage(stage);
+                }
+            }
+        }
+    }
+
+    fn pump_all(&mut self) {
+        for k in 0..self.servers.len() {
+            self.pump_server(k);
+        }
+    }
+}
+
+/// "30 s", "2 min", "15 min".
+pub(super) fn duration_text(s: f64) -> String {
+    if s >= 60.0 && (s % 60.0).abs() < 1e-9 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        format!("{s:.0} s")
+    }
+}

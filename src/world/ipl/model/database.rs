@@ -1,0 +1,195 @@
+//! The restaurant database: connection pool, query time, circuit breaker,
+//! and the payment call after it.
+
+use crate::world::ipl::breaker::Admit;
+use rand::Rng;
+
+use super::{Decline, Ev, Ipl, Ref, Stage, exp_s, secs};
+
+impl Ipl {
+    pub(in crate::world::ipl) fn effective_pool(&self) -> u32 {
+        let f = self.region * (1.0 - self.fx.db_drop);
+        ((f64::from(self.pool_size) * f).ceil() as u32).max(1)
+    }
+
+    pub(in crate::world::ipl) fn effective_parallelism(&self) -> u32 {
+        ((f64::from(self.parallelism) * self.region).ceil() as u32).max(1)
+    }
+
+    /// Mean query time now, seconds: contention beyond the database's
+    /// parallelism, and a table that grows with the orders pending.
+    pub(in crate::world::ipl) fn query_mean_s(&self, active: u32) -> f64 {
+        let par = f64::from(self.effective_parallelism());
+        let over = (f64::from(active) - par).max(0.0) / par;
+        let contention = 1.0 + over * over;
+        let knee = (self.p.db_backlog_knee * self.p.volume_scale).max(1.0);
+        let table = 1.0 + self.unassigned() as f64 / knee;
+        self.p.db_query_ms / 1000.0 * contention * table / self.fx.db_slow
+    }
+
+    pub(super) fn db_request(&mut self, o: Ref) {
+        let mut trial = false;
+        if self.breaker_on {
+            let now = self.now();
+            let mut lines = Vec::new();
+            let admit = self.breaker.admit(now, &mut lines);
+            for l in lines {
+                self.say(l);
+            }
+            match admit {
+                Admit::No => {
+                    self.fail(o, Decline::BreakerOpen);
+                    return;
+                }
+                Admit::Trial => trial = true,
+                Admit::Yes => {}
+            }
+        }
+        if let Some(ord) = self.order_mut(o) {
+            ord.trial = trial;
+        }
+        if self.fx.db_down {
+            self.breaker_result(false, trial);
+            self.fail(o, Decline::DbDown);
+            return;
+        }
+        if self.pool_in_use < self.effective_pool() {
+            self.start_query(o);
+        } else {
+            self.next_ticket = self.next_ticket.wrapping_add(1).max(1);
+            let ticket = self.next_ticket;
+            if let Some(ord) = self.order_mut(o) {
+                ord.stage = Stage::PoolWait;
+                ord.ticket = ticket;
+            }
+            self.pool_waiting += 1;
+            self.pool_queue.push_back((o, ticket));
+            self.engine.schedule_in(
+                secs(self.p.db_acquire_timeout_s),
+                Ev::AcquireTimeout { o, ticket },
+            );
+            self.compact_pool_queue();
+        }
+    }
+
+    pub(super) fn compact_pool_queue(&mut self) {
+        if self.pool_queue.len() > 2 * self.pool_waiting as usize + 1024 {
+            let orders = &self.orders;
+            self.pool_queue.retain(|(o, t)| {
+                orders
+                    .get(o.i as usize)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|x| {
+                        x.serial == o.s && x.stage == Stage::PoolWait && x.ticket == *t
+                    })
+            });
+        }
+    }
+
+    pub(super) fn start_query(&mut self, o: Ref) {
+        self.pool_in_use += 1;
+        let mean = self.query_mean_s(self.pool_in_use);
+        let t = exp_s(&mut self.rng_db, mean) + self.fx.db_extra_ms / 1000.0;
+        self.query_ewma.observe(mean + self.fx.db_extra_ms / 1000.0);
+        if let Some(ord) = self.order_mut(o) {
+            ord.stage = Stage::Query;
+        }
+        self.engine.schedule_in(secs(t), Ev::QueryDone(o));
+    }
+
+    pub(super) fn breaker_result(&mut self, ok: bool, trial: bool) {
+        if !self.breaker_on {
+            return;
+        }
+        let now = self.now();
+        let mut lines = Vec::new();
+        if ok {
+            self.breaker.on_success(trial, &mut lines);
+        } else {
+            self.breaker.on_failure(trial, now, &mut lines);
+        }
+        for l in lines {
+            self.say(l);
+        }
+    }
+
+    pub(super) fn release_connection(&mut self) {
+        self.pool_in_use = self.pool_in_use.saturating_sub(1);
+        while self.pool_in_use < self.effective_pool() {
+            let Some((o, ticket)) = self.pool_queue.pop_front() else {
+                break;
+            };
+            let Some(ord) = self.order(o).cloned() else {
+                continue;
+            };
+            if ord.stage != Stage::PoolWait || ord.ticket != ticket {
+                continue;
+            }
+            self.pool_waiting = self.pool_waiting.saturating_sub(1);
+            if let Some(x) = self.order_mut(o) {
+                x.ticket = 0;
+                x.stage = Stage::Cpu; // holds a worker, not yet a connection
+            }
+            if self.server_lost(&ord) {
+                self.fail(o, Decline::ServerCrash);
+                continue;
+            }
+            self.start_query(o);
+        }
+    }
+
+    pub(super) fn on_acquire_timeout(&mut self, o: Ref, ticket: u32) {
+        let Some(ord) = self.order(o) else { return };
+        if ord.stage != Stage::PoolWait || ord.ticket != ticket {
+            return;
+        }
+        let trial = ord.trial;
+        self.breaker_result(false, trial);
+        self.fail(o, Decline::PoolTimeout);
+    }
+
+    pub(super) fn on_query_done(&mut self, o: Ref) {
+        self.release_connection();
+        let Some(ord) = self.order(o).cloned() else {
+            return;
+        };
+        self.breaker_result(true, ord.trial);
+        if let Some(x) = self.order_mut(o) {
+            x.stage = Stage::Payment;
+        }
+        if self.server_lost(&ord) {
+            self.fail(o, Decline::ServerCrash);
+            return;
+        }
+        let t =
+            exp_s(&mut self.rng_pay, self.p.payment_ms / 1000.0) + self.fx.pay_extra_ms / 1000.0;
+        self.engine.schedule_in(secs(t), Ev::PaymentDone(o));
+    }
+
+    pub(super) fn on_payment_done(&mut self, o: Ref) {
+        let Some(ord) = self.order(o).cloned() else {
+            return;
+        };
+        if self.server_lost(&ord) {
+            self.fail(o, Decline::ServerCrash);
+            return;
+        }
+        let now = self.now();
+        if self.fx.pay_error > 0.0 && self.rng_pay.random::<f64>() < self.fx.pay_error {
+            self.note_server(ord.server, false, 0.0);
+            self.fail(o, Decline::Payment);
+            return;
+        }
+        self.note_server(ord.server, true, (now - ord.app_at).as_secs_f64());
+        self.release_worker(ord.server, ord.epoch);
+        let k = self.rng_kitchen.random_range(0..self.clusters.len());
+        let cluster_epoch = self.clusters[k].epoch;
+        if let Some(x) = self.order_mut(o) {
+            x.stage = Stage::Accept;
+            x.cluster = k as u16;
+            x.cluster_epoch = cluster_epoch;
+        }
+        let t = exp_s(&mut self.rng_kitchen, self.p.accept_mean_s);
+        self.engine.schedule_in(secs(t), Ev::Accepted(o));
+    }
+}

@@ -1,0 +1,124 @@
+//! The order rate: the base schedule, the match feed and its spikes, and
+//! the arrival process.
+
+use super::*;
+
+impl Ipl {
+    /// The spike multiplier in force (the largest active spike).
+    pub(in crate::world::ipl) fn spike_multiplier(&self) -> f64 {
+        let now = self.now();
+        self.spikes
+            .iter()
+            .filter(|(end, _)| *end > now)
+            .map(|(_, m)| *m)
+            .fold(1.0, f64::max)
+    }
+
+    pub(super) fn target_rate_per_s(&self) -> f64 {
+        self.base_per_min / 60.0
+            * self.spike_multiplier()
+            * self.scale_arrivals
+            * self.p.volume_scale
+    }
+
+    /// Re-plans the next arrival after a rate change. Arrivals are a
+    /// Poisson process with a piecewise-constant rate, drawn by inverting
+    /// its cumulative intensity: one exponential per arrival, whatever the
+    /// rate changes in between (so the arrival stream never depends on
+    /// anything but the schedule and the match).
+    pub(super) fn rate_changed(&mut self) {
+        let now = self.now();
+        let used = self.rate_per_s * (now - self.arr_last).as_secs_f64();
+        self.arr_mass = (self.arr_mass - used).max(0.0);
+        self.arr_last = now;
+        self.rate_per_s = self.target_rate_per_s();
+        self.arr_gen = self.arr_gen.wrapping_add(1);
+        if self.rate_per_s > 0.0 {
+            let at = now + secs(self.arr_mass / self.rate_per_s);
+            self.engine.schedule(
+                at,
+                Ev::Arrival {
+                    generation: self.arr_gen,
+                },
+            );
+        }
+    }
+
+    pub(super) fn on_rate_step(&mut self) {
+        let now = self.now();
+        while let Some(pt) = self.p.demand_schedule.get(self.schedule_next) {
+            if secs(pt.at_s) > now {
+                break;
+            }
+            self.base_per_min = pt.orders_per_min;
+            self.schedule_next += 1;
+        }
+        if let Some(pt) = self.p.demand_schedule.get(self.schedule_next) {
+            self.engine.schedule(secs(pt.at_s), Ev::RateStep);
+        }
+        self.rate_changed();
+    }
+
+    pub(super) fn on_feed(&mut self) {
+        let now = self.now();
+        while let Some(item) = self.feed.get(self.feed_next) {
+            if item.at > now {
+                break;
+            }
+            let item = item.clone();
+            self.last_feed = Some(self.feed_next);
+            self.feed_next += 1;
+            let spike = self.p.spikes.for_kind(item.kind);
+            if let Some(s) = spike
+                && s.duration_s > 0.0
+            {
+                let end = now + secs(s.duration_s);
+                self.spikes.retain(|(e, _)| *e > now);
+                self.spikes.push((end, s.multiplier));
+                self.engine.schedule(end, Ev::SpikeEnd);
+            }
+            if !matches!(item.kind, FeedKind::Dot | FeedKind::Runs(_)) {
+                let line = self.scoreboard_for(&item);
+                self.say(line);
+            }
+            if self.autoscaling == Autoscaling::CricketAware
+                && matches!(item.kind, FeedKind::Four | FeedKind::Six | FeedKind::Wicket)
+            {
+                self.warm_start_for_spike();
+            }
+        }
+        if let Some(next) = self.feed.get(self.feed_next) {
+            self.engine.schedule(next.at, Ev::Feed);
+        }
+        self.rate_changed();
+    }
+
+    /// The scoreboard line for one feed event.
+    pub(in crate::world::ipl) fn scoreboard_for(&self, item: &FeedItem) -> String {
+        let (a, b) = self.p.match_feed.teams();
+        let team = if item.innings == 0 { a } else { b };
+        let mut s = format!(
+            "{team} {}/{} ({})",
+            item.runs,
+            item.wickets,
+            overs_text(item.balls)
+        );
+        if let Some(t) = item.target
+            && item.kind != FeedKind::MatchEnd
+        {
+            let _ = write!(s, " · need {}", t.saturating_sub(item.runs));
+        }
+        let _ = write!(s, " · last ball: {}", item.kind.label());
+        if let Some(sp) = self.p.spikes.for_kind(item.kind)
+            && sp.duration_s > 0.0
+        {
+            let _ = write!(
+                s,
+                " · spike ×{} for {}",
+                sp.multiplier,
+                duration_text(sp.duration_s)
+            );
+        }
+        s
+    }
+}

@@ -1,0 +1,539 @@
+//! What the IPL world shows: the [`World`] implementation, the dashboard
+//! snapshot (scoreboard, sparklines, gauges, backlog chart, servers) and
+//! the headless metrics.
+
+use std::fmt::Write as _;
+
+use super::breaker::BreakerState;
+use super::model::{Decline, Ipl, duration_text};
+use super::{Autoscaling, feed::FeedKind};
+use crate::fault::{FaultKind, FaultTemplate, StrengthSpec};
+use crate::sim::metrics::{Metrics, Rolling};
+use crate::sim::world::{AnalyticRow, ChartView, GaugeView, SeriesView, UnitState, UnitView};
+use crate::sim::{Command, CommandError, LogEntry, SimTime, Snapshot, World};
+
+fn series(label: &str, unit: &str, r: &Rolling) -> SeriesView {
+    SeriesView {
+        label: label.into(),
+        unit: unit.into(),
+        values: r.values(),
+    }
+}
+
+/// Indian style: ₹4.2 cr, ₹3.5 lakh, ₹800.
+fn rupees(v: f64) -> String {
+    if v >= 1.0e7 {
+        format!("₹{:.1} cr", v / 1.0e7)
+    } else if v >= 1.0e5 {
+        format!("₹{:.1} lakh", v / 1.0e5)
+    } else {
+        format!("₹{v:.0}")
+    }
+}
+
+impl Ipl {
+    /// The scoreboard: score, last ball and the spike it causes.
+    pub fn status_line(&self) -> String {
+        let now = self.now();
+        let Some(i) = self.last_feed else {
+            return match self.feed.first() {
+                Some(f) => {
+                    let (a, b) = self.p.match_feed.teams();
+                    let wait = (f.at - now).as_secs_f64();
+                    format!(
+                        "{a} v {b} · first ball in {} · orders {:.0}/min",
+                        duration_text((wait / 60.0).ceil() * 60.0),
+                        self.rate_per_s * 60.0
+                    )
+                }
+                None => format!("no match · orders {:.0}/min", self.rate_per_s * 60.0),
+            };
+        };
+        let item = &self.feed[i];
+        let mut s = self.scoreboard_for(item);
+        let m = self.spike_multiplier();
+        if m > 1.0 && item.kind != FeedKind::MatchEnd {
+            let left = self
+                .spikes
+                .iter()
+                .filter(|(e, _)| *e > now)
+                .map(|(e, _)| (*e - now).as_secs_f64())
+                .fold(0.0, f64::max);
+            let _ = write!(s, " · now ×{m} ({left:.0} s left)");
+        }
+        s
+    }
+
+    fn breaker_text(&self) -> &'static str {
+        if self.breaker_on {
+            self.breaker.state().label()
+        } else {
+            "off"
+        }
+    }
+}
+
+impl World for Ipl {
+    fn now(&self) -> SimTime {
+        self.engine.now()
+    }
+
+    fn next_event_time(&self) -> Option<SimTime> {
+        self.engine.peek_time()
+    }
+
+    fn advance(&mut self, until: SimTime, max_events: u64) -> u64 {
+        let mut n = 0;
+        while n < max_events {
+            let Some(ev) = self.engine.pop_until(until) else {
+                self.engine.advance_clock(until);
+                return n;
+            };
+            self.handle(ev);
+            n += 1;
+        }
+        if self.engine.peek_time().is_none_or(|t| t > until) {
+            self.engine.advance_clock(until);
+        }
+        n
+    }
+
+    fn apply(&mut self, cmd: &Command) -> Result<String, CommandError> {
+        self.command(cmd)
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let now = self.now();
+        let m = self.metrics();
+        let pool = self.effective_pool();
+        let scale = self.p.volume_scale;
+        let total_partners = (self.online + self.offline + self.striking).max(1);
+        let backlog_ref = 50_000.0 * scale;
+        let breaker = self.breaker_text();
+        let gauges = vec![
+            GaugeView {
+                label: "DB pool".into(),
+                ratio: (f64::from(self.pool_in_use) / f64::from(pool)).min(1.0),
+                text: format!(
+                    "{}/{} in use · query {:.1} s",
+                    self.pool_in_use,
+                    pool,
+                    self.query_ewma.value_or(self.p.db_query_ms / 1000.0)
+                ),
+                alarm: self.pool_in_use >= pool,
+            },
+            GaugeView {
+                label: "pool waiting".into(),
+                ratio: (f64::from(self.pool_waiting) / f64::from(pool)).min(1.0),
+                text: format!("{} waiting for a connection", self.pool_waiting),
+                alarm: self.pool_waiting > 0,
+            },
+            GaugeView {
+                label: "breaker".into(),
+                ratio: match self.breaker.state() {
+                    _ if !self.breaker_on => 0.0,
+                    BreakerState::Closed => 0.0,
+                    BreakerState::HalfOpen => 0.5,
+                    BreakerState::Open { .. } => 1.0,
+                },
+                text: format!("{breaker} · opened {}×", self.opens()),
+                alarm: self.breaker_on && self.breaker.state() != BreakerState::Closed,
+            },
+            GaugeView {
+                label: "partners online".into(),
+                ratio: self.online as f64 / total_partners as f64,
+                text: format!(
+                    "{} online ({} on trips) · {:.2} orders waiting each",
+                    self.online,
+                    self.busy_partners,
+                    self.partner_load()
+                ),
+                alarm: self.partner_load() > self.p.partner_overload_threshold,
+            },
+            GaugeView {
+                label: "backlog".into(),
+                ratio: (self.queued() as f64 / backlog_ref).min(1.0),
+                text: format!(
+                    "{} waiting · {} in system · ETA {:.0} min",
+                    self.queued(),
+                    self.in_system,
+                    self.eta_estimate_min()
+                ),
+                alarm: self.eta_estimate_min() > self.p.shed_eta_min,
+            },
+            GaugeView {
+                label: "duplicates".into(),
+                ratio: if self.c.duplicate > 0 {
+                    self.c.merged as f64 / self.c.duplicate as f64
+                } else {
+                    1.0
+                },
+                text: format!(
+                    "{} duplicate taps · {} merged (idempotency {})",
+                    self.c.duplicate,
+                    self.c.merged,
+                    if self.idempotency { "on" } else { "off" }
+                ),
+                alarm: self.c.duplicate > self.c.merged,
+            },
+            GaugeView {
+                label: "revenue".into(),
+                ratio: {
+                    let total = self.c.revenue_delivered + self.c.revenue_lost;
+                    if total > 0.0 {
+                        self.c.revenue_delivered / total
+                    } else {
+                        1.0
+                    }
+                },
+                text: format!(
+                    "{} delivered · {} lost",
+                    rupees(self.c.revenue_delivered),
+                    rupees(self.c.revenue_lost)
+                ),
+                alarm: self.c.revenue_lost > 0.1 * self.c.revenue_delivered,
+            },
+        ];
+        let workers = self.effective_workers();
+        let served_total: u64 = self.servers.iter().map(|s| s.served).sum();
+        let mut units: Vec<UnitView> = self
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(k, s)| UnitView {
+                name: format!("app-{}", k + 1),
+                state: if s.down {
+                    UnitState::Down
+                } else if s.provisioning || s.slow < 1.0 || s.extra_ms > 0.0 || s.error_p > 0.0 {
+                    UnitState::Degraded
+                } else {
+                    UnitState::Up
+                },
+                in_flight: f64::from(s.busy) + s.queue.len() as f64,
+                ewma_latency_s: s.latency.value_or(0.0),
+                share: if served_total > 0 {
+                    s.served as f64 / served_total as f64
+                } else {
+                    0.0
+                },
+                extra: if s.provisioning {
+                    "starting".into()
+                } else {
+                    format!("{}/{} busy, {} queued", s.busy, workers, s.queue.len())
+                },
+            })
+            .collect();
+        units.push(UnitView {
+            name: "db".into(),
+            state: if self.fx.db_down {
+                UnitState::Down
+            } else if self.pool_in_use >= pool {
+                UnitState::Degraded
+            } else {
+                UnitState::Up
+            },
+            in_flight: f64::from(self.pool_in_use),
+            ewma_latency_s: self.query_ewma.value_or(0.0),
+            share: 1.0,
+            extra: format!("{} waiting", self.pool_waiting),
+        });
+        let slots = self.slots_per_cluster();
+        for (k, cl) in self.clusters.iter().enumerate() {
+            units.push(UnitView {
+                name: format!("kitchen-cluster-{}", k + 1),
+                state: if cl.down {
+                    UnitState::Down
+                } else if cl.busy >= slots {
+                    UnitState::Degraded
+                } else {
+                    UnitState::Up
+                },
+                in_flight: f64::from(cl.busy),
+                ewma_latency_s: 0.0,
+                share: 1.0 / self.clusters.len() as f64,
+                extra: format!("{} queued", cl.queue.len()),
+            });
+        }
+        let span = (now - self.stats_since).as_secs_f64();
+        let lambda = if span > 0.0 {
+            self.c.exits as f64 / span
+        } else {
+            0.0
+        };
+        let w = if self.c.exits > 0 {
+            self.c.sojourn_s / self.c.exits as f64
+        } else {
+            0.0
+        };
+        Snapshot {
+            now,
+            policy: self.policy(),
+            gauges,
+            sparklines: vec![
+                series("orders/min (unique)", "/min", &self.s_unique),
+                series("duplicates/min", "/min", &self.s_dup),
+                series("deliveries/min", "/min", &self.s_delivered),
+                series("p95 delivery", "min", &self.s_p95),
+                series("retries/min", "/min", &self.s_retries),
+                series("declined/min", "/min", &self.s_declined),
+            ],
+            chart: ChartView {
+                label: "backlog: orders waiting in a queue".into(),
+                points: self
+                    .chart_t
+                    .values()
+                    .into_iter()
+                    .zip(self.chart.values())
+                    .collect(),
+                reference: None,
+            },
+            units_extra_header: "queue".into(),
+            units,
+            analytic: vec![
+                AnalyticRow {
+                    label: "L backlog (λW vs time-avg)".into(),
+                    closed_form: Some(lambda * w),
+                    simulated: m["mean_in_system"],
+                    unit: "orders".into(),
+                },
+                AnalyticRow {
+                    label: "offered vs capacity".into(),
+                    closed_form: Some(self.capacity_per_min()),
+                    simulated: self.rate_per_s * 60.0,
+                    unit: "/min".into(),
+                },
+                AnalyticRow {
+                    label: "DB query (contention × table)".into(),
+                    closed_form: Some(self.query_mean_s(self.pool_in_use.max(1))),
+                    simulated: self.query_ewma.value_or(0.0),
+                    unit: "s".into(),
+                },
+            ],
+            status_line: Some(self.status_line()),
+            toggles: self.toggles(),
+            events_processed: self.engine.processed(),
+            ..Snapshot::default()
+        }
+    }
+
+    fn metrics(&self) -> Metrics {
+        let now = self.now();
+        let c = &self.c;
+        let mut m = Metrics::new();
+        let mut put = |k: &str, v: f64| {
+            m.insert(k.to_string(), v);
+        };
+        put("attempts", c.attempts as f64);
+        put("orders_unique", c.unique as f64);
+        put("orders_duplicate", c.duplicate as f64);
+        put("duplicates_merged", c.merged as f64);
+        put("duplicates_prevented", c.merged as f64);
+        put("retries", c.retries as f64);
+        put("delivered", c.delivered as f64);
+        put("delivered_unique", c.delivered_unique as f64);
+        put("duplicates_delivered", c.duplicates_delivered as f64);
+        put("cancelled", c.cancelled as f64);
+        put("declined", c.declined_total() as f64);
+        for d in Decline::ALL {
+            put(d.key(), c.declined.get(&d).copied().unwrap_or(0) as f64);
+        }
+        put("customers_lost", c.customers_lost as f64);
+        put("customers_gave_up", c.customers_gave_up as f64);
+        put("in_system", self.in_system as f64);
+        put("in_system_at_reset", self.in_system_at_reset as f64);
+        put("backlog_peak", self.queued_peak as f64);
+        put("backlog", self.queued() as f64);
+        put("in_system_peak", self.backlog.peak());
+        put("mean_in_system", self.backlog.mean(now));
+        put("p50_delivery_time_s", self.delivery.quantile_s(0.5));
+        put("p95_delivery_time_s", self.delivery.quantile_s(0.95));
+        put("mean_delivery_time_s", self.delivery.mean_s());
+        put("p50_confirm_time_s", self.confirm.quantile_s(0.5));
+        put("p95_confirm_time_s", self.confirm.quantile_s(0.95));
+        put(
+            "mean_time_in_system_s",
+            if c.exits > 0 {
+                c.sojourn_s / c.exits as f64
+            } else {
+                f64::NAN
+            },
+        );
+        put("revenue_delivered_inr", c.revenue_delivered);
+        put("revenue_lost_inr", c.revenue_lost);
+        put("breaker_opens", self.opens() as f64);
+        put("partners_online", self.online as f64);
+        put("partners_online_min", self.partners_min as f64);
+        put("app_servers", self.servers.len() as f64);
+        put("app_servers_peak", self.servers_peak as f64);
+        m
+    }
+
+    fn analytic(&self) -> Metrics {
+        let now = self.now();
+        let span = (now - self.stats_since).as_secs_f64();
+        let mut m = Metrics::new();
+        if span > 0.0 && self.c.exits > 0 {
+            let lambda = self.c.exits as f64 / span;
+            let w = self.c.sojourn_s / self.c.exits as f64;
+            m.insert("mean_in_system".into(), lambda * w);
+        }
+        m
+    }
+
+    fn reset_statistics(&mut self) {
+        self.reset_counts();
+    }
+
+    fn policies(&self) -> Vec<String> {
+        Autoscaling::ALL
+            .iter()
+            .map(|a| a.name().to_string())
+            .collect()
+    }
+
+    fn policy(&self) -> String {
+        self.autoscaling.name().to_string()
+    }
+
+    fn fault_menu(&self) -> Vec<FaultTemplate> {
+        let servers = self.server_names();
+        let mut app_targets = servers.clone();
+        app_targets.push("all".into());
+        let mut kitchens = vec!["kitchens".to_string()];
+        kitchens.extend((1..=self.clusters.len()).map(|k| format!("kitchen-cluster-{k}")));
+        vec![
+            FaultTemplate {
+                label: "kill app server".into(),
+                kind: FaultKind::Kill {
+                    restart_after_s: Some(120.0),
+                },
+                targets: app_targets.clone(),
+                strength: Some(StrengthSpec {
+                    label: "restart after s",
+                    min: 10.0,
+                    max: 3600.0,
+                    step: 30.0,
+                }),
+                duration_s: None,
+            },
+            FaultTemplate {
+                label: "kill kitchen cluster".into(),
+                kind: FaultKind::Kill {
+                    restart_after_s: None,
+                },
+                targets: {
+                    let mut t = kitchens[1..].to_vec();
+                    t.push("kitchens".into());
+                    t
+                },
+                strength: None,
+                duration_s: Some(900.0),
+            },
+            FaultTemplate {
+                label: "database latency".into(),
+                kind: FaultKind::Latency {
+                    ms: 1500.0,
+                    jitter_ms: 0.0,
+                },
+                targets: vec!["db".into()],
+                strength: Some(StrengthSpec {
+                    label: "ms",
+                    min: 100.0,
+                    max: 10_000.0,
+                    step: 250.0,
+                }),
+                duration_s: Some(600.0),
+            },
+            FaultTemplate {
+                label: "partner strike".into(),
+                kind: FaultKind::CapacityDrop { fraction: 0.3 },
+                targets: vec!["partners".into()],
+                strength: Some(StrengthSpec {
+                    label: "fraction",
+                    min: 0.05,
+                    max: 0.9,
+                    step: 0.05,
+                }),
+                duration_s: Some(1800.0),
+            },
+            FaultTemplate {
+                label: "payment errors".into(),
+                kind: FaultKind::ErrorRate { p: 0.2 },
+                targets: vec!["payment".into()],
+                strength: Some(StrengthSpec {
+                    label: "p",
+                    min: 0.05,
+                    max: 1.0,
+                    step: 0.05,
+                }),
+                duration_s: Some(300.0),
+            },
+            FaultTemplate {
+                label: "regional power loss".into(),
+                kind: FaultKind::World {
+                    name: "power-loss".into(),
+                    strength: 1.0,
+                },
+                targets: vec!["region".into()],
+                strength: Some(StrengthSpec {
+                    label: "fraction lost",
+                    min: 0.1,
+                    max: 1.0,
+                    step: 0.1,
+                }),
+                duration_s: Some(600.0),
+            },
+            FaultTemplate {
+                label: "slow app servers".into(),
+                kind: FaultKind::Slowdown { factor: 0.5 },
+                targets: app_targets.clone(),
+                strength: Some(StrengthSpec {
+                    label: "rate ×",
+                    min: 0.1,
+                    max: 1.0,
+                    step: 0.1,
+                }),
+                duration_s: Some(300.0),
+            },
+            FaultTemplate {
+                label: "slow database".into(),
+                kind: FaultKind::Slowdown { factor: 0.5 },
+                targets: vec!["db".into()],
+                strength: Some(StrengthSpec {
+                    label: "rate ×",
+                    min: 0.1,
+                    max: 1.0,
+                    step: 0.1,
+                }),
+                duration_s: Some(300.0),
+            },
+            FaultTemplate {
+                label: "partition app server".into(),
+                kind: FaultKind::Partition,
+                targets: app_targets,
+                strength: None,
+                duration_s: Some(120.0),
+            },
+            FaultTemplate {
+                label: "shrink DB pool".into(),
+                kind: FaultKind::CapacityDrop { fraction: 0.5 },
+                targets: vec!["db".into()],
+                strength: Some(StrengthSpec {
+                    label: "fraction",
+                    min: 0.1,
+                    max: 0.9,
+                    step: 0.1,
+                }),
+                duration_s: Some(600.0),
+            },
+        ]
+    }
+
+    fn events_processed(&self) -> u64 {
+        self.engine.processed()
+    }
+
+    fn drain_log(&mut self) -> Vec<LogEntry> {
+        self.take_log()
+    }
+}
