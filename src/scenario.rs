@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::fault::Fault;
 use crate::sim::{Simulation, World};
 use crate::world::{ipl, platform, tatkal, traffic};
-pub use error::{Pos, ScenarioError, locate_field};
+pub use error::{Pos, ScenarioError, field_positions, locate_field, locate_field_from};
 
 /// Longest simulated horizon a scenario may ask for (30 days).
 pub const MAX_DURATION_S: f64 = 30.0 * 86_400.0;
@@ -193,23 +193,105 @@ pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
         ));
     }
     let scenario: Scenario = ron::Options::default().from_str(text).map_err(|e| {
-        let pos = Pos {
-            line: e.span.start.line.max(1),
-            col: e.span.start.col.max(1),
-        };
-        ScenarioError::at(origin, text, pos, describe_ron_error(&e.code))
+        let pos = error_pos(text, &e);
+        ScenarioError::at(origin, text, pos, describe_ron_error(&e.code, text, pos))
     })?;
     validate(origin, text, &scenario)?;
     Ok(scenario)
 }
 
-/// RON's message, with the expected names spelled out for unknown ones.
-fn describe_ron_error(code: &ron::Error) -> String {
+/// Where a RON error points. `span.start` is right for identifier errors
+/// (unknown field or variant, duplicate field: it is the name's first
+/// character) and for syntax errors (the unexpected token); for a value of
+/// the wrong type it is where the value's parse began, before the blanks
+/// after the colon, so blanks and comments are skipped to reach the
+/// token. An out-of-range integer points after its minus sign: step back
+/// onto it. End of file points at the end of the text.
+fn error_pos(text: &str, e: &ron::error::SpannedError) -> Pos {
+    let start = Pos {
+        line: e.span.start.line.max(1),
+        col: e.span.start.col.max(1),
+    };
+    if matches!(e.code, ron::Error::Eof) {
+        return start;
+    }
+    let pos = skip_blanks(text, start);
+    if matches!(e.code, ron::Error::IntegerOutOfBounds) && pos.col > 1 {
+        let line = text.lines().nth(pos.line - 1).unwrap_or("");
+        if line.chars().nth(pos.col - 2) == Some('-') {
+            return Pos {
+                line: pos.line,
+                col: pos.col - 1,
+            };
+        }
+    }
+    pos
+}
+
+/// The first position at or after `p` that is not blank or in a `//` comment.
+fn skip_blanks(text: &str, p: Pos) -> Pos {
+    let mut line_no = p.line;
+    let mut col = p.col;
+    for line in text.lines().skip(p.line - 1) {
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = col - 1;
+        while i < chars.len() {
+            if chars[i] == '/' && chars.get(i + 1) == Some(&'/') {
+                break;
+            }
+            if !chars[i].is_whitespace() {
+                return Pos {
+                    line: line_no,
+                    col: i + 1,
+                };
+            }
+            i += 1;
+        }
+        line_no += 1;
+        col = 1;
+    }
+    p
+}
+
+/// The token at `pos` (up to a delimiter), for "found …" in messages.
+fn token_at(text: &str, pos: Pos) -> Option<String> {
+    let line = text.lines().nth(pos.line.checked_sub(1)?)?;
+    let rest: String = line.chars().skip(pos.col - 1).collect();
+    let tok = if rest.starts_with('"') {
+        let end = rest[1..].find('"').map_or(rest.len(), |i| i + 2);
+        rest[..end].to_string()
+    } else {
+        rest.split([',', ')', ']', ' ', '\t']).next()?.to_string()
+    };
+    (!tok.is_empty()).then_some(tok)
+}
+
+/// RON's message, reworded where it is terse, with what was found.
+fn describe_ron_error(code: &ron::Error, text: &str, pos: Pos) -> String {
+    let found = || {
+        token_at(text, pos)
+            .map(|t| format!(", found `{t}`"))
+            .unwrap_or_default()
+    };
     match code {
         ron::Error::Eof => {
             "unexpected end of file: the scenario is truncated (a `)` or `]` is missing?)"
                 .to_string()
         }
+        ron::Error::ExpectedInteger => format!("expected a whole number (e.g. `4`){}", found()),
+        ron::Error::ExpectedFloat => format!("expected a number (e.g. `200` or `0.5`){}", found()),
+        ron::Error::ExpectedString => format!("expected a string in double quotes{}", found()),
+        ron::Error::ExpectedBoolean => format!("expected `true` or `false`{}", found()),
+        ron::Error::ExpectedOption => format!("expected `Some(…)` or `None`{}", found()),
+        ron::Error::ExpectedComma => format!("expected a comma `,` between items{}", found()),
+        ron::Error::IntegerOutOfBounds => format!(
+            "number out of range for this field (a whole number ≥ 0 is expected){}",
+            found()
+        ),
+        ron::Error::MissingStructField { field, outer } => match outer {
+            Some(o) => format!("missing field `{field}` in `{o}`"),
+            None => format!("missing field `{field}`"),
+        },
         other => other.to_string(),
     }
 }
@@ -265,22 +347,33 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
             ),
         ));
     }
-    for entry in &s.timeline {
+    // Each timeline entry has one `at_s:`; errors in entry i point at its
+    // own fields, not at the first entry's.
+    let anchors = field_positions(text, "at_s");
+    for (i, entry) in s.timeline.iter().enumerate() {
+        let anchor = anchors.get(i).copied();
+        let err_in = |field: &str, msg: String| {
+            let pos = anchor.and_then(|a| locate_field_from(text, field, a));
+            match pos.or(anchor) {
+                Some(p) => ScenarioError::at(origin, text, p, msg),
+                None => ScenarioError::new(origin, msg),
+            }
+        };
         let at = entry.at_s();
         if !(finite_nonneg(at) && at <= MAX_DURATION_S) {
-            return Err(err(
+            return Err(err_in(
                 "at_s",
                 format!("at_s must be between 0 and 30 days, got {at}"),
             ));
         }
         if let TimelineEntry::Fault { fault, .. } = entry {
             if let Err(m) = fault.kind.validate() {
-                return Err(err("kind", m));
+                return Err(err_in("kind", m));
             }
             if let Some(d) = fault.duration_s
                 && !finite_nonneg(d)
             {
-                return Err(err(
+                return Err(err_in(
                     "duration_s",
                     format!("a fault's duration_s must be ≥ 0, got {d}"),
                 ));
@@ -289,7 +382,7 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
         if let TimelineEntry::ScaleArrivals { factor, .. } = entry
             && !(factor.is_finite() && *factor >= 0.0 && *factor <= 1000.0)
         {
-            return Err(err(
+            return Err(err_in(
                 "factor",
                 format!("factor must be between 0 and 1000, got {factor}"),
             ));

@@ -73,7 +73,7 @@ use crate::sim::blocks::queue::{Discipline, FiniteQueue};
 use crate::sim::blocks::servers::{Outcome, ServerPool, ServiceDist, ServiceTime, Start, Trains};
 use crate::sim::blocks::source::{RateProfile, Source};
 use crate::sim::blocks::stats::{BlockStats, Reject};
-use crate::sim::metrics::{Latency, Metrics, Rolling, TimeAverage};
+use crate::sim::metrics::{Metrics, Rolling, TimeAverage, WindowLatency};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::world::{
     AnalyticRow, ChartView, GaugeView, LogEntry, SeriesView, UnitState, UnitView,
@@ -334,7 +334,7 @@ pub struct Platform {
     throughput: Rolling,
     rejections: Rolling,
     p95: Rolling,
-    window: Latency,
+    window: WindowLatency,
     chart: Rolling,
     chart_t: Rolling,
 }
@@ -410,7 +410,7 @@ impl Platform {
             throughput: Rolling::new(HISTORY),
             rejections: Rolling::new(HISTORY),
             p95: Rolling::new(HISTORY),
-            window: Latency::new(),
+            window: WindowLatency::new(),
             chart: Rolling::new(HISTORY),
             chart_t: Rolling::new(HISTORY),
             p,
