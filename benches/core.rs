@@ -29,7 +29,14 @@ enum Ev {
 }
 
 /// M/M/c/K from blocks; returns (events, arrivals, blocking probability).
-fn mmck_blocks(c: usize, k: usize, lambda: f64, mu: f64, horizon_s: f64, seed: u64) -> (u64, u64, f64) {
+fn mmck_blocks(
+    c: usize,
+    k: usize,
+    lambda: f64,
+    mu: f64,
+    horizon_s: f64,
+    seed: u64,
+) -> (u64, u64, f64) {
     let mut engine: Engine<Ev> = Engine::new();
     let mut source = Source::new(RateProfile::constant(lambda), seed, "bench/arrivals");
     let service = ServiceTime::new(ServiceDist::Exponential, 1.0 / mu).expect("valid");
@@ -52,7 +59,13 @@ fn mmck_blocks(c: usize, k: usize, lambda: f64, mu: f64, horizon_s: f64, seed: u
                     Start::Started(s) => {
                         stats.arrive(now, 1);
                         stats.record_wait(SimTime::ZERO);
-                        engine.schedule(s.at, Ev::Done { server: s.server as u32, token: s.token });
+                        engine.schedule(
+                            s.at,
+                            Ev::Done {
+                                server: s.server as u32,
+                                token: s.token,
+                            },
+                        );
                     }
                     Start::Refused(a) | Start::Hang(a) => {
                         if queue.push(a, 0).is_ok() {
@@ -71,13 +84,23 @@ fn mmck_blocks(c: usize, k: usize, lambda: f64, mu: f64, horizon_s: f64, seed: u
                     && let Start::Started(s) = pool.start(now, a)
                 {
                     stats.record_wait(now - a);
-                    engine.schedule(s.at, Ev::Done { server: s.server as u32, token: s.token });
+                    engine.schedule(
+                        s.at,
+                        Ev::Done {
+                            server: s.server as u32,
+                            token: s.token,
+                        },
+                    );
                 }
             }
         }
     }
     assert!(stats.conserved());
-    (engine.processed(), stats.arrivals(), stats.blocking_probability())
+    (
+        engine.processed(),
+        stats.arrivals(),
+        stats.blocking_probability(),
+    )
 }
 
 fn platform(p: PlatformParams, horizon_s: f64, seed: u64) -> (u64, f64) {

@@ -43,13 +43,37 @@ fn check_exit_codes() {
 #[test]
 fn json_has_every_required_key() {
     let v = json(&[
-        "run", "platform", "--format", "json", "--duration", "300", "--warmup", "30",
-        "--seed", "5", "--policy", "entrance", "--set", "arrival_rate_per_min=240",
-        "--replications", "3",
+        "run",
+        "platform",
+        "--format",
+        "json",
+        "--duration",
+        "300",
+        "--warmup",
+        "30",
+        "--seed",
+        "5",
+        "--policy",
+        "entrance",
+        "--set",
+        "arrival_rate_per_min=240",
+        "--replications",
+        "3",
     ]);
     for k in [
-        "scenario", "world", "seed", "duration_s", "warmup_s", "replications", "policy",
-        "versions", "metrics", "metrics_ci95", "analytic", "events_processed", "wall_s",
+        "scenario",
+        "world",
+        "seed",
+        "duration_s",
+        "warmup_s",
+        "replications",
+        "policy",
+        "versions",
+        "metrics",
+        "metrics_ci95",
+        "analytic",
+        "events_processed",
+        "wall_s",
     ] {
         assert!(v.get(k).is_some(), "missing `{k}` in {v}");
     }
@@ -57,10 +81,22 @@ fn json_has_every_required_key() {
         assert!(v["versions"][k].is_string(), "versions.{k}");
     }
     for k in [
-        "arrivals", "completed", "rejected", "blocking_probability", "mean_in_system",
-        "mean_wait_s", "mean_response_s", "p95_response_s", "utilisation", "throughput_per_s",
+        "arrivals",
+        "completed",
+        "rejected",
+        "blocking_probability",
+        "mean_in_system",
+        "mean_wait_s",
+        "mean_response_s",
+        "p95_response_s",
+        "utilisation",
+        "throughput_per_s",
     ] {
-        assert!(v["metrics"][k].is_number(), "metrics.{k} in {}", v["metrics"]);
+        assert!(
+            v["metrics"][k].is_number(),
+            "metrics.{k} in {}",
+            v["metrics"]
+        );
         assert!(v["metrics_ci95"].get(k).is_some(), "metrics_ci95.{k}");
     }
     assert_eq!(v["seed"], 5);
@@ -69,7 +105,10 @@ fn json_has_every_required_key() {
     assert_eq!(v["replications"], 3);
     assert_eq!(v["policy"], "entrance");
     assert_eq!(v["world"], "platform");
-    assert_eq!(v["analytic"]["mean_in_system"].as_f64().map(|x| x > 0.0), Some(true));
+    assert_eq!(
+        v["analytic"]["mean_in_system"].as_f64().map(|x| x > 0.0),
+        Some(true)
+    );
     // 240/min for 270 s after the warm-up, per replication, on average.
     let arrivals = v["metrics"]["arrivals"].as_f64().expect("number");
     assert!((arrivals - 1080.0).abs() < 150.0, "{arrivals}");
@@ -91,14 +130,19 @@ fn same_seed_same_bytes_apart_from_wall_time() {
     let b = strip(run_ok(&args));
     assert_eq!(a, b);
     assert!(a.contains("\"seed\": 7"));
-    let c = strip(run_ok(&["run", "platform", "--format", "json", "--seed", "8"]));
+    let c = strip(run_ok(&[
+        "run", "platform", "--format", "json", "--seed", "8",
+    ]));
     assert_ne!(a, c, "another seed gives other numbers");
 }
 
 #[test]
 fn table_csv_and_out() {
     let table = run_ok(&["run", "platform", "--duration", "120"]);
-    assert!(table.contains("closed form") && table.contains("blocking_probability"), "{table}");
+    assert!(
+        table.contains("closed form") && table.contains("blocking_probability"),
+        "{table}"
+    );
     let csv = run_ok(&["run", "platform", "--duration", "120", "--format", "csv"]);
     let mut lines = csv.lines();
     assert_eq!(
@@ -110,7 +154,13 @@ fn table_csv_and_out() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("r.json");
     let stdout = run_ok(&[
-        "run", "platform", "--duration", "60", "--format", "json", "--out",
+        "run",
+        "platform",
+        "--duration",
+        "60",
+        "--format",
+        "json",
+        "--out",
         path.to_str().expect("utf-8 path"),
     ]);
     assert!(stdout.is_empty());
@@ -122,12 +172,30 @@ fn table_csv_and_out() {
 #[test]
 fn bad_flags_exit_2_with_a_clear_message() {
     for (args, needle) in [
-        (&["run", "platform", "--duration", "-5"][..], "--duration must be > 0"),
-        (&["run", "platform", "--duration", "abc"][..], "invalid value 'abc'"),
-        (&["run", "platform", "--warmup", "4000"][..], "--warmup must be"),
-        (&["run", "platform", "--replications", "0"][..], "--replications"),
-        (&["run", "platform", "--format", "xml"][..], "invalid value 'xml'"),
-        (&["run", "platform", "--policy", "teleport"][..], "unknown policy `teleport`"),
+        (
+            &["run", "platform", "--duration", "-5"][..],
+            "--duration must be > 0",
+        ),
+        (
+            &["run", "platform", "--duration", "abc"][..],
+            "invalid value 'abc'",
+        ),
+        (
+            &["run", "platform", "--warmup", "4000"][..],
+            "--warmup must be",
+        ),
+        (
+            &["run", "platform", "--replications", "0"][..],
+            "--replications",
+        ),
+        (
+            &["run", "platform", "--format", "xml"][..],
+            "invalid value 'xml'",
+        ),
+        (
+            &["run", "platform", "--policy", "teleport"][..],
+            "unknown policy `teleport`",
+        ),
         (&["run", "platform", "--seed", "-1"][..], "--seed"),
         (&["run", "platform", "--bogus"][..], "--bogus"),
         (&["run"][..], "<SCENARIO>"),

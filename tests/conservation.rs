@@ -176,12 +176,18 @@ fn arrivals_over_time(policy: &str, faults: bool) -> Vec<f64> {
     for k in 1..=60u64 {
         if faults && k == 10 {
             for kind in [
-                FaultKind::Kill { restart_after_s: Some(30.0) },
+                FaultKind::Kill {
+                    restart_after_s: Some(30.0),
+                },
                 FaultKind::ErrorRate { p: 0.3 },
                 FaultKind::Slowdown { factor: 0.4 },
             ] {
-                sim.inject(Fault { kind, target: "server-1".into(), duration_s: Some(100.0) })
-                    .expect("accepted");
+                sim.inject(Fault {
+                    kind,
+                    target: "server-1".into(),
+                    duration_s: Some(100.0),
+                })
+                .expect("accepted");
             }
             sim.inject(Fault {
                 kind: FaultKind::CapacityDrop { fraction: 0.5 },
@@ -229,7 +235,10 @@ fn a_killed_server_loses_nobody_and_restarts() {
     let done = sim.world().metrics()["completed"];
     sim.run_until(SimTime::from_secs(149));
     let m = sim.world().metrics();
-    assert_eq!(m["completed"], done, "nobody boards while every server is down");
+    assert_eq!(
+        m["completed"], done,
+        "nobody boards while every server is down"
+    );
     common::assert_conserved(&m, "during the kill");
     sim.run_until(SimTime::from_secs(400));
     let m = sim.world().metrics();

@@ -49,7 +49,10 @@ fn agree(r: &Report, key: &str, exact: f64) {
     );
     // The world reports the same closed form.
     if let Some(a) = r.analytic.get(key) {
-        assert!((a - exact).abs() <= 1e-9 * exact.abs().max(1.0), "{key}: {a} vs {exact}");
+        assert!(
+            (a - exact).abs() <= 1e-9 * exact.abs().max(1.0),
+            "{key}: {a} vs {exact}"
+        );
     }
 }
 
@@ -129,7 +132,10 @@ fn erlang_b_ten_servers_offered_load_8() {
     agree(&r, "blocking_probability", b);
     // Carried load: L = a (1 − B).
     agree(&r, "mean_in_system", 8.0 * (1.0 - b));
-    assert_eq!(r.metrics["mean_wait_s"], 0.0, "nobody waits in a loss system");
+    assert_eq!(
+        r.metrics["mean_wait_s"], 0.0,
+        "nobody waits in a loss system"
+    );
     little(&r);
 }
 

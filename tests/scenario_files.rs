@@ -56,11 +56,16 @@ fn invalid_fixtures_fail_with_the_expected_message_and_a_caret() {
             failures.push(format!("{f}: exit {:?}, expected 2", out.status.code()));
         }
         if first != expected.trim_end() {
-            failures.push(format!("{f}:\n  got      {first}\n  expected {}", expected.trim_end()));
+            failures.push(format!(
+                "{f}:\n  got      {first}\n  expected {}",
+                expected.trim_end()
+            ));
             continue;
         }
         // FILE:LINE:COL: … then "  | <line>" and "  | <caret>" under COL.
-        let rest = first.strip_prefix(&format!("{f}:")).expect("starts with the file");
+        let rest = first
+            .strip_prefix(&format!("{f}:"))
+            .expect("starts with the file");
         let mut parts = rest.splitn(3, ':');
         let line: usize = parts.next().and_then(|x| x.parse().ok()).expect("line");
         let col: usize = parts.next().and_then(|x| x.parse().ok()).expect("col");
@@ -68,9 +73,17 @@ fn invalid_fixtures_fail_with_the_expected_message_and_a_caret() {
         let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(f))
             .expect("readable");
         let source_line = text.lines().nth(line - 1).expect("line exists");
-        assert_eq!(lines.get(1), Some(&format!("  | {source_line}").as_str()), "{f}");
+        assert_eq!(
+            lines.get(1),
+            Some(&format!("  | {source_line}").as_str()),
+            "{f}"
+        );
         let caret = lines.get(2).expect("caret line");
-        assert_eq!(caret.find('^'), Some(4 + col - 1), "{f}: caret under column {col}");
+        assert_eq!(
+            caret.find('^'),
+            Some(4 + col - 1),
+            "{f}: caret under column {col}"
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -78,7 +91,10 @@ fn invalid_fixtures_fail_with_the_expected_message_and_a_caret() {
 #[test]
 fn bad_set_values_are_reported_and_exit_2() {
     for (set, needle) in [
-        ("arrival_rate_per_min=-5", "arrival_rate_per_min must be between 0"),
+        (
+            "arrival_rate_per_min=-5",
+            "arrival_rate_per_min must be between 0",
+        ),
         ("capacity=0", "capacity (0) must be ≥ servers (1)"),
         ("nonsense=3", "unknown parameter `nonsense`"),
         ("servers", "is not KEY=VALUE"),

@@ -36,13 +36,14 @@ impl TimeAverage {
     }
 
     /// The quantity changes to `value` at `now`.
+    #[inline]
     pub fn set(&mut self, now: SimTime, value: f64) {
-        self.area += self.value * (now - self.last_t).as_secs_f64();
+        // The area is kept in value × microseconds (one conversion less
+        // per change; divided once when the mean is read).
+        self.area += self.value * (now - self.last_t).0 as f64;
         self.last_t = now.max(self.last_t);
         self.value = value;
-        if value > self.peak {
-            self.peak = value;
-        }
+        self.peak = self.peak.max(value);
     }
 
     /// The current value.
@@ -60,11 +61,11 @@ impl TimeAverage {
     /// The mean over [last reset, now].
     #[must_use]
     pub fn mean(&self, now: SimTime) -> f64 {
-        let span = (now - self.start).as_secs_f64();
+        let span = (now - self.start).0 as f64;
         if span <= 0.0 {
             return self.value;
         }
-        (self.area + self.value * (now - self.last_t).as_secs_f64()) / span
+        (self.area + self.value * (now - self.last_t).0 as f64) / span
     }
 
     /// Forgets the past; keeps the current value.
@@ -152,6 +153,10 @@ impl Latency {
 pub struct WindowLatency {
     counts: Box<[u32]>,
     n: u64,
+    /// The range of buckets touched since the last reset: resets and
+    /// quantiles only look there, so a sparse window costs little.
+    lo: usize,
+    hi: usize,
 }
 
 impl Default for WindowLatency {
@@ -168,6 +173,8 @@ impl WindowLatency {
         WindowLatency {
             counts: vec![0; Self::BUCKETS].into_boxed_slice(),
             n: 0,
+            lo: Self::BUCKETS,
+            hi: 0,
         }
     }
 
@@ -198,6 +205,8 @@ impl WindowLatency {
         let i = Self::index(d.micros());
         self.counts[i] = self.counts[i].saturating_add(1);
         self.n += 1;
+        self.lo = self.lo.min(i);
+        self.hi = self.hi.max(i);
     }
 
     #[must_use]
@@ -212,20 +221,24 @@ impl WindowLatency {
             return f64::NAN;
         }
         let target = ((q.clamp(0.0, 1.0) * self.n as f64).ceil() as u64).max(1);
-        let mut acc = 0u64;
-        for (i, c) in self.counts.iter().enumerate() {
-            acc += u64::from(*c);
-            if acc >= target {
+        // From the top: high quantiles (the p95 of a sparkline) stop soon.
+        let mut at_or_below = self.n;
+        for i in (self.lo..=self.hi).rev() {
+            let below = at_or_below - u64::from(self.counts[i]);
+            if below < target {
                 return Self::value(i) / 1e6;
             }
+            at_or_below = below;
         }
         f64::NAN
     }
 
     pub fn reset(&mut self) {
         if self.n > 0 {
-            self.counts.fill(0);
+            self.counts[self.lo..=self.hi].fill(0);
             self.n = 0;
+            self.lo = Self::BUCKETS;
+            self.hi = 0;
         }
     }
 }

@@ -68,11 +68,11 @@ use crate::analytic;
 use crate::fault::{FaultKind, FaultTemplate, StrengthSpec};
 use crate::scenario::ParamIssue;
 use crate::sim::blocks::faults::{Effect, FaultBook, Target};
-use crate::sim::blocks::uniform;
 use crate::sim::blocks::queue::{Discipline, FiniteQueue};
 use crate::sim::blocks::servers::{Outcome, ServerPool, ServiceDist, ServiceTime, Start, Trains};
 use crate::sim::blocks::source::{RateProfile, Source};
 use crate::sim::blocks::stats::{BlockStats, Reject};
+use crate::sim::blocks::uniform;
 use crate::sim::metrics::{Metrics, Rolling, TimeAverage, WindowLatency};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::world::{
@@ -251,8 +251,7 @@ impl PlatformParams {
             }
             _ => {}
         }
-        if !(self.sample_every_s.is_finite() && (0.001..=86_400.0).contains(&self.sample_every_s))
-        {
+        if !(self.sample_every_s.is_finite() && (0.001..=86_400.0).contains(&self.sample_every_s)) {
             out.push(ParamIssue::new(
                 "sample_every_s",
                 format!(
@@ -281,7 +280,8 @@ pub enum Overflow {
     Entrance,
 }
 
-const POLICIES: [(&str, Overflow); 2] = [("leave", Overflow::Leave), ("entrance", Overflow::Entrance)];
+const POLICIES: [(&str, Overflow); 2] =
+    [("leave", Overflow::Leave), ("entrance", Overflow::Entrance)];
 const HISTORY: usize = 240;
 /// Log lines kept between two drains.
 const LOG_BUFFER: usize = 256;
@@ -290,10 +290,19 @@ const MENU_TARGETS: usize = 16;
 
 #[derive(Clone, Copy, Debug)]
 enum Event {
-    Arrival { epoch: u32 },
-    Done { server: u32, token: u32 },
-    TrainDue { track: u32 },
-    TrainLeaves { track: u32 },
+    Arrival {
+        epoch: u32,
+    },
+    Done {
+        server: u32,
+        token: u32,
+    },
+    TrainDue {
+        track: u32,
+    },
+    TrainLeaves {
+        track: u32,
+    },
     /// A kill's restart time: recompute the fault effects.
     Refresh,
     Sample,
@@ -325,7 +334,6 @@ pub struct Platform {
     k_effective: u64,
     closed: bool,
     stats: BlockStats,
-    on_platform_avg: TimeAverage,
     entrance_avg: TimeAverage,
     log: Vec<LogEntry>,
     // rolling series
@@ -402,7 +410,6 @@ impl Platform {
             k_effective: u64::from(p.capacity),
             closed: false,
             stats: BlockStats::new(SimTime::ZERO),
-            on_platform_avg: TimeAverage::new(SimTime::ZERO, 0.0),
             entrance_avg: TimeAverage::new(SimTime::ZERO, 0.0),
             log: Vec::new(),
             last_sample: (0, 0, 0),
@@ -451,12 +458,6 @@ impl Platform {
             at: self.engine.now(),
             text,
         });
-    }
-
-    #[inline]
-    fn record_levels(&mut self) {
-        let now = self.engine.now();
-        self.on_platform_avg.set(now, self.on_platform() as f64);
     }
 
     fn record_entrance(&mut self) {
@@ -540,9 +541,7 @@ impl Platform {
             if self.entrance.is_empty() && self.platform_has_room() {
                 self.stats.arrive(now, 1);
                 self.enter_platform(now);
-            } else if self.overflow == Overflow::Entrance
-                && self.entrance.push(now, 0).is_ok()
-            {
+            } else if self.overflow == Overflow::Entrance && self.entrance.push(now, 0).is_ok() {
                 self.stats.arrive(now, 1);
                 self.record_entrance();
             } else {
@@ -554,7 +553,6 @@ impl Platform {
                 self.stats.reject_arrival(1, why);
             }
         }
-        self.record_levels();
     }
 
     fn on_done(&mut self, server: usize, token: u32) {
@@ -574,7 +572,6 @@ impl Platform {
             Outcome::Error => self.stats.reject(now, Reject::Error),
         }
         self.flow();
-        self.record_levels();
     }
 
     fn on_train_due(&mut self, track: usize) {
@@ -591,18 +588,24 @@ impl Platform {
             capacity_factor: 1.0,
             ..e
         }) == 0;
-        self.engine.schedule_in(gap, Event::TrainDue {
-            track: track as u32,
-        });
+        self.engine.schedule_in(
+            gap,
+            Event::TrainDue {
+                track: track as u32,
+            },
+        );
         if cancelled {
             let name = self.unit_names[track].clone();
             self.log_line(format!("train on {name} cancelled"));
         } else if delay == SimTime::ZERO {
             self.on_train_leaves(track);
         } else {
-            self.engine.schedule_in(delay, Event::TrainLeaves {
-                track: track as u32,
-            });
+            self.engine.schedule_in(
+                delay,
+                Event::TrainLeaves {
+                    track: track as u32,
+                },
+            );
         }
     }
 
@@ -642,7 +645,6 @@ impl Platform {
             *seats_filled += boarded;
         }
         self.flow();
-        self.record_levels();
     }
 
     fn on_sample(&mut self) {
@@ -701,7 +703,6 @@ impl Platform {
             self.platform.push_front(a, 0);
         }
         self.flow();
-        self.record_levels();
     }
 
     fn inject(&mut self, id: u64, fault: &crate::fault::Fault) -> Result<String, CommandError> {
@@ -783,9 +784,14 @@ impl Platform {
                         if pool.is_busy(i) { 1.0 } else { 0.0 },
                         if pool.is_busy(i) { "boarding" } else { "idle" }.to_string(),
                     ),
-                    Mode::Trains { trains, .. } => {
-                        (0.0, format!("{} seats / {:.0} s", trains.seats(&e), trains.gap(&e).as_secs_f64()))
-                    }
+                    Mode::Trains { trains, .. } => (
+                        0.0,
+                        format!(
+                            "{} seats / {:.0} s",
+                            trains.seats(&e),
+                            trains.gap(&e).as_secs_f64()
+                        ),
+                    ),
                 };
                 let _ = now;
                 UnitView {
@@ -867,7 +873,9 @@ impl World for Platform {
                 self.overflow = o;
                 Ok(match o {
                     Overflow::Leave => "policy: leave (a full platform turns people away)",
-                    Overflow::Entrance => "policy: entrance (overflow waits at the station entrance)",
+                    Overflow::Entrance => {
+                        "policy: entrance (overflow waits at the station entrance)"
+                    }
                 }
                 .to_string())
             }
@@ -899,7 +907,11 @@ impl World for Platform {
                 let had = !self.faults.is_empty();
                 self.faults.clear();
                 self.refresh();
-                Ok(if had { "all faults cleared".to_string() } else { String::new() })
+                Ok(if had {
+                    "all faults cleared".to_string()
+                } else {
+                    String::new()
+                })
             }
             Command::Toggle { name, .. } => Err(CommandError::UnknownToggle {
                 name: name.clone(),
@@ -921,10 +933,7 @@ impl World for Platform {
             GaugeView {
                 label: "platform".into(),
                 ratio: (n / k).min(1.0),
-                text: format!(
-                    "{n:.0}/{k:.0}{}",
-                    if self.closed { " CLOSED" } else { "" }
-                ),
+                text: format!("{n:.0}/{k:.0}{}", if self.closed { " CLOSED" } else { "" }),
                 alarm: n >= k || self.closed,
             },
             GaugeView {
@@ -1031,12 +1040,21 @@ impl World for Platform {
         let now = self.engine.now();
         let mut m = Metrics::new();
         self.stats.write(now, "", &mut m);
-        for r in [Reject::Shed, Reject::Throttled, Reject::Timeout, Reject::Crashed] {
+        for r in [
+            Reject::Shed,
+            Reject::Throttled,
+            Reject::Timeout,
+            Reject::Crashed,
+        ] {
             m.remove(&format!("rejected_{}", r.key()));
         }
         m.insert("utilisation".into(), self.utilisation());
         m.insert("on_platform".into(), self.on_platform() as f64);
-        m.insert("mean_on_platform".into(), self.on_platform_avg.mean(now));
+        // Everyone in the system is on the platform or at the entrance.
+        m.insert(
+            "mean_on_platform".into(),
+            self.stats.mean_in_system(now) - self.entrance_avg.mean(now),
+        );
         m.insert("in_entrance".into(), self.entrance.len() as f64);
         m.insert("mean_in_entrance".into(), self.entrance_avg.mean(now));
         m.insert("capacity_effective".into(), self.k_effective as f64);
@@ -1071,7 +1089,6 @@ impl World for Platform {
     fn reset_statistics(&mut self) {
         let now = self.engine.now();
         self.stats.reset(now);
-        self.on_platform_avg.reset(now);
         self.entrance_avg.reset(now);
         match &mut self.mode {
             Mode::Servers(pool) => pool.reset_statistics(now),
@@ -1106,7 +1123,12 @@ impl World for Platform {
         let trains = matches!(self.p.service, Service::Trains { .. });
         vec![
             FaultTemplate {
-                label: if trains { "cancel trains" } else { "stop boarding" }.into(),
+                label: if trains {
+                    "cancel trains"
+                } else {
+                    "stop boarding"
+                }
+                .into(),
                 kind: FaultKind::Kill {
                     restart_after_s: Some(120.0),
                 },

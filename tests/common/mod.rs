@@ -19,7 +19,11 @@ pub fn assert_conserved(m: &Metrics, context: &str) {
         .filter(|(k, _)| k.starts_with("rejected_"))
         .map(|(_, v)| v)
         .sum();
-    assert_eq!(by_reason, get("rejected"), "{context}: reasons do not add up");
+    assert_eq!(
+        by_reason,
+        get("rejected"),
+        "{context}: reasons do not add up"
+    );
 }
 
 /// The binary under test.

@@ -148,6 +148,8 @@ struct Slot<T> {
     outcome: Outcome,
     token: u32,
     effect: Effect,
+    /// `effect != Effect::NONE`, kept so the hot path tests one flag.
+    faulty: bool,
     /// Taken out of rotation (capacity drop): finishes its job, takes no new one.
     drained: bool,
 }
@@ -183,6 +185,7 @@ impl<T> ServerPool<T> {
                     outcome: Outcome::Complete,
                     token: 0,
                     effect: Effect::NONE,
+                    faulty: false,
                     drained: false,
                 })
                 .collect(),
@@ -283,14 +286,16 @@ impl<T> ServerPool<T> {
     #[inline]
     fn start_on_slot(&mut self, now: SimTime, i: usize, job: T) -> Start<T> {
         let base = self.service.sample(&mut self.rng);
-        let e = self.slots[i].effect;
-        if e.blackholed {
+        let slot = &self.slots[i];
+        let e = slot.effect;
+        let faulty = slot.faulty;
+        if faulty && e.blackholed {
             self.free.push(i as u32);
             return Start::Hang(job);
         }
         let mut outcome = Outcome::Complete;
         let mut t = base;
-        if e != Effect::NONE {
+        if faulty {
             t /= e.slowdown;
             let mut extra = e.latency_s;
             if e.jitter_s > 0.0 {
@@ -340,6 +345,7 @@ impl<T> ServerPool<T> {
     pub fn set_effect(&mut self, now: SimTime, server: usize, effect: Effect) -> Option<T> {
         let slot = &mut self.slots[server];
         slot.effect = effect;
+        slot.faulty = effect != Effect::NONE;
         let lost = if effect.down {
             let j = slot.job.take();
             if j.is_some() {
