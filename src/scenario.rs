@@ -15,6 +15,8 @@
 pub mod error;
 mod overrides;
 
+use std::fmt::Write as _;
+
 use serde::{Deserialize, Serialize};
 
 use crate::fault::Fault;
@@ -165,10 +167,16 @@ pub struct Builtin {
 }
 
 /// The shipped scenarios, in the order the picker shows them (platform first).
-pub const BUILTINS: &[Builtin] = &[Builtin {
-    name: "platform",
-    text: include_str!("../scenarios/platform.ron"),
-}];
+pub const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "platform",
+        text: include_str!("../scenarios/platform.ron"),
+    },
+    Builtin {
+        name: "platform-trains",
+        text: include_str!("../scenarios/platform-trains.ron"),
+    },
+];
 
 /// The default scenario (`chaoswala` with no arguments).
 pub const DEFAULT_SCENARIO: &str = "platform";
@@ -228,6 +236,30 @@ fn error_pos(text: &str, e: &ron::error::SpannedError) -> Pos {
     pos
 }
 
+/// The value written after the field name at `field` (`name: VALUE`):
+/// the token a validation error is about.
+fn value_pos(text: &str, field: Pos) -> Pos {
+    let Some(line) = text.lines().nth(field.line - 1) else {
+        return field;
+    };
+    let colon = line
+        .chars()
+        .enumerate()
+        .skip(field.col - 1)
+        .find(|(_, c)| *c == ':')
+        .map(|(i, _)| i);
+    match colon {
+        Some(i) => skip_blanks(
+            text,
+            Pos {
+                line: field.line,
+                col: i + 2,
+            },
+        ),
+        None => field,
+    }
+}
+
 /// The first position at or after `p` that is not blank or in a `//` comment.
 fn skip_blanks(text: &str, p: Pos) -> Pos {
     let mut line_no = p.line;
@@ -266,6 +298,43 @@ fn token_at(text: &str, pos: Pos) -> Option<String> {
     (!tok.is_empty()).then_some(tok)
 }
 
+/// "unknown field `x` in `Outer`; expected one of: a, b (did you mean `b`?)"
+fn unknown_name(what: &str, found: &str, outer: Option<&str>, expected: &[&str]) -> String {
+    let mut m = format!("unknown {what} `{found}`");
+    if let Some(o) = outer {
+        let _ = write!(m, " in `{o}`");
+    }
+    if expected.is_empty() {
+        let _ = write!(m, "; `{}` takes none", outer.unwrap_or("it"));
+    } else {
+        let _ = write!(m, "; expected one of: {}", expected.join(", "));
+    }
+    let best = expected
+        .iter()
+        .map(|e| (edit_distance(found, e), *e))
+        .min()
+        .filter(|(d, e)| *d > 0 && *d <= 2.max(e.len() / 4));
+    if let Some((_, e)) = best {
+        let _ = write!(m, " (did you mean `{e}`?)");
+    }
+    m
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
 /// RON's message, reworded where it is terse, with what was found.
 fn describe_ron_error(code: &ron::Error, text: &str, pos: Pos) -> String {
     let found = || {
@@ -288,6 +357,23 @@ fn describe_ron_error(code: &ron::Error, text: &str, pos: Pos) -> String {
             "number out of range for this field (a whole number ≥ 0 is expected){}",
             found()
         ),
+        ron::Error::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => unknown_name("field", found, outer.as_deref(), expected),
+        ron::Error::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => unknown_name("variant", found, outer.as_deref(), expected),
+        ron::Error::DuplicateStructField { field, outer } => format!(
+            "field `{field}` is given twice{}",
+            outer
+                .as_deref()
+                .map(|o| format!(" in `{o}`"))
+                .unwrap_or_default()
+        ),
         ron::Error::MissingStructField { field, outer } => match outer {
             Some(o) => format!("missing field `{field}` in `{o}`"),
             None => format!("missing field `{field}`"),
@@ -303,7 +389,7 @@ fn finite_nonneg(v: f64) -> bool {
 /// Checks what serde cannot: ranges, cross-field rules, size caps.
 pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioError> {
     let err = |field: &str, msg: String| {
-        let pos = locate_field(text, field);
+        let pos = locate_field(text, field).map(|p| value_pos(text, p));
         match pos {
             Some(p) => ScenarioError::at(origin, text, p, msg),
             None => ScenarioError::new(origin, msg),
@@ -353,7 +439,9 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
     for (i, entry) in s.timeline.iter().enumerate() {
         let anchor = anchors.get(i).copied();
         let err_in = |field: &str, msg: String| {
-            let pos = anchor.and_then(|a| locate_field_from(text, field, a));
+            let pos = anchor
+                .and_then(|a| locate_field_from(text, field, a))
+                .map(|p| value_pos(text, p));
             match pos.or(anchor) {
                 Some(p) => ScenarioError::at(origin, text, p, msg),
                 None => ScenarioError::new(origin, msg),

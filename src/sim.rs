@@ -189,19 +189,20 @@ impl Simulation {
     pub fn step(&mut self) -> bool {
         let next_event = self.world.next_event_time();
         let next_control = self.next_control_time();
-        let handled = match (next_event, next_control) {
+        // Events at the same instant as a control run first, as in
+        // `step_until` (a control strictly earlier runs on its own).
+        match (next_event, next_control) {
             (None, None) => return false,
-            (Some(e), Some(c)) if c <= e => {
+            (Some(e), Some(c)) if c < e => {
                 self.world.advance(c, 0);
-                0
             }
-            (Some(e), _) => self.world.advance(e, 1),
+            (Some(e), _) => {
+                self.world.advance(e, 1);
+            }
             (None, Some(c)) => {
                 self.world.advance(c, 0);
-                0
             }
-        };
-        let _ = handled;
+        }
         self.collect_world_log();
         self.run_due_controls();
         true

@@ -173,7 +173,7 @@ fn table_csv_and_out() {
 fn bad_flags_exit_2_with_a_clear_message() {
     for (args, needle) in [
         (
-            &["run", "platform", "--duration", "-5"][..],
+            &["run", "platform", "--duration=-5"][..],
             "--duration must be > 0",
         ),
         (
@@ -196,7 +196,7 @@ fn bad_flags_exit_2_with_a_clear_message() {
             &["run", "platform", "--policy", "teleport"][..],
             "unknown policy `teleport`",
         ),
-        (&["run", "platform", "--seed", "-1"][..], "--seed"),
+        (&["run", "platform", "--seed=-1"][..], "--seed"),
         (&["run", "platform", "--bogus"][..], "--bogus"),
         (&["run"][..], "<SCENARIO>"),
         (&["run", "nowhere"][..], "no built-in scenario or file"),

@@ -159,3 +159,15 @@ fn little_holds_without_a_closed_form() {
         little(&r);
     }
 }
+
+#[test]
+fn md1_and_erlang_match_pollaczek_khinchine() {
+    // ρ = 0.8, K = 500 never fills: M/D/1 and M/E4/1 waits are P–K's.
+    for (service, scv) in [("Deterministic", 0.0), ("Erlang(k: 4)", 0.25)] {
+        let set = format!("service={service}");
+        let r = run(&[set.as_str()], 50_000.0, 500.0, 6);
+        let f = analytic::mg1(200.0 / 60.0, 250.0 / 60.0, scv).expect("stable");
+        agree(&r, "mean_wait_s", f.mean_wait_s);
+        agree(&r, "mean_in_system", f.mean_in_system);
+    }
+}

@@ -1073,10 +1073,23 @@ impl World for Platform {
             m.insert("utilisation".into(), (self.lambda_per_s() / cap).min(1.0));
             return m;
         }
-        if !matches!(self.p.service, Service::Exponential) {
-            return m;
-        }
-        let f = self.closed_form();
+        let f = match self.p.service {
+            Service::Exponential => self.closed_form(),
+            // One server, a platform too big to ever fill: M/G/1 (P–K).
+            Service::Deterministic | Service::Erlang { .. } | Service::Lognormal { .. }
+                if self.p.servers == 1 && self.closed_form().blocking_probability < 1e-9 =>
+            {
+                let scv = match &self.mode {
+                    Mode::Servers(pool) => pool.service().scv(),
+                    Mode::Trains { .. } => return m,
+                };
+                match analytic::mg1(self.lambda_per_s(), self.mu_per_s(), scv) {
+                    Some(f) => f,
+                    None => return m,
+                }
+            }
+            _ => return m,
+        };
         m.insert("blocking_probability".into(), f.blocking_probability);
         m.insert("mean_in_system".into(), f.mean_in_system);
         m.insert("mean_wait_s".into(), f.mean_wait_s);
