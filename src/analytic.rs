@@ -97,7 +97,7 @@ pub fn mmc(lambda: f64, mu: f64, c: u32) -> Option<QueueFigures> {
 #[must_use]
 pub fn mg1(lambda: f64, mu: f64, scv: f64) -> Option<QueueFigures> {
     let rho = lambda / mu;
-    if !(rho < 1.0) || lambda < 0.0 || scv < 0.0 {
+    if rho.is_nan() || rho >= 1.0 || lambda < 0.0 || scv < 0.0 {
         return None;
     }
     let wq = rho * (1.0 + scv) / (2.0 * mu * (1.0 - rho));

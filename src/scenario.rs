@@ -262,9 +262,8 @@ fn value_pos(text: &str, field: Pos) -> Pos {
 
 /// The first position at or after `p` that is not blank or in a `//` comment.
 fn skip_blanks(text: &str, p: Pos) -> Pos {
-    let mut line_no = p.line;
     let mut col = p.col;
-    for line in text.lines().skip(p.line - 1) {
+    for (line_no, line) in (p.line..).zip(text.lines().skip(p.line - 1)) {
         let chars: Vec<char> = line.chars().collect();
         let mut i = col - 1;
         while i < chars.len() {
@@ -279,7 +278,6 @@ fn skip_blanks(text: &str, p: Pos) -> Pos {
             }
             i += 1;
         }
-        line_no += 1;
         col = 1;
     }
     p
@@ -289,8 +287,8 @@ fn skip_blanks(text: &str, p: Pos) -> Pos {
 fn token_at(text: &str, pos: Pos) -> Option<String> {
     let line = text.lines().nth(pos.line.checked_sub(1)?)?;
     let rest: String = line.chars().skip(pos.col - 1).collect();
-    let tok = if rest.starts_with('"') {
-        let end = rest[1..].find('"').map_or(rest.len(), |i| i + 2);
+    let tok = if let Some(inner) = rest.strip_prefix('"') {
+        let end = inner.find('"').map_or(rest.len(), |i| i + 2);
         rest[..end].to_string()
     } else {
         rest.split([',', ')', ']', ' ', '\t']).next()?.to_string()

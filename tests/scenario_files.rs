@@ -15,7 +15,10 @@ fn ron_files(dir: &str) -> Vec<String> {
         .unwrap_or_else(|e| panic!("{dir}: {e}"))
         .filter_map(|e| {
             let name = e.ok()?.file_name().into_string().ok()?;
-            name.ends_with(".ron").then(|| format!("{dir}/{name}"))
+            Path::new(&name)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("ron"))
+                .then(|| format!("{dir}/{name}"))
         })
         .collect();
     names.sort();
@@ -48,7 +51,7 @@ fn invalid_fixtures_fail_with_the_expected_message_and_a_caret() {
         let out = common::bin().args(["check", f]).output().expect("runs");
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
         let expected_path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(f.replace(".ron", ".expected"));
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(Path::new(f).with_extension("expected"));
         let expected = std::fs::read_to_string(&expected_path)
             .unwrap_or_else(|_| panic!("{f}: add {} with:\n{stderr}", expected_path.display()));
         let first = stderr.lines().next().unwrap_or("");

@@ -308,6 +308,9 @@ enum Event {
     Sample,
 }
 
+// One per world, never moved around: the size difference costs nothing,
+// and a box would add an indirection on the hot path.
+#[allow(clippy::large_enum_variant)]
 enum Mode {
     Servers(ServerPool<SimTime>),
     Trains {
@@ -325,7 +328,7 @@ pub struct Platform {
     source: Source,
     mode: Mode,
     /// Waiting on the platform (not boarding); items are station arrival times.
-    platform: FiniteQueue<SimTime>,
+    waiting: FiniteQueue<SimTime>,
     entrance: FiniteQueue<SimTime>,
     overflow: Overflow,
     faults: FaultBook,
@@ -401,7 +404,7 @@ impl Platform {
             engine,
             source,
             mode,
-            platform: FiniteQueue::new(p.capacity as usize, Discipline::Fifo),
+            waiting: FiniteQueue::new(p.capacity as usize, Discipline::Fifo),
             entrance: FiniteQueue::new(p.entrance_capacity as usize, Discipline::Fifo),
             overflow: Overflow::Leave,
             faults: FaultBook::new(),
@@ -447,7 +450,7 @@ impl Platform {
 
     /// People on the platform, those boarding included.
     fn on_platform(&self) -> u64 {
-        self.busy() + self.platform.len() as u64
+        self.busy() + self.waiting.len() as u64
     }
 
     fn log_line(&mut self, text: String) {
@@ -474,13 +477,13 @@ impl Platform {
     #[inline]
     fn enter_platform(&mut self, arrived: SimTime) {
         if let Mode::Servers(pool) = &mut self.mode
-            && self.platform.is_empty()
+            && self.waiting.is_empty()
             && pool.has_free()
         {
             self.board(arrived);
         } else {
             // Room was checked against K; the queue's own capacity is K.
-            self.platform.push_front_or_back(arrived);
+            self.waiting.push_front_or_back(arrived);
         }
     }
 
@@ -502,7 +505,7 @@ impl Platform {
                     },
                 );
             }
-            Start::Hang(a) | Start::Refused(a) => self.platform.push_front(a, 0),
+            Start::Hang(a) | Start::Refused(a) => self.waiting.push_front(a, 0),
         }
     }
 
@@ -511,7 +514,7 @@ impl Platform {
     fn flow(&mut self) {
         if let Mode::Servers(_) = self.mode {
             while matches!(&self.mode, Mode::Servers(pool) if pool.has_free()) {
-                let Some((a, _)) = self.platform.pop() else {
+                let Some((a, _)) = self.waiting.pop() else {
                     break;
                 };
                 self.board(a);
@@ -628,7 +631,7 @@ impl Platform {
         *seats_offered += u64::from(seats);
         let mut boarded = 0u64;
         for _ in 0..seats {
-            let Some((arrived, _)) = self.platform.pop() else {
+            let Some((arrived, _)) = self.waiting.pop() else {
                 break;
             };
             let wait = now - arrived;
@@ -700,7 +703,7 @@ impl Platform {
         // the platform queue, in their original order.
         lost.sort_unstable();
         for a in lost.into_iter().rev() {
-            self.platform.push_front(a, 0);
+            self.waiting.push_front(a, 0);
         }
         self.flow();
     }

@@ -314,7 +314,7 @@ impl Source {
 }
 
 fn geometric(rng: &mut SimRng, mean: f64) -> u32 {
-    if !(mean > 1.0) {
+    if mean.is_nan() || mean <= 1.0 {
         return 1;
     }
     let p = 1.0 / mean;
