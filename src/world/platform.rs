@@ -24,7 +24,8 @@
 //! `Trains(headway_s: H, train_capacity: N)`: each of the `servers` tracks
 //! has a train every H seconds (tracks staggered evenly) that takes up to N
 //! passengers off the platform at once (batch service; boarding is
-//! instant, so a passenger's response time is their wait).
+//! instant, so a passenger's response time is their wait). While a train
+//! has seats left, people from the entrance walk up and board it too.
 //!
 //! ## Policies (the dashboard's `p` key): where turned-away passengers go
 //!
@@ -631,6 +632,11 @@ impl Platform {
         *seats_offered += u64::from(seats);
         let mut boarded = 0u64;
         for _ in 0..seats {
+            if self.waiting.is_empty() {
+                // The train is still at the platform: people waiting at the
+                // entrance walk up as space frees and board it too.
+                self.flow();
+            }
             let Some((arrived, _)) = self.waiting.pop() else {
                 break;
             };
