@@ -301,3 +301,90 @@ impl Simulation {
         self.world.reset_statistics();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::FaultTemplate;
+
+    /// A world with one event at each of the given seconds.
+    struct Ticks {
+        engine: Engine<()>,
+    }
+
+    impl World for Ticks {
+        fn now(&self) -> SimTime {
+            self.engine.now()
+        }
+        fn next_event_time(&self) -> Option<SimTime> {
+            self.engine.peek_time()
+        }
+        fn advance(&mut self, until: SimTime, max_events: u64) -> u64 {
+            let mut n = 0;
+            while n < max_events {
+                if self.engine.pop_until(until).is_none() {
+                    self.engine.advance_clock(until);
+                    return n;
+                }
+                n += 1;
+            }
+            if self.engine.peek_time().is_none_or(|t| t > until) {
+                self.engine.advance_clock(until);
+            }
+            n
+        }
+        fn apply(&mut self, _cmd: &Command) -> Result<String, CommandError> {
+            Ok(String::new())
+        }
+        fn snapshot(&self) -> Snapshot {
+            Snapshot::default()
+        }
+        fn metrics(&self) -> Metrics {
+            Metrics::new()
+        }
+        fn analytic(&self) -> Metrics {
+            Metrics::new()
+        }
+        fn reset_statistics(&mut self) {}
+        fn policies(&self) -> Vec<String> {
+            Vec::new()
+        }
+        fn policy(&self) -> String {
+            String::new()
+        }
+        fn fault_menu(&self) -> Vec<FaultTemplate> {
+            Vec::new()
+        }
+        fn events_processed(&self) -> u64 {
+            self.engine.processed()
+        }
+    }
+
+    #[test]
+    fn step_makes_progress_when_a_control_and_an_event_share_an_instant() {
+        let mut engine = Engine::new();
+        engine.schedule(SimTime::from_secs(10), ());
+        engine.schedule(SimTime::from_secs(20), ());
+        let timeline = [
+            TimelineEntry::Caption {
+                at_s: 5.0,
+                text: "before".into(),
+            },
+            TimelineEntry::Caption {
+                at_s: 10.0,
+                text: "same instant".into(),
+            },
+        ];
+        let mut sim = Simulation::new(Box::new(Ticks { engine }), &timeline);
+        let mut steps = 0;
+        while sim.step() {
+            steps += 1;
+            assert!(steps < 10, "step() stopped making progress");
+        }
+        assert_eq!(sim.world().events_processed(), 2);
+        assert_eq!(sim.now(), SimTime::from_secs(20));
+        let log: Vec<&str> = sim.log().map(|e| e.text.as_str()).collect();
+        assert_eq!(log, vec!["» before", "» same instant"]);
+        assert_eq!(sim.caption().map(|c| c.0), Some(SimTime::from_secs(10)));
+    }
+}

@@ -72,7 +72,7 @@ use crate::sim::blocks::faults::{Effect, FaultBook, Target};
 use crate::sim::blocks::queue::{Discipline, FiniteQueue};
 use crate::sim::blocks::servers::{Outcome, ServerPool, ServiceDist, ServiceTime, Start, Trains};
 use crate::sim::blocks::source::{RateProfile, Source};
-use crate::sim::blocks::stats::{BlockStats, Reject};
+use crate::sim::blocks::stats::{BlockStats, Reject, StatsSeries};
 use crate::sim::blocks::uniform;
 use crate::sim::metrics::{Metrics, Rolling, TimeAverage, WindowLatency};
 use crate::sim::rng::{SimRng, stream};
@@ -341,14 +341,10 @@ pub struct Platform {
     entrance_avg: TimeAverage,
     log: Vec<LogEntry>,
     // rolling series
-    last_sample: (u64, u64, u64),
-    arrival_rate: Rolling,
-    throughput: Rolling,
-    rejections: Rolling,
+    series: StatsSeries,
     p95: Rolling,
     window: WindowLatency,
     chart: Rolling,
-    chart_t: Rolling,
 }
 
 impl Platform {
@@ -416,14 +412,10 @@ impl Platform {
             stats: BlockStats::new(SimTime::ZERO),
             entrance_avg: TimeAverage::new(SimTime::ZERO, 0.0),
             log: Vec::new(),
-            last_sample: (0, 0, 0),
-            arrival_rate: Rolling::new(HISTORY),
-            throughput: Rolling::new(HISTORY),
-            rejections: Rolling::new(HISTORY),
+            series: StatsSeries::new(HISTORY),
             p95: Rolling::new(HISTORY),
             window: WindowLatency::new(),
             chart: Rolling::new(HISTORY),
-            chart_t: Rolling::new(HISTORY),
             p,
         })
     }
@@ -658,24 +650,13 @@ impl Platform {
 
     fn on_sample(&mut self) {
         let now = self.engine.now();
-        let dt = self.p.sample_every_s;
-        let (a, c, r) = self.last_sample;
-        let (arr, done, rej) = (
-            self.stats.arrivals(),
-            self.stats.completed(),
-            self.stats.rejected_total(),
-        );
-        self.arrival_rate.push(arr.saturating_sub(a) as f64 / dt);
-        self.throughput.push(done.saturating_sub(c) as f64 / dt);
-        self.rejections.push(rej.saturating_sub(r) as f64 / dt);
+        self.series.sample(now, &self.stats);
         let p95 = self.window.quantile_s(0.95);
         self.p95.push(if p95.is_nan() { 0.0 } else { p95 });
         self.window.reset();
         self.chart.push(self.on_platform() as f64);
-        self.chart_t.push(now.as_secs_f64());
-        self.last_sample = (arr, done, rej);
         self.engine
-            .schedule_in(SimTime::from_secs_f64(dt), Event::Sample);
+            .schedule_in(SimTime::from_secs_f64(self.p.sample_every_s), Event::Sample);
     }
 
     /// Recomputes every unit's effect, the platform's capacity and whether
@@ -1007,15 +988,16 @@ impl World for Platform {
             policy: self.policy(),
             gauges,
             sparklines: vec![
-                series("arrivals", "/s", &self.arrival_rate),
-                series("boarded", "/s", &self.throughput),
-                series("turned away", "/s", &self.rejections),
+                series("arrivals", "/s", &self.series.arrivals_per_s),
+                series("boarded", "/s", &self.series.completed_per_s),
+                series("turned away", "/s", &self.series.rejected_per_s),
                 series("p95 wait", "s", &self.p95),
             ],
             chart: ChartView {
                 label: "people on the platform".into(),
                 points: self
-                    .chart_t
+                    .series
+                    .at_s
                     .values()
                     .into_iter()
                     .zip(self.chart.values())
@@ -1123,7 +1105,6 @@ impl World for Platform {
                 *seats_filled = 0;
             }
         }
-        self.last_sample = (0, 0, 0);
     }
 
     fn policies(&self) -> Vec<String> {
