@@ -41,6 +41,9 @@ pub struct FiniteQueue<T> {
     discipline: Discipline,
     lanes: Vec<VecDeque<T>>,
     credit: Vec<i64>,
+    /// Optional room per lane (besides the shared capacity), so that one
+    /// class cannot crowd the others out of a shared buffer.
+    lane_capacity: Vec<usize>,
     len: usize,
 }
 
@@ -58,8 +61,17 @@ impl<T> FiniteQueue<T> {
             discipline,
             lanes: (0..lanes).map(|_| VecDeque::new()).collect(),
             credit: vec![0; lanes],
+            lane_capacity: Vec::new(),
             len: 0,
         }
+    }
+
+    /// Caps each lane (class) at its own room too; missing entries are
+    /// unlimited (only the shared capacity applies).
+    #[must_use]
+    pub fn with_class_capacities(mut self, caps: &[usize]) -> Self {
+        self.lane_capacity = caps.to_vec();
+        self
     }
 
     #[must_use]
@@ -109,6 +121,13 @@ impl<T> FiniteQueue<T> {
             return Err(item);
         }
         let lane = self.lane(class);
+        if self
+            .lane_capacity
+            .get(lane)
+            .is_some_and(|&cap| self.lanes[lane].len() >= cap)
+        {
+            return Err(item);
+        }
         self.lanes[lane].push_back(item);
         self.len += 1;
         Ok(())
@@ -215,6 +234,21 @@ mod tests {
         q.push(8, 2).expect("room");
         assert_eq!(q.pop(), Some((7, 2)));
         assert_eq!(q.pop(), Some((8, 2)));
+    }
+
+    #[test]
+    fn class_capacities_keep_room_for_each_class() {
+        let mut q = FiniteQueue::new(10, Discipline::episode_fair()).with_class_capacities(&[5, 3]);
+        for i in 0..4 {
+            assert_eq!(q.push(i, 1), if i < 3 { Ok(()) } else { Err(i) });
+        }
+        for i in 0..6 {
+            let _ = q.push(i, 2); // background: only the shared cap applies
+        }
+        assert_eq!(q.class_len(2), 6);
+        assert_eq!(q.push(99, 0), Ok(()), "premium still has room");
+        assert!(q.is_full());
+        assert_eq!(q.push(100, 0), Err(100));
     }
 
     #[test]
