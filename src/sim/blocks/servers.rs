@@ -402,10 +402,15 @@ impl Trains {
         self.capacity
     }
 
-    /// The gap to the next timetable slot under `e`.
+    /// Most a "slowdown" factor may speed trains up: a timetable must
+    /// always move simulated time forward.
+    pub const MAX_SPEEDUP: f64 = 100.0;
+
+    /// The gap to the next timetable slot under `e` (never below
+    /// headway / [`Trains::MAX_SPEEDUP`], so trains cannot run infinitely often).
     #[must_use]
     pub fn gap(&self, e: &Effect) -> SimTime {
-        secs(self.headway_s / e.slowdown.max(1e-6))
+        secs(self.headway_s / e.slowdown.clamp(1e-6, Self::MAX_SPEEDUP)).max(SimTime(1))
     }
 
     /// How late this slot's train leaves under `e` (0 without latency).
@@ -549,6 +554,11 @@ mod tests {
             ..Effect::NONE
         };
         assert_eq!(t.gap(&bad), SimTime::from_secs(360));
+        let fast = Effect {
+            slowdown: 1e300,
+            ..Effect::NONE
+        };
+        assert_eq!(t.gap(&fast), SimTime::from_secs_f64(1.8));
         assert_eq!(t.seats(&bad), 300);
         let d = t.delay(&bad).as_secs_f64();
         assert!((50.0..=70.0).contains(&d), "{d}");
