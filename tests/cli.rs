@@ -207,3 +207,26 @@ fn bad_flags_exit_2_with_a_clear_message() {
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn replications_in_parallel_are_deterministic_too() {
+    let strip = |s: String| -> String {
+        s.lines()
+            .filter(|l| !l.trim_start().starts_with("\"wall_s\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let args = [
+        "run",
+        "platform-trains",
+        "--format",
+        "json",
+        "--seed",
+        "3",
+        "--replications",
+        "5",
+        "--duration",
+        "900",
+    ];
+    assert_eq!(strip(run_ok(&args)), strip(run_ok(&args)));
+}
