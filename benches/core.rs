@@ -5,7 +5,9 @@
 //! 2. the same M/M/4/20 as the platform world, through `Simulation`;
 //! 3. the episode's platform (λ = 200/min, μ = 250/min, K = 500).
 //!
-//! `cargo bench --bench core` prints the median of 7 runs of each.
+//! `cargo bench --bench core` prints the median of 7 runs of each, and
+//! the cost of one exponential draw both ways (rand_distr's ziggurat
+//! `Exp1`, used by the core, against the inverse transform −ln(1 − U)).
 //! An event is an arrival or a departure (the sampler's ticks of the
 //! platform world are counted too, as the engine does).
 
@@ -150,11 +152,37 @@ fn measure(label: &str, mut f: impl FnMut(u64) -> (u64, String)) {
     );
 }
 
+fn exp_draws() {
+    use rand::Rng;
+    use std::hint::black_box;
+    let n = 20_000_000u32;
+    let mut rng = chaoswala::sim::rng::stream(1, "bench/exp");
+    let mut ns = |f: &mut dyn FnMut(&mut chaoswala::sim::rng::SimRng) -> f64| {
+        let mut runs = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            let mut acc = 0.0;
+            for _ in 0..n {
+                acc += f(&mut rng);
+            }
+            black_box(acc);
+            runs.push(t.elapsed().as_secs_f64() * 1e9 / f64::from(n));
+        }
+        median(runs)
+    };
+    let zig = ns(&mut |r| chaoswala::sim::blocks::exp1(r));
+    let inv = ns(&mut |r| -(1.0 - r.random::<f64>()).ln());
+    println!(
+        "one Exp(1) draw: ziggurat (rand_distr Exp1) {zig:.2} ns, inverse transform {inv:.2} ns"
+    );
+}
+
 fn main() {
     // Skip the work when invoked by `cargo test --benches`.
     if std::env::args().any(|a| a == "--test" || a == "--list") {
         return;
     }
+    exp_draws();
     let horizon = 1_000_000.0; // ≈ 3.6 M arrivals, 7 M events
     measure("M/M/4/20 from blocks (engine)", |seed| {
         let (n, a, b) = mmck_blocks(4, 20, 3.6, 1.0, horizon, seed);
