@@ -1,6 +1,7 @@
 //! Closed forms from queueing theory, shown beside the simulated values and
 //! used as test oracles: M/M/1, M/M/1/K (the episode's P(K)), M/M/c
-//! (Erlang C), M/M/c/K, Erlang B and Little's law. Rates are per second,
+//! (Erlang C), M/M/c/K, Erlang B, M/G/1 (Pollaczek–Khinchine) and
+//! Little's law. Rates are per second,
 //! times in seconds.
 
 pub mod road;
@@ -87,6 +88,29 @@ pub fn mmc(lambda: f64, mu: f64, c: u32) -> Option<QueueFigures> {
         mean_wait_s: wq,
         throughput_per_s: lambda,
         utilisation: a / cf,
+    })
+}
+
+/// M/G/1 with an infinite queue (Pollaczek–Khinchine): service time mean
+/// 1/μ with squared coefficient of variation `scv` (1 exponential, 0
+/// deterministic, 1/k Erlang-k). `None` when unstable.
+#[must_use]
+pub fn mg1(lambda: f64, mu: f64, scv: f64) -> Option<QueueFigures> {
+    let rho = lambda / mu;
+    if rho.is_nan() || rho >= 1.0 || lambda < 0.0 || scv < 0.0 {
+        return None;
+    }
+    let wq = rho * (1.0 + scv) / (2.0 * mu * (1.0 - rho));
+    let w = wq + 1.0 / mu;
+    Some(QueueFigures {
+        rho,
+        blocking_probability: 0.0,
+        mean_in_system: lambda * w,
+        mean_in_queue: lambda * wq,
+        mean_response_s: w,
+        mean_wait_s: wq,
+        throughput_per_s: lambda,
+        utilisation: rho,
     })
 }
 
@@ -188,6 +212,16 @@ mod tests {
             little_l(f.throughput_per_s, f.mean_response_s),
             1e-12
         ));
+    }
+
+    #[test]
+    fn pollaczek_khinchine_reduces_to_mm1_and_halves_for_md1() {
+        let m = mm1(0.8, 1.0).expect("stable");
+        let g = mg1(0.8, 1.0, 1.0).expect("stable");
+        assert!(close(g.mean_in_system, m.mean_in_system, 1e-12));
+        let d = mg1(0.8, 1.0, 0.0).expect("stable");
+        assert!(close(d.mean_wait_s, m.mean_wait_s / 2.0, 1e-12));
+        assert!(mg1(1.0, 1.0, 0.5).is_none());
     }
 
     #[test]

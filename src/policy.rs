@@ -233,6 +233,18 @@ mod tests {
     }
 
     #[test]
+    fn weighted_round_robin_with_zero_weights_takes_turns() {
+        let bs = vec![
+            Backend {
+                weight: 0.0,
+                ..Backend::default()
+            };
+            3
+        ];
+        assert_eq!(counts(Policy::WeightedRoundRobin, &bs, 9), vec![3, 3, 3]);
+    }
+
+    #[test]
     fn nothing_available_gives_none() {
         let bs = vec![
             Backend {

@@ -15,12 +15,14 @@
 pub mod error;
 mod overrides;
 
+use std::fmt::Write as _;
+
 use serde::{Deserialize, Serialize};
 
 use crate::fault::Fault;
 use crate::sim::{Simulation, World};
 use crate::world::{ipl, platform, tatkal, traffic};
-pub use error::{Pos, ScenarioError, locate_field};
+pub use error::{Pos, ScenarioError, field_positions, locate_field, locate_field_from};
 
 /// Longest simulated horizon a scenario may ask for (30 days).
 pub const MAX_DURATION_S: f64 = 30.0 * 86_400.0;
@@ -171,6 +173,10 @@ pub const BUILTINS: &[Builtin] = &[
         text: include_str!("../scenarios/platform.ron"),
     },
     Builtin {
+        name: "platform-trains",
+        text: include_str!("../scenarios/platform-trains.ron"),
+    },
+    Builtin {
         name: "ipl-final",
         text: include_str!("../scenarios/ipl-final.ron"),
     },
@@ -207,23 +213,181 @@ pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
         ));
     }
     let scenario: Scenario = ron::Options::default().from_str(text).map_err(|e| {
-        let pos = Pos {
-            line: e.span.start.line.max(1),
-            col: e.span.start.col.max(1),
-        };
-        ScenarioError::at(origin, text, pos, describe_ron_error(&e.code))
+        let pos = error_pos(text, &e);
+        ScenarioError::at(origin, text, pos, describe_ron_error(&e.code, text, pos))
     })?;
     validate(origin, text, &scenario)?;
     Ok(scenario)
 }
 
-/// RON's message, with the expected names spelled out for unknown ones.
-fn describe_ron_error(code: &ron::Error) -> String {
+/// Where a RON error points. `span.start` is right for identifier errors
+/// (unknown field or variant, duplicate field: it is the name's first
+/// character) and for syntax errors (the unexpected token); for a value of
+/// the wrong type it is where the value's parse began, before the blanks
+/// after the colon, so blanks and comments are skipped to reach the
+/// token. An out-of-range integer points after its minus sign: step back
+/// onto it. End of file points at the end of the text.
+fn error_pos(text: &str, e: &ron::error::SpannedError) -> Pos {
+    let start = Pos {
+        line: e.span.start.line.max(1),
+        col: e.span.start.col.max(1),
+    };
+    if matches!(e.code, ron::Error::Eof) {
+        return start;
+    }
+    let pos = skip_blanks(text, start);
+    if matches!(e.code, ron::Error::IntegerOutOfBounds) && pos.col > 1 {
+        let line = text.lines().nth(pos.line - 1).unwrap_or("");
+        if line.chars().nth(pos.col - 2) == Some('-') {
+            return Pos {
+                line: pos.line,
+                col: pos.col - 1,
+            };
+        }
+    }
+    pos
+}
+
+/// The value written after the field name at `field` (`name: VALUE`):
+/// the token a validation error is about.
+fn value_pos(text: &str, field: Pos) -> Pos {
+    let Some(line) = text.lines().nth(field.line - 1) else {
+        return field;
+    };
+    let colon = line
+        .chars()
+        .enumerate()
+        .skip(field.col - 1)
+        .find(|(_, c)| *c == ':')
+        .map(|(i, _)| i);
+    match colon {
+        Some(i) => skip_blanks(
+            text,
+            Pos {
+                line: field.line,
+                col: i + 2,
+            },
+        ),
+        None => field,
+    }
+}
+
+/// The first position at or after `p` that is not blank or in a `//` comment.
+fn skip_blanks(text: &str, p: Pos) -> Pos {
+    let mut col = p.col;
+    for (line_no, line) in (p.line..).zip(text.lines().skip(p.line - 1)) {
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = col - 1;
+        while i < chars.len() {
+            if chars[i] == '/' && chars.get(i + 1) == Some(&'/') {
+                break;
+            }
+            if !chars[i].is_whitespace() {
+                return Pos {
+                    line: line_no,
+                    col: i + 1,
+                };
+            }
+            i += 1;
+        }
+        col = 1;
+    }
+    p
+}
+
+/// The token at `pos` (up to a delimiter), for "found …" in messages.
+fn token_at(text: &str, pos: Pos) -> Option<String> {
+    let line = text.lines().nth(pos.line.checked_sub(1)?)?;
+    let rest: String = line.chars().skip(pos.col - 1).collect();
+    let tok = if let Some(inner) = rest.strip_prefix('"') {
+        let end = inner.find('"').map_or(rest.len(), |i| i + 2);
+        rest[..end].to_string()
+    } else {
+        rest.split([',', ')', ']', ' ', '\t']).next()?.to_string()
+    };
+    (!tok.is_empty()).then_some(tok)
+}
+
+/// "unknown field `x` in `Outer`; expected one of: a, b (did you mean `b`?)"
+fn unknown_name(what: &str, found: &str, outer: Option<&str>, expected: &[&str]) -> String {
+    let mut m = format!("unknown {what} `{found}`");
+    if let Some(o) = outer {
+        let _ = write!(m, " in `{o}`");
+    }
+    if expected.is_empty() {
+        let _ = write!(m, "; `{}` takes none", outer.unwrap_or("it"));
+    } else {
+        let _ = write!(m, "; expected one of: {}", expected.join(", "));
+    }
+    let best = expected
+        .iter()
+        .map(|e| (edit_distance(found, e), *e))
+        .min()
+        .filter(|(d, e)| *d > 0 && *d <= 2.max(e.len() / 4));
+    if let Some((_, e)) = best {
+        let _ = write!(m, " (did you mean `{e}`?)");
+    }
+    m
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// RON's message, reworded where it is terse, with what was found.
+fn describe_ron_error(code: &ron::Error, text: &str, pos: Pos) -> String {
+    let found = || {
+        token_at(text, pos)
+            .map(|t| format!(", found `{t}`"))
+            .unwrap_or_default()
+    };
     match code {
         ron::Error::Eof => {
             "unexpected end of file: the scenario is truncated (a `)` or `]` is missing?)"
                 .to_string()
         }
+        ron::Error::ExpectedInteger => format!("expected a whole number (e.g. `4`){}", found()),
+        ron::Error::ExpectedFloat => format!("expected a number (e.g. `200` or `0.5`){}", found()),
+        ron::Error::ExpectedString => format!("expected a string in double quotes{}", found()),
+        ron::Error::ExpectedBoolean => format!("expected `true` or `false`{}", found()),
+        ron::Error::ExpectedOption => format!("expected `Some(…)` or `None`{}", found()),
+        ron::Error::ExpectedComma => format!("expected a comma `,` between items{}", found()),
+        ron::Error::IntegerOutOfBounds => format!(
+            "number out of range for this field (a whole number ≥ 0 is expected){}",
+            found()
+        ),
+        ron::Error::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => unknown_name("field", found, outer.as_deref(), expected),
+        ron::Error::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => unknown_name("variant", found, outer.as_deref(), expected),
+        ron::Error::DuplicateStructField { field, outer } => format!(
+            "field `{field}` is given twice{}",
+            outer
+                .as_deref()
+                .map(|o| format!(" in `{o}`"))
+                .unwrap_or_default()
+        ),
+        ron::Error::MissingStructField { field, outer } => match outer {
+            Some(o) => format!("missing field `{field}` in `{o}`"),
+            None => format!("missing field `{field}`"),
+        },
         other => other.to_string(),
     }
 }
@@ -235,7 +399,7 @@ fn finite_nonneg(v: f64) -> bool {
 /// Checks what serde cannot: ranges, cross-field rules, size caps.
 pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioError> {
     let err = |field: &str, msg: String| {
-        let pos = locate_field(text, field);
+        let pos = locate_field(text, field).map(|p| value_pos(text, p));
         match pos {
             Some(p) => ScenarioError::at(origin, text, p, msg),
             None => ScenarioError::new(origin, msg),
@@ -279,22 +443,35 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
             ),
         ));
     }
-    for entry in &s.timeline {
+    // Each timeline entry has one `at_s:`; errors in entry i point at its
+    // own fields, not at the first entry's.
+    let anchors = field_positions(text, "at_s");
+    for (i, entry) in s.timeline.iter().enumerate() {
+        let anchor = anchors.get(i).copied();
+        let err_in = |field: &str, msg: String| {
+            let pos = anchor
+                .and_then(|a| locate_field_from(text, field, a))
+                .map(|p| value_pos(text, p));
+            match pos.or(anchor) {
+                Some(p) => ScenarioError::at(origin, text, p, msg),
+                None => ScenarioError::new(origin, msg),
+            }
+        };
         let at = entry.at_s();
         if !(finite_nonneg(at) && at <= MAX_DURATION_S) {
-            return Err(err(
+            return Err(err_in(
                 "at_s",
                 format!("at_s must be between 0 and 30 days, got {at}"),
             ));
         }
         if let TimelineEntry::Fault { fault, .. } = entry {
             if let Err(m) = fault.kind.validate() {
-                return Err(err("kind", m));
+                return Err(err_in("kind", m));
             }
             if let Some(d) = fault.duration_s
                 && !finite_nonneg(d)
             {
-                return Err(err(
+                return Err(err_in(
                     "duration_s",
                     format!("a fault's duration_s must be ≥ 0, got {d}"),
                 ));
@@ -303,7 +480,7 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
         if let TimelineEntry::ScaleArrivals { factor, .. } = entry
             && !(factor.is_finite() && *factor >= 0.0 && *factor <= 1000.0)
         {
-            return Err(err(
+            return Err(err_in(
                 "factor",
                 format!("factor must be between 0 and 1000, got {factor}"),
             ));

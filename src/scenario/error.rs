@@ -73,6 +73,25 @@ impl std::error::Error for ScenarioError {}
 /// whole word), so that a validation error can point at it.
 #[must_use]
 pub fn locate_field(text: &str, field: &str) -> Option<Pos> {
+    field_positions(text, field).into_iter().next()
+}
+
+/// Where `field:` is first written at or after `from`.
+#[must_use]
+pub fn locate_field_from(text: &str, field: &str, from: Pos) -> Option<Pos> {
+    field_positions(text, field)
+        .into_iter()
+        .find(|p| (p.line, p.col) >= (from.line, from.col))
+}
+
+/// Every place `field:` is written as a whole word, outside `//` comments,
+/// in order.
+#[must_use]
+pub fn field_positions(text: &str, field: &str) -> Vec<Pos> {
+    let mut out = Vec::new();
+    if field.is_empty() {
+        return out;
+    }
     for (i, line) in text.lines().enumerate() {
         let code = line.split("//").next().unwrap_or("");
         let mut from = 0;
@@ -85,7 +104,7 @@ pub fn locate_field(text: &str, field: &str) -> Option<Pos> {
                 .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
             let after = code[end..].trim_start();
             if before_ok && after.starts_with(':') {
-                return Some(Pos {
+                out.push(Pos {
                     line: i + 1,
                     col: code[..start].chars().count() + 1,
                 });
@@ -93,7 +112,7 @@ pub fn locate_field(text: &str, field: &str) -> Option<Pos> {
             from = end;
         }
     }
-    None
+    out
 }
 
 #[cfg(test)]

@@ -1,4 +1,53 @@
 //! Reusable building blocks: sources, finite queues, server pools,
 //! resilience (timeouts, retries, circuit breaker, bulkhead, token bucket,
-//! load shedder). Blocks are passive state machines: a world owns the event
-//! queue and asks a block what happens next.
+//! load shedder), the per-server effect of faults, and the counters every
+//! block keeps.
+//!
+//! Blocks are passive, deterministic state machines: a world owns the
+//! [`Engine`](super::Engine) and its event type, asks a block what happens
+//! next (the time of the next arrival, whether a request is admitted, when
+//! a service ends) and schedules the answer itself. No block reads a clock
+//! or draws randomness from anywhere but the named streams it was given,
+//! so the same inputs give the same outputs on every machine.
+//!
+//! | block | what it does |
+//! |---|---|
+//! | [`source::Source`] | Poisson arrivals; piecewise-constant rates, spikes, batches, classes |
+//! | [`queue::FiniteQueue`] | capacity K; FIFO, strict priority, weighted fair (5:3:1) |
+//! | [`servers::ServerPool`] | c servers; service distributions; per-server faults |
+//! | [`servers::Trains`] | batch service: a train every H seconds carrying up to N |
+//! | [`faults::FaultBook`] | active faults → per-server [`faults::Effect`], exact revert |
+//! | [`resilience`] | timeouts, retries, breaker, bulkhead, token bucket, shedder |
+//! | [`stats::BlockStats`] | arrivals, completions, rejections by reason, L, W, Wq |
+
+pub mod faults;
+pub mod queue;
+pub mod resilience;
+pub mod servers;
+pub mod source;
+pub mod stats;
+
+use rand::Rng;
+use rand_distr::{Distribution, Exp1};
+
+use super::SimTime;
+use super::rng::SimRng;
+
+/// A draw from Exp(1) (rand_distr's ziggurat: one `u64` nearly always,
+/// several times faster than `-ln(U)`).
+#[inline]
+pub fn exp1(rng: &mut SimRng) -> f64 {
+    Exp1.sample(rng)
+}
+
+/// A uniform draw in [0, 1).
+#[inline]
+pub fn uniform(rng: &mut SimRng) -> f64 {
+    rng.random::<f64>()
+}
+
+/// Seconds to simulated time, rounded to the microsecond.
+#[inline]
+pub fn secs(s: f64) -> SimTime {
+    SimTime::from_secs_f64(s)
+}

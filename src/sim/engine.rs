@@ -2,35 +2,20 @@
 //! order), so that events at the same instant run in the order they were
 //! scheduled, on every machine, every time.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-
 use super::time::SimTime;
 
+/// A pending event. The key packs (time, insertion number) into one
+/// `u128`, so ordering is a single comparison and ties go to the earlier
+/// insertion.
 struct Entry<E> {
-    at: SimTime,
-    seq: u64,
+    key: u128,
     event: E,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.at == other.at && self.seq == other.seq
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    /// Reversed: `BinaryHeap` is a max-heap and we want the earliest first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .at
-            .cmp(&self.at)
-            .then_with(|| other.seq.cmp(&self.seq))
+impl<E> Entry<E> {
+    #[inline]
+    fn at(&self) -> SimTime {
+        SimTime((self.key >> 64) as u64)
     }
 }
 
@@ -38,7 +23,9 @@ impl<E> Ord for Entry<E> {
 pub struct Engine<E> {
     now: SimTime,
     seq: u64,
-    heap: BinaryHeap<Entry<E>>,
+    /// A binary min-heap on `key` (hand-written: the std max-heap needs a
+    /// reversed `Ord` with two comparisons per step).
+    heap: Vec<Entry<E>>,
     processed: u64,
 }
 
@@ -54,7 +41,7 @@ impl<E> Engine<E> {
         Engine {
             now: SimTime::ZERO,
             seq: 0,
-            heap: BinaryHeap::new(),
+            heap: Vec::new(),
             processed: 0,
         }
     }
@@ -83,14 +70,22 @@ impl<E> Engine<E> {
     }
 
     /// Schedules `event` at `at`; an instant in the past runs now.
+    #[inline]
     pub fn schedule(&mut self, at: SimTime, event: E) {
         let at = at.max(self.now);
         self.seq += 1;
-        self.heap.push(Entry {
-            at,
-            seq: self.seq,
-            event,
-        });
+        let key = (u128::from(at.0) << 64) | u128::from(self.seq);
+        self.heap.push(Entry { key, event });
+        // Sift up.
+        let mut i = self.heap.len() - 1;
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if self.heap[parent].key <= key {
+                break;
+            }
+            self.heap.swap(parent, i);
+            i = parent;
+        }
     }
 
     /// Schedules `event` after `delay`.
@@ -101,19 +96,50 @@ impl<E> Engine<E> {
     /// The time of the next event, if any.
     #[must_use]
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.at)
+        self.heap.first().map(Entry::at)
     }
 
     /// Takes the next event if it is due at or before `limit`, moving the
     /// clock to its time. Returns `None` (clock unchanged) otherwise.
+    #[inline]
     pub fn pop_until(&mut self, limit: SimTime) -> Option<E> {
-        if self.heap.peek()?.at > limit {
+        if self.heap.first()?.at() > limit {
             return None;
         }
-        let entry = self.heap.pop()?;
-        self.now = entry.at;
+        let last = self.heap.pop()?;
+        let entry = if self.heap.is_empty() {
+            last
+        } else {
+            let top = std::mem::replace(&mut self.heap[0], last);
+            self.sift_down();
+            top
+        };
+        self.now = entry.at();
         self.processed += 1;
         Some(entry.event)
+    }
+
+    #[inline]
+    fn sift_down(&mut self) {
+        let n = self.heap.len();
+        let mut i = 0;
+        loop {
+            let l = 2 * i + 1;
+            if l >= n {
+                break;
+            }
+            let r = l + 1;
+            let c = if r < n && self.heap[r].key < self.heap[l].key {
+                r
+            } else {
+                l
+            };
+            if self.heap[i].key <= self.heap[c].key {
+                break;
+            }
+            self.heap.swap(i, c);
+            i = c;
+        }
     }
 
     /// Moves the clock forward to `t` (never backwards) once every event up
@@ -149,6 +175,23 @@ mod tests {
         assert_eq!(out, "abcd");
         assert_eq!(e.now(), SimTime(10));
         assert_eq!(e.processed(), 4);
+    }
+
+    #[test]
+    fn heap_order_matches_a_sort_on_time_then_insertion() {
+        let mut e = Engine::new();
+        let mut x: u64 = 12345;
+        let mut expect = Vec::new();
+        for i in 0..2000u64 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let t = (x >> 33) % 50;
+            e.schedule(SimTime(t), i);
+            expect.push((t, i));
+        }
+        expect.sort_unstable();
+        let got: Vec<(u64, u64)> =
+            std::iter::from_fn(|| e.pop_until(SimTime::MAX).map(|i| (e.now().0, i))).collect();
+        assert_eq!(got, expect);
     }
 
     #[test]

@@ -1,0 +1,129 @@
+//! A bulkhead / connection pool: at most `permits` holders at once; others
+//! wait (up to `max_waiting`) until a permit frees or their acquire
+//! timeout passes. All waiters share one timeout, so deadlines grow with
+//! arrival order and expiry only ever looks at the head of the line.
+
+use std::collections::VecDeque;
+
+use crate::sim::SimTime;
+
+/// What [`Bulkhead::acquire`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Acquire<T> {
+    /// A permit is held: go ahead.
+    Granted(T),
+    /// In line; call [`Bulkhead::expire`] at `deadline`.
+    Waiting { deadline: SimTime },
+    /// The waiting line is full too.
+    Rejected(T),
+}
+
+/// A bounded pool of permits with a bounded, timed waiting line.
+#[derive(Clone, Debug)]
+pub struct Bulkhead<T> {
+    permits: u32,
+    in_use: u32,
+    max_waiting: usize,
+    acquire_timeout: SimTime,
+    waiting: VecDeque<(SimTime, T)>,
+    /// Waiters that timed out.
+    pub timed_out: u64,
+    pub rejected: u64,
+}
+
+impl<T> Bulkhead<T> {
+    #[must_use]
+    pub fn new(permits: u32, max_waiting: usize, acquire_timeout: SimTime) -> Self {
+        Bulkhead {
+            permits,
+            in_use: 0,
+            max_waiting,
+            acquire_timeout,
+            waiting: VecDeque::new(),
+            timed_out: 0,
+            rejected: 0,
+        }
+    }
+
+    #[must_use]
+    pub fn in_use(&self) -> u32 {
+        self.in_use
+    }
+
+    #[must_use]
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    #[must_use]
+    pub fn permits(&self) -> u32 {
+        self.permits
+    }
+
+    /// Changes the pool size (e.g. a capacity-drop fault); holders keep
+    /// their permits.
+    pub fn set_permits(&mut self, permits: u32) {
+        self.permits = permits;
+    }
+
+    pub fn acquire(&mut self, now: SimTime, item: T) -> Acquire<T> {
+        if self.in_use < self.permits && self.waiting.is_empty() {
+            self.in_use += 1;
+            Acquire::Granted(item)
+        } else if self.waiting.len() < self.max_waiting {
+            let deadline = now + self.acquire_timeout;
+            self.waiting.push_back((deadline, item));
+            Acquire::Waiting { deadline }
+        } else {
+            self.rejected += 1;
+            Acquire::Rejected(item)
+        }
+    }
+
+    /// A holder gives its permit back; the next waiter still in time (if
+    /// any) gets it and is returned. Expired waiters are handed to `expired`.
+    pub fn release(&mut self, now: SimTime, expired: impl FnMut(T)) -> Option<T> {
+        self.in_use = self.in_use.saturating_sub(1);
+        self.expire(now, expired);
+        if self.in_use < self.permits {
+            let (_, next) = self.waiting.pop_front()?;
+            self.in_use += 1;
+            Some(next)
+        } else {
+            None
+        }
+    }
+
+    /// Hands every waiter whose deadline has come to `out`.
+    pub fn expire(&mut self, now: SimTime, mut out: impl FnMut(T)) {
+        while self.waiting.front().is_some_and(|(d, _)| *d <= now) {
+            if let Some((_, x)) = self.waiting.pop_front() {
+                self.timed_out += 1;
+                out(x);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permits_waiting_line_and_timeouts() {
+        let t = SimTime::from_secs;
+        let mut b = Bulkhead::new(1, 2, t(5));
+        assert_eq!(b.acquire(t(0), 'a'), Acquire::Granted('a'));
+        assert_eq!(b.acquire(t(1), 'b'), Acquire::Waiting { deadline: t(6) });
+        assert_eq!(b.acquire(t(2), 'c'), Acquire::Waiting { deadline: t(7) });
+        assert_eq!(b.acquire(t(2), 'd'), Acquire::Rejected('d'));
+        let mut gone = Vec::new();
+        b.expire(t(6), |x| gone.push(x));
+        assert_eq!(gone, vec!['b']);
+        assert_eq!(b.release(t(6), |x| gone.push(x)), Some('c'));
+        assert_eq!(b.in_use(), 1);
+        assert_eq!(b.release(t(8), |x| gone.push(x)), None);
+        assert_eq!(b.in_use(), 0);
+        assert_eq!((b.timed_out, b.rejected), (1, 1));
+    }
+}

@@ -1,0 +1,430 @@
+//! Arrival sources: Poisson processes whose rate is piecewise constant in
+//! time (a schedule of steps, with spikes multiplied on top), scaled live,
+//! in batches, of several entity classes.
+//!
+//! Non-homogeneous arrivals are drawn by piecewise inversion of the
+//! cumulative intensity Λ(t): one Exp(1) draw E per arrival, and the next
+//! arrival is the first T with Λ(now, T) = E. That is exact (no thinning
+//! rejects), uses one draw per arrival, and makes re-scaling exact too:
+//! when the rate changes at `now` the unused part of E carries over
+//! (memorylessness), so the arrival stream stays the same stream (common
+//! random numbers) whatever a policy or fault does elsewhere.
+//!
+//! Inter-arrival times use the stream `NAME/times`; classes and batch sizes
+//! use `NAME/marks`, so adding classes never shifts the arrival times.
+
+use super::super::SimTime;
+use super::super::rng::{SimRng, stream};
+use super::{exp1, secs, uniform};
+
+/// Largest batch a geometric batch size draws (keeps memory bounded).
+pub const MAX_BATCH: u32 = 1_000_000;
+
+/// A piecewise-constant rate (per second) over simulated time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateProfile {
+    /// (start, rate per second), sorted, first start 0; the last segment
+    /// lasts for ever.
+    segs: Vec<(SimTime, f64)>,
+}
+
+impl RateProfile {
+    /// The same rate for ever.
+    #[must_use]
+    pub fn constant(rate_per_s: f64) -> Self {
+        RateProfile {
+            segs: vec![(SimTime::ZERO, rate_per_s.max(0.0))],
+        }
+    }
+
+    /// Steps `(at_s, rate_per_s)`: the rate is 0 before the first step,
+    /// then each step's rate until the next one. Steps must be sorted by
+    /// time, with finite non-negative numbers.
+    pub fn steps(steps: &[(f64, f64)]) -> Result<Self, String> {
+        let mut segs = vec![(SimTime::ZERO, 0.0)];
+        let mut last = 0.0;
+        for &(at, rate) in steps {
+            if !(at.is_finite() && at >= 0.0 && rate.is_finite() && rate >= 0.0) {
+                return Err(format!(
+                    "rate steps need finite times and rates ≥ 0, got ({at}, {rate})"
+                ));
+            }
+            if at < last {
+                return Err(format!(
+                    "rate steps must be sorted by time; {at} follows {last}"
+                ));
+            }
+            last = at;
+            let t = secs(at);
+            match segs.last_mut() {
+                Some(s) if s.0 == t => s.1 = rate,
+                _ => segs.push((t, rate)),
+            }
+        }
+        Ok(RateProfile { segs })
+    }
+
+    /// Multiplies the rate by `multiplier` during [at_s, at_s + duration_s).
+    #[must_use]
+    pub fn with_spike(mut self, at_s: f64, duration_s: f64, multiplier: f64) -> Self {
+        let (a, b) = (secs(at_s), secs(at_s) + secs(duration_s));
+        if b <= a || !(multiplier.is_finite() && multiplier >= 0.0) {
+            return self;
+        }
+        self.split_at(a);
+        self.split_at(b);
+        for s in &mut self.segs {
+            if s.0 >= a && s.0 < b {
+                s.1 *= multiplier;
+            }
+        }
+        self
+    }
+
+    fn split_at(&mut self, t: SimTime) {
+        let i = self.index(t);
+        if self.segs[i].0 != t {
+            let rate = self.segs[i].1;
+            self.segs.insert(i + 1, (t, rate));
+        }
+    }
+
+    /// The segment holding `t`.
+    fn index(&self, t: SimTime) -> usize {
+        self.segs.partition_point(|s| s.0 <= t).saturating_sub(1)
+    }
+
+    /// The rate per second at `t`.
+    #[must_use]
+    pub fn rate_at(&self, t: SimTime) -> f64 {
+        self.segs[self.index(t)].1
+    }
+
+    /// ∫ rate over [a, b).
+    #[must_use]
+    pub fn integral(&self, a: SimTime, b: SimTime) -> f64 {
+        if b <= a {
+            return 0.0;
+        }
+        let mut i = self.index(a);
+        let mut t = a;
+        let mut acc = 0.0;
+        while t < b {
+            let end = self.segs.get(i + 1).map_or(b, |s| s.0.min(b));
+            acc += self.segs[i].1 * (end - t).as_secs_f64();
+            t = end;
+            i += 1;
+        }
+        acc
+    }
+
+    /// The first T ≥ `from` with scale·∫[from, T) rate = `mass`, or `None`
+    /// when the rate stays 0 for ever after.
+    fn invert(&self, from: SimTime, mass: f64, scale: f64) -> Option<SimTime> {
+        if let [(_, rate)] = self.segs.as_slice() {
+            let r = rate * scale;
+            return (r > 0.0).then(|| from + secs(mass / r));
+        }
+        let mut i = self.index(from);
+        let mut t = from;
+        let mut left = mass;
+        loop {
+            let r = self.segs[i].1 * scale;
+            match self.segs.get(i + 1) {
+                None => return (r > 0.0).then(|| t + secs(left / r)),
+                Some(&(end, _)) => {
+                    let span = (end - t).as_secs_f64();
+                    if r > 0.0 && left <= r * span {
+                        return Some(t + secs(left / r));
+                    }
+                    left -= r * span;
+                    t = end;
+                    i += 1;
+                }
+            }
+        }
+    }
+}
+
+/// How many entities one arrival brings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Batch {
+    /// One at a time.
+    One,
+    /// Always `n`.
+    Fixed(u32),
+    /// Geometric on {1, 2, …} with the given mean (≥ 1).
+    Geometric { mean: f64 },
+}
+
+/// One arrival: its class (index into the class weights) and batch size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    pub class: usize,
+    pub count: u32,
+}
+
+/// A Poisson source (see the module docs).
+///
+/// Use: `start(now)` gives the first arrival time; schedule it tagged with
+/// [`Source::epoch`]; when it fires (and its epoch is current) call
+/// [`Source::arrive`], which returns the arrival and the next time.
+/// After [`Source::set_scale`], schedule the returned time under the new
+/// epoch and ignore events of older epochs.
+#[derive(Clone, Debug)]
+pub struct Source {
+    profile: RateProfile,
+    scale: f64,
+    /// Cumulative class weights, normalised (empty: a single class).
+    classes: Vec<f64>,
+    batch: Batch,
+    times: SimRng,
+    marks: SimRng,
+    pending: Option<SimTime>,
+    /// When the pending arrival's Exp(1) mass was placed, and the mass:
+    /// re-scaling uses these, not the rounded pending time, so it is exact.
+    drawn: Option<(SimTime, f64)>,
+    epoch: u32,
+}
+
+impl Source {
+    /// A source called `name` (its random streams are `name/times` and
+    /// `name/marks` of `seed`).
+    #[must_use]
+    pub fn new(profile: RateProfile, seed: u64, name: &str) -> Self {
+        Source {
+            profile,
+            scale: 1.0,
+            classes: Vec::new(),
+            batch: Batch::One,
+            times: stream(seed, &format!("{name}/times")),
+            marks: stream(seed, &format!("{name}/marks")),
+            pending: None,
+            drawn: None,
+            epoch: 0,
+        }
+    }
+
+    /// Entity classes drawn with probability proportional to `weights`
+    /// (e.g. premium / normal / background). Non-positive totals give one class.
+    #[must_use]
+    pub fn with_classes(mut self, weights: &[f64]) -> Self {
+        let total: f64 = weights.iter().map(|w| w.max(0.0)).sum();
+        self.classes.clear();
+        if weights.len() > 1 && total > 0.0 && total.is_finite() {
+            let mut acc = 0.0;
+            for w in weights {
+                acc += w.max(0.0) / total;
+                self.classes.push(acc);
+            }
+        }
+        self
+    }
+
+    #[must_use]
+    pub fn with_batch(mut self, batch: Batch) -> Self {
+        self.batch = batch;
+        self
+    }
+
+    /// The epoch scheduled arrivals must carry to be current.
+    #[must_use]
+    pub fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// The time of the pending arrival.
+    #[must_use]
+    pub fn pending(&self) -> Option<SimTime> {
+        self.pending
+    }
+
+    /// The current rate per second (arrival events, not entities).
+    #[must_use]
+    pub fn rate_at(&self, now: SimTime) -> f64 {
+        self.profile.rate_at(now) * self.scale
+    }
+
+    #[must_use]
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
+    /// Draws the first arrival after `now`.
+    pub fn start(&mut self, now: SimTime) -> Option<SimTime> {
+        let e = exp1(&mut self.times);
+        self.place(now, e)
+    }
+
+    fn place(&mut self, now: SimTime, mass: f64) -> Option<SimTime> {
+        self.drawn = Some((now, mass));
+        self.pending = if self.scale > 0.0 {
+            self.profile.invert(now, mass, self.scale)
+        } else {
+            None
+        };
+        self.pending
+    }
+
+    /// The pending arrival happens at `now`: its class and batch size, and
+    /// the time of the next one.
+    #[inline]
+    pub fn arrive(&mut self, now: SimTime) -> (Arrival, Option<SimTime>) {
+        let class = if self.classes.is_empty() {
+            0
+        } else {
+            let u = uniform(&mut self.marks);
+            self.classes
+                .iter()
+                .position(|&c| u < c)
+                .unwrap_or(self.classes.len() - 1)
+        };
+        let count = match self.batch {
+            Batch::One => 1,
+            Batch::Fixed(n) => n.max(1),
+            Batch::Geometric { mean } => geometric(&mut self.marks, mean),
+        };
+        let e = exp1(&mut self.times);
+        let next = self.place(now, e);
+        (Arrival { class, count }, next)
+    }
+
+    /// Multiplies the rate by `factor` from `now` on (a new epoch). Returns
+    /// the re-timed pending arrival: the unused part of its Exp(1) draw is
+    /// carried over, so no random number is wasted or added.
+    pub fn set_scale(&mut self, now: SimTime, factor: f64) -> Option<SimTime> {
+        let factor = if factor.is_finite() {
+            factor.max(0.0)
+        } else {
+            0.0
+        };
+        let Some((from, mass)) = self.drawn else {
+            self.scale = factor;
+            return None;
+        };
+        let left = if from == now {
+            mass
+        } else {
+            (mass - self.scale * self.profile.integral(from, now)).max(0.0)
+        };
+        self.scale = factor;
+        self.epoch = self.epoch.wrapping_add(1);
+        self.place(now, left)
+    }
+}
+
+fn geometric(rng: &mut SimRng, mean: f64) -> u32 {
+    if mean.is_nan() || mean <= 1.0 {
+        return 1;
+    }
+    let p = 1.0 / mean;
+    let u = 1.0 - uniform(rng); // (0, 1]
+    let k = 1.0 + (u.ln() / (1.0 - p).ln()).floor();
+    if k >= f64::from(MAX_BATCH) {
+        MAX_BATCH
+    } else {
+        k as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count_until(src: &mut Source, horizon: SimTime) -> (u64, Vec<usize>) {
+        let mut n = 0;
+        let mut classes = vec![0; 3];
+        let mut t = src.start(SimTime::ZERO);
+        while let Some(now) = t.filter(|&x| x < horizon) {
+            let (a, next) = src.arrive(now);
+            n += u64::from(a.count);
+            if a.class < 3 {
+                classes[a.class] += 1;
+            }
+            t = next;
+        }
+        (n, classes)
+    }
+
+    #[test]
+    fn poisson_count_matches_rate() {
+        let mut s = Source::new(RateProfile::constant(10.0), 1, "t");
+        let (n, _) = count_until(&mut s, SimTime::from_secs(10_000));
+        // mean 100 000, sd ≈ 316
+        assert!((n as f64 - 100_000.0).abs() < 1500.0, "{n}");
+    }
+
+    #[test]
+    fn piecewise_rates_and_spikes_integrate() {
+        let p = RateProfile::steps(&[(0.0, 1.0), (100.0, 5.0), (200.0, 0.0)])
+            .expect("valid")
+            .with_spike(150.0, 10.0, 3.0);
+        assert_eq!(p.rate_at(SimTime::from_secs(50)), 1.0);
+        assert_eq!(p.rate_at(SimTime::from_secs(155)), 15.0);
+        assert_eq!(p.rate_at(SimTime::from_secs(165)), 5.0);
+        assert_eq!(p.rate_at(SimTime::from_secs(500)), 0.0);
+        let total = p.integral(SimTime::ZERO, SimTime::from_secs(1000));
+        assert!((total - (100.0 + 500.0 + 100.0)).abs() < 1e-6, "{total}");
+        // Expected count over many replications ≈ Λ = 700; arrivals stop at 200 s.
+        let mut sum = 0;
+        for seed in 0..40 {
+            let mut s = Source::new(p.clone(), seed, "t");
+            let (n, _) = count_until(&mut s, SimTime::from_secs(10_000));
+            sum += n;
+        }
+        let mean = sum as f64 / 40.0;
+        assert!((mean - 700.0).abs() < 20.0, "{mean}");
+        assert!(RateProfile::steps(&[(5.0, 1.0), (1.0, 1.0)]).is_err());
+        assert!(RateProfile::steps(&[(0.0, -1.0)]).is_err());
+    }
+
+    #[test]
+    fn classes_batches_and_rescaling_keep_the_stream() {
+        let mk = || {
+            Source::new(RateProfile::constant(2.0), 9, "t")
+                .with_classes(&[5.0, 3.0, 1.0])
+                .with_batch(Batch::Fixed(2))
+        };
+        let (n, classes) = count_until(&mut mk(), SimTime::from_secs(9_000));
+        let events: usize = classes.iter().sum();
+        assert_eq!(n, 2 * events as u64);
+        let share = classes[0] as f64 / events as f64;
+        assert!((share - 5.0 / 9.0).abs() < 0.02, "{classes:?}");
+
+        // Scaling by 2 then back by 1 at the same instant changes nothing.
+        let mut a = mk();
+        let mut b = mk();
+        let ta = a.start(SimTime::ZERO);
+        b.start(SimTime::ZERO);
+        b.set_scale(SimTime::ZERO, 2.0);
+        let tb = b.set_scale(SimTime::ZERO, 1.0);
+        assert_eq!(ta, tb);
+        assert_eq!(b.epoch(), 2);
+        // Scaling to 0 freezes the draw; back to 1 restores the same time.
+        let mut c = mk();
+        let t0 = c.start(SimTime::ZERO).expect("rate > 0");
+        assert_eq!(c.set_scale(SimTime::ZERO, 0.0), None);
+        assert_eq!(c.set_scale(SimTime::ZERO, 1.0), Some(t0));
+        // Doubling halves the remaining gap.
+        let mut d = mk();
+        let t0 = d.start(SimTime::ZERO).expect("rate > 0");
+        let t1 = d.set_scale(SimTime::ZERO, 2.0).expect("rate > 0");
+        assert!((t1.as_secs_f64() - t0.as_secs_f64() / 2.0).abs() < 2e-6);
+    }
+
+    #[test]
+    fn geometric_batches_have_the_mean() {
+        let mut s = Source::new(RateProfile::constant(1.0), 3, "g")
+            .with_batch(Batch::Geometric { mean: 4.0 });
+        let mut t = s.start(SimTime::ZERO);
+        let (mut n, mut k) = (0u64, 0u64);
+        while let Some(now) = t.filter(|&x| x < SimTime::from_secs(20_000)) {
+            let (a, next) = s.arrive(now);
+            n += u64::from(a.count);
+            k += 1;
+            t = next;
+        }
+        let mean = n as f64 / k as f64;
+        assert!((mean - 4.0).abs() < 0.15, "{mean}");
+    }
+}
