@@ -165,10 +165,20 @@ pub struct Builtin {
 }
 
 /// The shipped scenarios, in the order the picker shows them (platform first).
-pub const BUILTINS: &[Builtin] = &[Builtin {
-    name: "platform",
-    text: include_str!("../scenarios/platform.ron"),
-}];
+pub const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "platform",
+        text: include_str!("../scenarios/platform.ron"),
+    },
+    Builtin {
+        name: "tatkal",
+        text: include_str!("../scenarios/tatkal.ron"),
+    },
+    Builtin {
+        name: "tatkal-2023",
+        text: include_str!("../scenarios/tatkal-2023.ron"),
+    },
+];
 
 /// The default scenario (`chaoswala` with no arguments).
 pub const DEFAULT_SCENARIO: &str = "platform";
