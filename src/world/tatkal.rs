@@ -134,6 +134,12 @@ pub struct TatkalParams {
     /// Everyone who will try (humans and bots).
     #[serde(default = "d_users")]
     pub users: u64,
+    /// Runs a smaller copy of the story: users, seats per train and each
+    /// engine's knee, slots and backlog × `scale` (0 < scale ≤ 1), so that
+    /// every ratio — and so every rate and outcome share — stays the same.
+    /// `--set scale=0.01` gives a dashboard-friendly 120 000 users.
+    #[serde(default = "d_scale")]
+    pub scale: f64,
     /// Share of `users` that are bots.
     #[serde(default = "d_bot_share")]
     pub bot_share: f64,
@@ -249,6 +255,9 @@ pub struct TatkalParams {
 
 fn d_users() -> u64 {
     12_000_000
+}
+fn d_scale() -> f64 {
+    1.0
 }
 fn d_bot_share() -> f64 {
     0.1
@@ -423,6 +432,12 @@ impl TatkalParams {
             issue(
                 "users",
                 format!("users must be at most {MAX_USERS}, got {}", self.users),
+            );
+        }
+        if !(self.scale.is_finite() && self.scale > 0.0 && self.scale <= 1.0) {
+            issue(
+                "scale",
+                format!("scale must be > 0 and ≤ 1, got {}", self.scale),
             );
         }
         if !(0.0..1.0).contains(&self.bot_share) {
@@ -725,6 +740,33 @@ impl TatkalParams {
         out
     }
 
+    /// The parameters with `scale` applied (and set back to 1).
+    #[must_use]
+    pub fn scaled(&self) -> TatkalParams {
+        let mut p = self.clone();
+        if self.scale < 1.0 {
+            let f = self.scale;
+            let by = |v: u32| ((f64::from(v) * f).round() as u32).max(1);
+            p.users = (self.users as f64 * f).round() as u64;
+            p.seats_per_train = (f64::from(self.seats_per_train) * f).round() as u32;
+            p.engine_knee = by(self.engine_knee);
+            p.engine_slots = by(self.engine_slots).max(p.engine_knee);
+            p.engine_backlog = (f64::from(self.engine_backlog) * f).round() as u32;
+            if let Capacity::PreScaled {
+                predicted_users: Some(u),
+                ..
+            } = &mut p.capacity
+            {
+                *u = (*u as f64 * f).round() as u64;
+            }
+            if let AdmissionRate::Fixed { per_s } = &mut p.admission_rate {
+                *per_s *= f;
+            }
+            p.scale = 1.0;
+        }
+        p
+    }
+
     /// The number of engines this capacity plan gives.
     #[must_use]
     pub fn engines(&self) -> u32 {
@@ -754,7 +796,7 @@ impl TatkalParams {
         if let Some(issue) = self.validate().into_iter().next() {
             return Err(issue.message);
         }
-        let mut w = Tatkal::new(self.clone(), seed);
+        let mut w = Tatkal::new(self.scaled(), seed);
         if let Some(p) = policy {
             w.apply(&Command::SetPolicy(p.to_string()))
                 .map_err(|e| e.to_string())?;

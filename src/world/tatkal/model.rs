@@ -475,6 +475,7 @@ fn fmt_count(n: f64) -> String {
 impl Tatkal {
     #[must_use]
     pub fn new(p: TatkalParams, seed: u64) -> Self {
+        let p = p.scaled();
         let users = p.users.min(MAX_USERS);
         let open_ms = ms_of(p.opens_at_s);
         let n_engines = p.engines() as usize;
