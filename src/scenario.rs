@@ -70,6 +70,7 @@ fn default_speed() -> f64 {
 
 /// The world a scenario runs, with its typed parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant)] // one per scenario; boxing would only complicate matching
 pub enum WorldSpec {
     Platform(platform::PlatformParams),
     Tatkal(tatkal::TatkalParams),

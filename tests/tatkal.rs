@@ -122,23 +122,23 @@ fn eta_is_littles_law_and_close_for_fifo() {
     let wait = m["median_room_wait_s"];
     assert!(err.is_finite() && err >= 0.0, "{err}");
     // Position / rate predicts the wait far better than not knowing it.
-    assert!(err < 0.5 * wait, "median ETA error {err} s vs median wait {wait} s");
+    assert!(
+        err < 0.5 * wait,
+        "median ETA error {err} s vs median wait {wait} s"
+    );
     // Little's law on the waiting room itself: L = λW over the run.
     let s = scenario("tatkal", &["scale=0.005"]);
     let r = report::run(&s, &RunOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     let l = r.metrics["mean_waiting_room"];
     let lw = r.analytic["mean_waiting_room"];
-    assert!(
-        (l - lw).abs() <= 0.02 * lw.max(1.0),
-        "L = {l} vs λW = {lw}"
-    );
+    assert!((l - lw).abs() <= 0.02 * lw.max(1.0), "L = {l} vs λW = {lw}");
 }
 
 #[test]
 fn users_are_conserved_at_every_checkpoint_with_faults_and_switches() {
     for (name, seed) in [("tatkal", 7), ("tatkal-2023", 8)] {
         let p = params(name, &["scale=0.004"]);
-        let mut w = Tatkal::new(p, seed);
+        let mut w = Tatkal::new(&p, seed);
         let fault = |kind: FaultKind, target: &str| Fault {
             kind,
             target: target.to_string(),
@@ -262,7 +262,12 @@ fn users_are_conserved_at_every_checkpoint_with_faults_and_switches() {
                 1030,
                 Command::InjectFault {
                     id: 10,
-                    fault: fault(FaultKind::Kill { restart_after_s: None }, "all"),
+                    fault: fault(
+                        FaultKind::Kill {
+                            restart_after_s: None,
+                        },
+                        "all",
+                    ),
                 },
             ),
             (1060, Command::ClearFault(10)),
@@ -294,7 +299,13 @@ fn users_are_conserved_at_every_checkpoint_with_faults_and_switches() {
 fn every_outcome_happens_and_is_counted_once() {
     // Small enough that trains sell out, with bots and impatient humans.
     let m = run("tatkal", &["scale=0.004", "patience_median_s=120"]);
-    for k in ["booked", "sold_out", "abandoned", "bots_blocked", "bots_booked"] {
+    for k in [
+        "booked",
+        "sold_out",
+        "abandoned",
+        "bots_blocked",
+        "bots_booked",
+    ] {
         assert!(m[k] > 0.0, "{k} never happened: {m:?}");
     }
     let c = counted(&m);
@@ -348,21 +359,31 @@ fn switching_policy_keeps_the_same_arrivals() {
 
 #[test]
 fn policies_toggles_and_fault_menu_are_accepted() {
-    let mut w = Tatkal::new(params("tatkal", &["scale=0.002"]), 1);
+    let mut w = Tatkal::new(&params("tatkal", &["scale=0.002"]), 1);
     assert_eq!(w.policies(), vec!["fifo", "random", "none"]);
     for p in w.policies() {
         w.apply(&Command::SetPolicy(p.clone()))
             .unwrap_or_else(|e| panic!("{p}: {e}"));
         assert_eq!(w.policy(), p);
     }
-    for p in ["round-robin", "least-loaded", "power-of-two", "health-aware"] {
+    for p in [
+        "round-robin",
+        "least-loaded",
+        "power-of-two",
+        "health-aware",
+    ] {
         w.apply(&Command::SetPolicy(p.to_string()))
             .unwrap_or_else(|e| panic!("{p}: {e}"));
     }
     assert!(w.apply(&Command::SetPolicy("lifo".into())).is_err());
     let snap = w.snapshot();
     let names: Vec<&str> = snap.toggles.iter().map(|(n, _)| n.as_str()).collect();
-    for t in ["waiting_room", "parallel_pipeline", "prewarm_cache", "risk_captcha"] {
+    for t in [
+        "waiting_room",
+        "parallel_pipeline",
+        "prewarm_cache",
+        "risk_captcha",
+    ] {
         assert!(names.contains(&t), "{t} missing from {names:?}");
     }
     assert!(
@@ -393,7 +414,10 @@ fn policies_toggles_and_fault_menu_are_accepted() {
         target: "payment".into(),
         duration_s: None,
     };
-    assert!(w.apply(&Command::InjectFault { id: 1, fault: bad }).is_err());
+    assert!(
+        w.apply(&Command::InjectFault { id: 1, fault: bad })
+            .is_err()
+    );
     let nowhere = Fault {
         kind: FaultKind::Partition,
         target: "engine-9999".into(),
@@ -417,7 +441,10 @@ fn the_snapshot_has_what_the_dashboard_draws() {
     let labels: Vec<&str> = snap.sparklines.iter().map(|s| s.label.as_str()).collect();
     assert!(labels.contains(&"arrivals") && labels.contains(&"admitted"));
     assert!(snap.sparklines.iter().all(|s| !s.values.is_empty()));
-    assert_eq!(snap.units.len(), sim.world().fault_menu()[0].targets.len() - 1);
+    assert_eq!(
+        snap.units.len(),
+        sim.world().fault_menu()[0].targets.len() - 1
+    );
     assert!(snap.gauges.len() >= 4);
     assert!(!snap.chart.points.is_empty());
     assert!(snap.analytic.iter().any(|r| r.label.contains("Little")));
@@ -435,7 +462,11 @@ fn the_herd_crashes_engines_and_the_log_says_so() {
     assert!(sim.log().any(|l| l.text.contains("crashed")));
     assert!(sim.log().any(|l| l.text.contains("restarted")));
     let snap = sim.snapshot();
-    assert!(snap.units.iter().any(|u| u.extra.contains("crashes") && !u.extra.ends_with(" 0 crashes")));
+    assert!(
+        snap.units
+            .iter()
+            .any(|u| u.extra.contains("crashes") && !u.extra.ends_with(" 0 crashes"))
+    );
 }
 
 #[test]
@@ -459,7 +490,10 @@ fn bad_parameters_are_refused_with_the_field_named() {
             .apply_sets(&[(*set).to_string()])
             .expect_err(&format!("{set} must be refused"));
         let text = err.to_string();
-        assert!(text.contains(field), "{set}: `{text}` does not name {field}");
+        assert!(
+            text.contains(field),
+            "{set}: `{text}` does not name {field}"
+        );
     }
     // A file with a bad field points at its line.
     let text = scenario::builtin("tatkal")

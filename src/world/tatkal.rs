@@ -796,7 +796,7 @@ impl TatkalParams {
         if let Some(issue) = self.validate().into_iter().next() {
             return Err(issue.message);
         }
-        let mut w = Tatkal::new(self.scaled(), seed);
+        let mut w = Tatkal::new(self, seed);
         if let Some(p) = policy {
             w.apply(&Command::SetPolicy(p.to_string()))
                 .map_err(|e| e.to_string())?;

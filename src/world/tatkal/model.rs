@@ -474,7 +474,7 @@ fn fmt_count(n: f64) -> String {
 
 impl Tatkal {
     #[must_use]
-    pub fn new(p: TatkalParams, seed: u64) -> Self {
+    pub fn new(p: &TatkalParams, seed: u64) -> Self {
         let p = p.scaled();
         let users = p.users.min(MAX_USERS);
         let open_ms = ms_of(p.opens_at_s);
@@ -794,14 +794,14 @@ impl Tatkal {
         let ahead = self.room_len() as f64;
         let to_open = self.open_ms.saturating_sub(now) as f64 / 1000.0;
         let position = if self.admission == Admission::Random && !self.opened {
-            (ahead + 1.0) / 2.0
+            f64::midpoint(ahead, 1.0)
         } else if self.admission == Admission::None {
             0.0
         } else {
             ahead + 1.0
         };
         let eta_s = to_open + position / self.eta_rate();
-        let eta_ms = (eta_s * 1000.0).round().min(f64::from(u32::MAX)) as u32;
+        let shown_ms = (eta_s * 1000.0).round().min(f64::from(u32::MAX)) as u32;
         let i = u as usize;
         let patience = self.users.v[i].patience_s;
         self.pending -= 1;
@@ -815,7 +815,7 @@ impl Tatkal {
             self.finish(u, ABANDONED);
             return;
         }
-        self.users.v[i].eta_ms = eta_ms;
+        self.users.v[i].eta_ms = shown_ms;
         self.users.v[i].state = QUEUED;
         self.queued += 1;
         self.room_count[train] += 1;
@@ -975,10 +975,8 @@ impl Tatkal {
             let score = dist.map_or(0.0, |d| d.sample(&mut self.risk_rng));
             let level = if score > 0.8 {
                 2
-            } else if score > 0.5 {
-                1
             } else {
-                0
+                u8::from(score > 0.5)
             };
             if level > 0 {
                 if bot {
@@ -986,13 +984,11 @@ impl Tatkal {
                 } else {
                     self.c.humans_challenged += 1;
                 }
-                match self.challenge(u, level) {
-                    Ok(t) => delay += t,
-                    Err(()) => {
-                        self.finish(u, BLOCKED);
-                        return;
-                    }
-                }
+                let Ok(t) = self.challenge(u, level) else {
+                    self.finish(u, BLOCKED);
+                    return;
+                };
+                delay += t;
             }
         }
         self.schedule_send(u, delay);
@@ -1003,13 +999,11 @@ impl Tatkal {
     fn schedule_send(&mut self, u: u32, mut delay_s: f64) {
         let i = u as usize;
         if self.captcha == Captcha::EveryStep {
-            match self.challenge(u, 2) {
-                Ok(t) => delay_s += t,
-                Err(()) => {
-                    self.finish(u, BLOCKED);
-                    return;
-                }
-            }
+            let Ok(t) = self.challenge(u, 2) else {
+                self.finish(u, BLOCKED);
+                return;
+            };
+            delay_s += t;
         }
         self.users.v[i].state = THINKING;
         let attempt = self.users.v[i].attempt;
@@ -1622,7 +1616,7 @@ impl Tatkal {
                             }
                             FaultKind::Slowdown { factor } => d.slow *= factor,
                             FaultKind::ErrorRate { p } => {
-                                d.error_p = 1.0 - (1.0 - d.error_p) * (1.0 - p)
+                                d.error_p = 1.0 - (1.0 - d.error_p) * (1.0 - p);
                             }
                             _ => {}
                         }
