@@ -103,7 +103,9 @@ pub enum AdmissionRate {
     /// A fixed number of admissions per second.
     Fixed { per_s: f64 },
     /// Starts at the planned rate, then follows the measured engine load
-    /// every sample: × (target load / measured load), bounded.
+    /// (in flight / knee) every sample: + 2 % of the plan per second while
+    /// under `target_load` with people waiting, × target / load (at least
+    /// × 0.7) when over it; between 5 % and 200 % of the plan.
     Adaptive,
 }
 

@@ -83,12 +83,11 @@ const FLAG_ADMITTED: u8 = 8;
 /// Patience value meaning "never gives up" (bots).
 const FOREVER: u16 = u16::MAX;
 
-/// One user: 20 bytes, all of a user's state in one cache line (events
-/// touch users in random order, so one record beats many arrays).
+/// One user: 16 bytes, all of a user's hot state in one cache line
+/// (events touch users in random order, so one record beats many arrays).
 #[derive(Clone, Copy, Debug)]
 struct User {
     arrived_ms: u32,
-    eta_ms: u32,
     train: u16,
     attempt: u16,
     patience_s: u16,
@@ -102,12 +101,16 @@ struct User {
 #[derive(Default)]
 struct Users {
     v: Vec<User>,
+    /// The ETA shown on joining the waiting room; after admission, the
+    /// admission instant (ms). Apart, since only the room touches it.
+    eta_ms: Vec<u32>,
 }
 
 impl Users {
     fn with_capacity(n: usize) -> Self {
         Users {
             v: Vec::with_capacity(n),
+            eta_ms: Vec::with_capacity(n),
         }
     }
 
@@ -117,9 +120,9 @@ impl Users {
 
     fn push(&mut self, arrived_ms: u32, train: u16, flags: u8, patience_s: u16) -> u32 {
         let id = self.v.len() as u32;
+        self.eta_ms.push(0);
         self.v.push(User {
             arrived_ms,
-            eta_ms: 0,
             train,
             attempt: 0,
             patience_s,
@@ -307,6 +310,8 @@ impl Ev {
 }
 
 const PREFETCH_AHEAD: usize = 8;
+/// Samples the ETA's departure rate is averaged over.
+const DRAIN_WINDOW: usize = 30;
 const ADMIT_EVERY_MS: u64 = 100;
 const HISTORY: usize = 600;
 const MAX_LOG: usize = 200;
@@ -411,7 +416,10 @@ pub struct Tatkal {
     queue: VecDeque<u32>,
     admit_budget: f64,
     admission_rate: f64,
-    drain_rate: Ewma,
+    /// Departures from the room per second over the last `DRAIN_WINDOW` samples.
+    drain_rate: Rolling,
+    /// Their mean (updated each sample).
+    drain_avg: f64,
     // engines
     engines: Vec<Engine>,
     backends: Vec<Backend>,
@@ -536,7 +544,8 @@ impl Tatkal {
             queue: VecDeque::new(),
             admit_budget: 0.0,
             admission_rate: 0.0,
-            drain_rate: Ewma::new(0.2),
+            drain_rate: Rolling::new(DRAIN_WINDOW),
+            drain_avg: 0.0,
             backends: vec![Backend::default(); n_engines],
             engines,
             balancer: Balancer::new(policy),
@@ -623,7 +632,7 @@ impl Tatkal {
                 f64::from(p) * self.p.informed_patience_factor,
             )
         } else if user.flags & FLAG_ADMITTED != 0 {
-            (u64::from(user.eta_ms), f64::from(p))
+            (u64::from(self.users.eta_ms[u as usize]), f64::from(p))
         } else {
             (self.start_ms(u), f64::from(p))
         };
@@ -775,7 +784,7 @@ impl Tatkal {
     /// The rate an ETA divides by: the measured rate at which the room
     /// empties once it is open, else the admission rate.
     fn eta_rate(&self) -> f64 {
-        let d = self.drain_rate.value_or(0.0);
+        let d = self.drain_avg;
         if self.opened && d > 0.0 {
             d
         } else {
@@ -815,7 +824,7 @@ impl Tatkal {
             self.finish(u, ABANDONED);
             return;
         }
-        self.users.v[i].eta_ms = shown_ms;
+        self.users.eta_ms[i] = shown_ms;
         self.users.v[i].state = QUEUED;
         self.queued += 1;
         self.room_count[train] += 1;
@@ -858,12 +867,12 @@ impl Tatkal {
             return Some(false);
         }
         self.c.admitted += 1;
-        let eta = u64::from(self.users.v[i].eta_ms);
+        let eta = u64::from(self.users.eta_ms[i]);
         self.eta_error.record(SimTime(waited.abs_diff(eta) * 1000));
         self.eta_shown.record(SimTime(eta * 1000));
         self.admitted_wait.record(SimTime(waited * 1000));
         self.users.v[i].flags |= FLAG_ADMITTED;
-        self.users.v[i].eta_ms = now as u32;
+        self.users.eta_ms[i] = now as u32;
         self.begin_session(u);
         Some(true)
     }
@@ -1442,24 +1451,24 @@ impl Tatkal {
             self.util_sum += if knee > 0.0 { busy / knee } else { 0.0 };
             self.util_samples += 1;
         }
-        // Admission rate.
+        // Admission rate: additive increase, multiplicative decrease on the
+        // measured engine load (in flight / knee), like TCP: admitted users
+        // reach the engines only after a CAPTCHA or a think time, so the
+        // rate creeps up and backs off fast.
         if self.adaptive {
             let planned = self.planned_rate();
             let load = if knee > 0.0 { in_flight / knee } else { 0.0 };
             let rate = if !self.opened || self.admission_rate <= 0.0 {
                 planned
-            } else if self.queue.is_empty() && load < self.p.target_load {
+            } else if load > self.p.target_load {
+                self.admission_rate * (self.p.target_load / load).max(0.7)
+            } else if self.queued > 0 {
+                self.admission_rate + 0.02 * planned * dt
+            } else {
                 // No one is held back: nothing to learn from.
                 self.admission_rate
-            } else {
-                let f = if load < 0.01 {
-                    1.3
-                } else {
-                    (self.p.target_load / load).clamp(0.7, 1.3)
-                };
-                self.admission_rate * f
             };
-            self.admission_rate = rate.clamp(0.0, (planned * 3.0).max(1.0));
+            self.admission_rate = rate.clamp(0.05 * planned, (2.0 * planned).max(1.0));
         }
         // Series.
         let c = &self.c;
@@ -1467,7 +1476,9 @@ impl Tatkal {
         let per = |a: u64, b: u64| a.saturating_sub(b) as f64 / dt;
         let drained = per(c.queue_departures, l.queue_departures);
         if self.opened && self.waiting_room {
-            self.drain_rate.observe(drained);
+            self.drain_rate.push(drained);
+            let v = self.drain_rate.values();
+            self.drain_avg = v.iter().sum::<f64>() / v.len().max(1) as f64;
         }
         self.s_arrivals.push(per(c.arrived, l.arrived));
         self.s_admitted.push(per(c.admitted, l.admitted));
