@@ -489,6 +489,7 @@ fn bad_parameters_are_refused_with_the_field_named() {
         ("captcha_fail=1.0", "captcha_fail"),
         ("capacity=Fixed(engines: 0)", "engines"),
         ("arrivals.burst_share=0.95", "pre_open_share"),
+        ("engine_backlog=9000000", "engine_backlog"),
     ];
     for (set, field) in cases {
         let mut s = scenario::load("tatkal").expect("built-in").scenario;

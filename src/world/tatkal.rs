@@ -405,6 +405,8 @@ pub const MAX_TRAINS: u32 = 65_535;
 pub const MAX_SEATS_PER_TRAIN: u32 = 1_000_000;
 pub const MAX_SLOTS: u32 = 1_000_000;
 pub const MAX_BACKLOG: u32 = 10_000_000;
+/// Most requests the whole fleet may hold at once (slots + backlogs).
+pub const MAX_FLEET_REQUESTS: u64 = 50_000_000;
 /// Longest time parameter (one day).
 pub const MAX_TIME_S: f64 = 86_400.0;
 
@@ -575,6 +577,18 @@ impl TatkalParams {
                 format!(
                     "engine_backlog must be at most {MAX_BACKLOG}, got {}",
                     self.engine_backlog
+                ),
+            );
+        }
+        // Requests held by the whole fleet (in service + backlog) are
+        // memory: cap their total.
+        let fleet = u64::from(self.engines())
+            * (u64::from(self.engine_slots) + u64::from(self.engine_backlog));
+        if fleet > MAX_FLEET_REQUESTS {
+            issue(
+                "engine_backlog",
+                format!(
+                    "engines × (engine_slots + engine_backlog) must be at most {MAX_FLEET_REQUESTS}, got {fleet}"
                 ),
             );
         }
