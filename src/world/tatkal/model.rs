@@ -309,7 +309,7 @@ impl Ev {
     }
 }
 
-const PREFETCH_AHEAD: usize = 8;
+const PREFETCH_AHEAD: usize = 16;
 /// Samples the ETA's departure rate is averaged over.
 const DRAIN_WINDOW: usize = 30;
 const ADMIT_EVERY_MS: u64 = 100;
@@ -376,6 +376,8 @@ pub struct Tatkal {
     wheel: Wheel<Ev>,
     now_us: u64,
     processed: u64,
+    /// Events until the next batch of user records is touched.
+    touch_countdown: usize,
     open_ms: u64,
     opened: bool,
     // arrivals
@@ -508,6 +510,7 @@ impl Tatkal {
             wheel: Wheel::new(),
             now_us: 0,
             processed: 0,
+            touch_countdown: 0,
             open_ms,
             opened: false,
             source: SortedArrivals::new(users),
@@ -1879,11 +1882,20 @@ impl World for Tatkal {
                 let Some((t, ev)) = self.wheel.pop_until(limit_ms) else {
                     break;
                 };
-                // Touch the record of a user a few events ahead, so that its
-                // cache miss overlaps with this event's work.
-                if let Some(u) = self.wheel.ahead(PREFETCH_AHEAD).and_then(Ev::user) {
-                    std::hint::black_box(self.users.v.get(u as usize).map(|x| x.state));
+                // Every PREFETCH_AHEAD events, read the records of the users
+                // of the next PREFETCH_AHEAD events together: their cache
+                // misses overlap instead of stalling one event at a time.
+                if self.touch_countdown == 0 {
+                    self.touch_countdown = PREFETCH_AHEAD;
+                    let mut acc = 0u8;
+                    for k in 0..PREFETCH_AHEAD {
+                        if let Some(u) = self.wheel.ahead(k).and_then(Ev::user) {
+                            acc ^= self.users.v.get(u as usize).map_or(0, |x| x.state);
+                        }
+                    }
+                    std::hint::black_box(acc);
                 }
+                self.touch_countdown -= 1;
                 self.now_us = self.now_us.max(t * 1000);
                 self.handle(ev);
             }
