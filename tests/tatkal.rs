@@ -525,3 +525,64 @@ fn defaults_validate_and_scale_keeps_ratios() {
     assert_eq!(small.seats_per_train, 6);
     assert_eq!(small.engines(), p.engines());
 }
+
+#[test]
+fn a_bot_wave_brings_more_bots_for_its_duration_only() {
+    let s = scenario("tatkal", &["scale=0.002"]);
+    // (bots at 900, 930 and 1500 s; faults active at 920 s)
+    let run = |wave: bool| {
+        let mut sim = s.simulation(None, None).unwrap_or_else(|e| panic!("{e}"));
+        sim.run_until(SimTime::from_secs(900));
+        let b0 = sim.world().metrics()["bots"];
+        if wave {
+            sim.inject(Fault {
+                kind: FaultKind::World {
+                    name: "bot-wave".into(),
+                    strength: 10.0,
+                },
+                target: "all".into(),
+                duration_s: Some(30.0),
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        }
+        sim.run_until(SimTime::from_secs(920));
+        let active = sim.active_faults().len();
+        sim.run_until(SimTime::from_secs(931));
+        let b1 = sim.world().metrics()["bots"];
+        let active_after = sim.active_faults().len();
+        sim.run_until(SimTime::from_secs(1500));
+        let m = sim.world().metrics();
+        (b0, b1, m["bots"], m["humans"], active, active_after)
+    };
+    let (c0, c1, c2, humans_calm, _, _) = run(false);
+    let (w0, w1, w2, humans_wave, active, after) = run(true);
+    assert_eq!(c0, w0, "same arrivals before the wave");
+    assert_eq!((active, after), (1, 0), "the wave ends after its duration");
+    let (calm, wave) = (c1 - c0, w1 - w0);
+    assert!(wave > 5.0 * calm, "bots during the wave: {wave} vs {calm}");
+    let (calm_after, wave_after) = (c2 - c1, w2 - w1);
+    assert!(
+        (wave_after - calm_after).abs() <= 0.05 * calm_after + 5.0,
+        "bots after the wave: {wave_after} vs {calm_after}"
+    );
+    assert_eq!(humans_calm, humans_wave, "humans are the same people");
+}
+
+#[test]
+fn scaling_arrivals_changes_who_is_still_to_come() {
+    let mut w = Tatkal::new(&params("tatkal", &["scale=0.002"]), 3);
+    w.advance(SimTime::from_secs(600), u64::MAX);
+    let before = w.metrics()["users"];
+    w.apply(&Command::ScaleArrivals(2.0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(w.apply(&Command::ScaleArrivals(1.0e9)).is_err());
+    w.advance(SimTime::from_secs(20_000), u64::MAX);
+    let total = w.metrics()["users"];
+    let planned = 24_000.0;
+    let expected = before + 2.0 * (planned - before);
+    assert!(
+        (total - expected).abs() < 2.0,
+        "{total} users, expected {expected}"
+    );
+    assert_conserved(&w, "after scaling arrivals");
+}
