@@ -122,10 +122,11 @@ fn eta_is_littles_law_and_close_for_fifo() {
     let wait = m["median_room_wait_s"];
     assert!(err.is_finite() && err >= 0.0, "{err}");
     let shown = m["median_eta_shown_s"];
-    // Position / rate is informative: off by less than the wait itself, and
+    // Position / rate (counting only those ahead whose trains still have
+    // seats) predicts the wait: typically off by a small part of it, and
     // the typical ETA is within a factor of two of the typical wait.
     assert!(
-        err < wait,
+        err < 0.3 * wait,
         "median ETA error {err} s vs median wait {wait} s"
     );
     assert!(

@@ -310,8 +310,6 @@ impl Ev {
 }
 
 const PREFETCH_AHEAD: usize = 16;
-/// Samples the ETA's departure rate is averaged over.
-const DRAIN_WINDOW: usize = 30;
 const ADMIT_EVERY_MS: u64 = 100;
 const HISTORY: usize = 600;
 const MAX_LOG: usize = 200;
@@ -418,10 +416,6 @@ pub struct Tatkal {
     queue: VecDeque<u32>,
     admit_budget: f64,
     admission_rate: f64,
-    /// Departures from the room per second over the last `DRAIN_WINDOW` samples.
-    drain_rate: Rolling,
-    /// Their mean (updated each sample).
-    drain_avg: f64,
     // engines
     engines: Vec<Engine>,
     backends: Vec<Backend>,
@@ -439,10 +433,15 @@ pub struct Tatkal {
     stats_since_us: u64,
     time_to_book: Latency,
     eta_error: Latency,
+    /// The same for those who joined after 10:00 (ETA from the measured rate).
+    eta_error_after_open: Latency,
     eta_shown: Latency,
     /// Σ time in the room of those who left it, s (Little's W × departures).
     queue_wait_sum_s: f64,
     room_count: Vec<u32>,
+    /// Σ over trains of min(waiting for it, its seats left): how many of
+    /// those waiting can still be admitted to a seat.
+    room_effective: u64,
     room_join_sum_ms: Vec<f64>,
     admitted_wait: Latency,
     response: Latency,
@@ -547,8 +546,6 @@ impl Tatkal {
             queue: VecDeque::new(),
             admit_budget: 0.0,
             admission_rate: 0.0,
-            drain_rate: Rolling::new(DRAIN_WINDOW),
-            drain_avg: 0.0,
             backends: vec![Backend::default(); n_engines],
             engines,
             balancer: Balancer::new(policy),
@@ -563,9 +560,11 @@ impl Tatkal {
             stats_since_us: 0,
             time_to_book: Latency::new(),
             eta_error: Latency::new(),
+            eta_error_after_open: Latency::new(),
             eta_shown: Latency::new(),
             queue_wait_sum_s: 0.0,
             room_count: vec![0; p.trains as usize],
+            room_effective: 0,
             room_join_sum_ms: vec![0.0; p.trains as usize],
             admitted_wait: Latency::new(),
             response: Latency::new(),
@@ -647,10 +646,23 @@ impl Tatkal {
         self.queued
     }
 
+    /// Those waiting for train `t` who can still get one of its seats.
+    fn effective(&self, t: usize) -> u64 {
+        u64::from(self.room_count[t].min(self.seats[t]))
+    }
+
+    /// Re-adds train `t`'s share of `room_effective` after a change
+    /// (`before` = its share before).
+    fn refresh_effective(&mut self, t: usize, before: u64) {
+        self.room_effective = self.room_effective - before + self.effective(t);
+    }
+
     /// A train's last seat went: everyone waiting for it is told at once.
     /// They stay in the deque as ghosts, skipped at their turn.
     fn train_sold_out(&mut self, train: usize) {
+        let before = self.effective(train);
         let n = std::mem::take(&mut self.room_count[train]);
+        self.refresh_effective(train, before);
         let sum_join = std::mem::take(&mut self.room_join_sum_ms[train]);
         if n == 0 {
             return;
@@ -784,15 +796,9 @@ impl Tatkal {
 
     // ------------------------------------------------------------ waiting room
 
-    /// The rate an ETA divides by: the measured rate at which the room
-    /// empties once it is open, else the admission rate.
+    /// The rate an ETA divides by: the admission rate now.
     fn eta_rate(&self) -> f64 {
-        let d = self.drain_avg;
-        if self.opened && d > 0.0 {
-            d
-        } else {
-            self.admission_rate.max(1e-9)
-        }
+        self.admission_rate.max(1e-9)
     }
 
     fn join_queue(&mut self, u: u32) {
@@ -803,7 +809,10 @@ impl Tatkal {
             self.finish(u, SOLD_OUT);
             return;
         }
-        let ahead = self.room_len() as f64;
+        // Little's law with inventory: of those ahead, only as many as
+        // their trains have seats left will be admitted; the rest will be
+        // told "sold out" without using an admission.
+        let ahead = self.room_effective as f64;
         let to_open = self.open_ms.saturating_sub(now) as f64 / 1000.0;
         let position = if self.admission == Admission::Random && !self.opened {
             f64::midpoint(ahead, 1.0)
@@ -830,7 +839,9 @@ impl Tatkal {
         self.users.eta_ms[i] = shown_ms;
         self.users.v[i].state = QUEUED;
         self.queued += 1;
+        let before = self.effective(train);
         self.room_count[train] += 1;
+        self.refresh_effective(train, before);
         self.room_join_sum_ms[train] += f64::from(self.users.v[i].arrived_ms);
         self.queue.push_back(u);
         self.queue_peak = self.queue_peak.max(self.queued);
@@ -854,7 +865,9 @@ impl Tatkal {
         let now = self.now_ms();
         let arrived = u64::from(self.users.v[i].arrived_ms);
         let waited = now.saturating_sub(arrived);
+        let before = self.effective(train);
         self.room_count[train] -= 1;
+        self.refresh_effective(train, before);
         self.room_join_sum_ms[train] -= arrived as f64;
         self.c.queue_departures += 1;
         self.queue_wait_sum_s += waited as f64 / 1000.0;
@@ -871,7 +884,11 @@ impl Tatkal {
         }
         self.c.admitted += 1;
         let eta = u64::from(self.users.eta_ms[i]);
-        self.eta_error.record(SimTime(waited.abs_diff(eta) * 1000));
+        let error = SimTime(waited.abs_diff(eta) * 1000);
+        self.eta_error.record(error);
+        if arrived >= self.open_ms {
+            self.eta_error_after_open.record(error);
+        }
         self.eta_shown.record(SimTime(eta * 1000));
         self.admitted_wait.record(SimTime(waited * 1000));
         self.users.v[i].flags |= FLAG_ADMITTED;
@@ -1249,7 +1266,9 @@ impl Tatkal {
             if self.seats[train] == 0 {
                 self.finish(u, SOLD_OUT);
             } else {
+                let before = self.effective(train);
                 self.seats[train] -= 1;
+                self.refresh_effective(train, before);
                 self.seats_left -= 1;
                 if self.seats[train] == 0 {
                     self.train_sold_out(train);
@@ -1477,12 +1496,6 @@ impl Tatkal {
         let c = &self.c;
         let l = &self.last;
         let per = |a: u64, b: u64| a.saturating_sub(b) as f64 / dt;
-        let drained = per(c.queue_departures, l.queue_departures);
-        if self.opened && self.waiting_room {
-            self.drain_rate.push(drained);
-            let v = self.drain_rate.values();
-            self.drain_avg = v.iter().sum::<f64>() / v.len().max(1) as f64;
-        }
         self.s_arrivals.push(per(c.arrived, l.arrived));
         self.s_admitted.push(per(c.admitted, l.admitted));
         self.s_booked.push(per(c.booked, l.booked));
@@ -1738,7 +1751,9 @@ impl Tatkal {
                         while let Some(u) = self.queue.pop_front() {
                             let user = self.users.v[u as usize];
                             let train = user.train as usize;
+                            let before = self.effective(train);
                             self.room_count[train] -= 1;
+                            self.refresh_effective(train, before);
                             self.room_join_sum_ms[train] -= f64::from(user.arrived_ms);
                             self.queue_wait_sum_s +=
                                 self.now_ms().saturating_sub(u64::from(user.arrived_ms)) as f64
@@ -2159,6 +2174,10 @@ impl World for Tatkal {
         put("mean_time_to_book_s", self.time_to_book.mean_s());
         put("median_eta_error_s", self.eta_error.quantile_s(0.5));
         put("p95_eta_error_s", self.eta_error.quantile_s(0.95));
+        put(
+            "median_eta_error_after_open_s",
+            self.eta_error_after_open.quantile_s(0.5),
+        );
         put("median_eta_shown_s", self.eta_shown.quantile_s(0.5));
         put("median_room_wait_s", self.admitted_wait.quantile_s(0.5));
         put("retries", c.retries as f64);
@@ -2216,6 +2235,7 @@ impl World for Tatkal {
         self.stats_since_us = self.now_us;
         self.time_to_book.reset();
         self.eta_error.reset();
+        self.eta_error_after_open.reset();
         self.eta_shown.reset();
         self.queue_wait_sum_s = 0.0;
         self.admitted_wait.reset();
