@@ -22,10 +22,17 @@
 //! come from these capacities, times and behaviours.
 //!
 //! The 2024 redesign is a set of switches: a virtual waiting room (join
-//! from 09:45, admitted at the rate the engines can serve, shown position
-//! and Little's-law ETA = position / rate), risk-based CAPTCHA instead of
-//! CAPTCHA at every step, the parallel pipeline, capacity pre-scaled from
-//! predicted demand × 1.3, and pre-warmed caches.
+//! from 09:45, admitted at the rate the engines can serve — planned from
+//! their knees, or adapted to their measured load — and shown a position
+//! and a Little's-law ETA = position / admission rate, where the position
+//! counts only those ahead whose trains still have seats: the room knows
+//! the inventory, and tells everyone waiting for a train the moment it
+//! sells out), risk-based CAPTCHA instead of CAPTCHA at every step, the
+//! parallel pipeline, capacity pre-scaled from predicted demand × 1.3, and
+//! pre-warmed caches. Every admitted user's measured wait is compared with
+//! the ETA they were shown (`median_eta_error_s`). People bear a known
+//! wait longer than an uncertain one: in the room, patience ×
+//! `informed_patience_factor`; those whose ETA exceeds it leave at once.
 //!
 //! **Outcomes.** Every user ends in exactly one of: booked, sold out (their
 //! train had no seats left when they asked, or every train was gone),
