@@ -179,10 +179,11 @@ pub struct TatkalParams {
     /// Slowdown per knee's worth of excess concurrency.
     #[serde(default = "d_thrash")]
     pub thrash: f64,
-    /// Saturated (all slots busy, backlog non-empty) this long: crash.
+    /// Saturated (all slots busy, backlog non-empty) this long: crash
+    /// (each engine's endurance is this × 0.5–1.5, drawn per life).
     #[serde(default = "d_crash_after")]
     pub crash_after_s: f64,
-    /// A crashed engine restarts after this long.
+    /// A crashed engine restarts after this long (× 0.5–1.5).
     #[serde(default = "d_restart")]
     pub restart_s: f64,
     /// Balancing across engines (a shared policy name).

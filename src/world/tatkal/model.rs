@@ -168,6 +168,9 @@ struct Engine {
     busy: u32,
     queue: VecDeque<Req>,
     saturated_since: Option<u64>,
+    /// How long this life of the engine survives saturation (ms): the
+    /// fleet's engines differ, so they do not all fall at once.
+    endurance_ms: u64,
     /// Down because of a Kill fault (its id) with no automatic restart.
     killed_by: Option<u64>,
     crashes: u32,
@@ -195,6 +198,7 @@ impl Engine {
             busy: 0,
             queue: VecDeque::new(),
             saturated_since: None,
+            endurance_ms: 0,
             killed_by: None,
             crashes: 0,
             slow: 1.0,
@@ -394,6 +398,7 @@ pub struct Tatkal {
     balancer_rng: SimRng,
     error_rng: SimRng,
     shuffle_rng: SimRng,
+    engines_rng: SimRng,
     popularity_cdf: Vec<f64>,
     human_risk: Option<Beta<f64>>,
     bot_risk: Option<Beta<f64>>,
@@ -527,6 +532,7 @@ impl Tatkal {
             balancer_rng: stream(seed, "tatkal/balancer"),
             error_rng: stream(seed, "tatkal/errors"),
             shuffle_rng: stream(seed, "tatkal/shuffle"),
+            engines_rng: stream(seed, "tatkal/engines"),
             popularity_cdf: cdf,
             human_risk: Beta::new(p.human_risk.alpha, p.human_risk.beta).ok(),
             bot_risk: Beta::new(p.bot_risk.alpha, p.bot_risk.beta).ok(),
@@ -585,6 +591,7 @@ impl Tatkal {
             p,
         };
         for e in 0..w.engines.len() {
+            w.engines[e].endurance_ms = ms_of(w.p.crash_after_s * spread(&mut w.engines_rng));
             w.sync_backend(e);
         }
         w.admission_rate = w.base_rate();
@@ -1405,6 +1412,7 @@ impl Tatkal {
         en.up = true;
         en.killed_by = None;
         en.saturated_since = None;
+        en.endurance_ms = ms_of(self.p.crash_after_s * spread(&mut self.engines_rng));
         self.sync_backend(e);
         self.push_log(format!("engine-{} restarted", e + 1));
         self.on_capacity_change();
@@ -1421,7 +1429,6 @@ impl Tatkal {
         let dt = self.p.sample_every_s;
         self.wheel.schedule(now + ms_of(dt), Ev::Sample);
         // Crash check: saturated with a backlog for too long.
-        let crash_after = ms_of(self.p.crash_after_s);
         for e in 0..self.engines.len() {
             let en = &mut self.engines[e];
             if !en.up {
@@ -1430,12 +1437,13 @@ impl Tatkal {
             let saturated = en.busy >= en.slots(self.p.engine_slots) && !en.queue.is_empty();
             if saturated {
                 let since = *en.saturated_since.get_or_insert(now);
-                if now - since >= crash_after {
+                if now - since >= en.endurance_ms {
                     let why = format!("saturated for {:.0} s", (now - since) as f64 / 1000.0);
                     self.crash(e, &why);
                     let epoch = self.engines[e].epoch;
+                    let delay = self.p.restart_s * spread(&mut self.engines_rng);
                     self.wheel.schedule(
-                        now + ms_of(self.p.restart_s),
+                        now + ms_of(delay),
                         Ev::Restart {
                             engine: e as u16,
                             epoch,
