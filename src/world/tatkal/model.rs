@@ -452,7 +452,10 @@ pub struct Tatkal {
     response: Latency,
     queue_len: TimeAverage,
     booking_level: TimeAverage,
+    /// Σ over samples after 10:00 of busy / slots (whole fleet, down = idle).
     util_sum: f64,
+    /// Σ of busy / knee over the engines that are up.
+    load_sum: f64,
     util_samples: u64,
     queue_peak: u64,
     // rolling series
@@ -577,6 +580,7 @@ impl Tatkal {
             queue_len: TimeAverage::new(SimTime::ZERO, 0.0),
             booking_level: TimeAverage::new(SimTime::ZERO, 0.0),
             util_sum: 0.0,
+            load_sum: 0.0,
             util_samples: 0,
             queue_peak: 0,
             last: Counts::default(),
@@ -1458,12 +1462,14 @@ impl Tatkal {
         let mut busy = 0.0;
         let mut knee = 0.0;
         let mut in_flight = 0.0;
+        let mut slots = 0.0;
         let total_disp: u64 = self
             .engines
             .iter()
             .map(|e| e.dispatched - e.dispatched_last)
             .sum();
         for en in &mut self.engines {
+            slots += f64::from(en.slots(self.p.engine_slots));
             let d = en.dispatched - en.dispatched_last;
             en.dispatched_last = en.dispatched;
             en.share = if total_disp > 0 {
@@ -1478,7 +1484,8 @@ impl Tatkal {
             }
         }
         if self.opened {
-            self.util_sum += if knee > 0.0 { busy / knee } else { 0.0 };
+            self.util_sum += if slots > 0.0 { busy / slots } else { 0.0 };
+            self.load_sum += if knee > 0.0 { busy / knee } else { 0.0 };
             self.util_samples += 1;
         }
         // Admission rate: additive increase, multiplicative decrease on the
@@ -2201,14 +2208,17 @@ impl World for Tatkal {
         put("engine_crashes", c.crashes as f64);
         put("humans_challenged", c.humans_challenged as f64);
         put("bots_challenged", c.bots_challenged as f64);
-        put(
-            "engine_utilisation",
+        let per_sample = |x: f64| {
             if self.util_samples > 0 {
-                self.util_sum / self.util_samples as f64
+                x / self.util_samples as f64
             } else {
                 0.0
-            },
-        );
+            }
+        };
+        // Busy slots / all slots since 10:00 (down engines count as idle).
+        put("engine_utilisation", per_sample(self.util_sum));
+        // Busy / knee of the engines that are up: above 1 they thrash.
+        put("engine_load_vs_knee", per_sample(self.load_sum));
         put("admission_rate_per_s", self.admission_rate);
         put("planned_rate_per_s", self.planned_rate());
         put("mean_waiting_room", self.queue_len.mean(self.now()));
@@ -2251,6 +2261,7 @@ impl World for Tatkal {
         self.queue_len.reset(now);
         self.booking_level.reset(now);
         self.util_sum = 0.0;
+        self.load_sum = 0.0;
         self.util_samples = 0;
         self.queue_peak = self.room_len();
     }
