@@ -63,7 +63,7 @@ fn main() {
             peak_rss_mib().map_or_else(|| "n/a".to_string(), |m| format!("{m:.0} MiB")),
         );
         println!(
-            "  success {:.1} %, median {:.0} s / p95 {:.0} s to book, booked {:.0} (bots {:.0}), sold out {:.0}, abandoned {:.0}, retries {:.0}, duplicates {:.0}, crashes {:.0}, median ETA error {:.1} s",
+            "  success {:.2} %, median {:.0} s / p95 {:.0} s to book, booked {:.0} (bots {:.0}), sold out {:.0}, abandoned {:.0}, retries {:.0}, duplicates {:.0}, crashes {:.0}, median ETA error {:.1} s",
             m["success_rate"] * 100.0,
             m["median_time_to_book_s"],
             m["p95_time_to_book_s"],
