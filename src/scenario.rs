@@ -72,6 +72,7 @@ fn default_speed() -> f64 {
 
 /// The world a scenario runs, with its typed parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant)] // one per scenario; boxing would only complicate matching
 pub enum WorldSpec {
     Platform(platform::PlatformParams),
     Tatkal(tatkal::TatkalParams),
@@ -175,6 +176,14 @@ pub const BUILTINS: &[Builtin] = &[
     Builtin {
         name: "platform-trains",
         text: include_str!("../scenarios/platform-trains.ron"),
+    },
+    Builtin {
+        name: "tatkal",
+        text: include_str!("../scenarios/tatkal.ron"),
+    },
+    Builtin {
+        name: "tatkal-2023",
+        text: include_str!("../scenarios/tatkal-2023.ron"),
     },
     Builtin {
         name: "ipl-final",
