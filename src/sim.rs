@@ -251,12 +251,12 @@ impl Simulation {
             )));
         }
         let id = self.next_fault_id;
-        self.next_fault_id += 1;
         let duration = fault.duration_s;
         self.apply(Command::InjectFault {
             id,
             fault: fault.clone(),
         })?;
+        self.next_fault_id += 1;
         self.active.insert(id, fault);
         if let Some(d) = duration {
             let end = self.now() + SimTime::from_secs_f64(d);
@@ -269,18 +269,29 @@ impl Simulation {
     /// Applies a command at the current instant and logs what changed.
     #[allow(clippy::needless_pass_by_value)] // commands are values handed over, as from a channel
     pub fn apply(&mut self, cmd: Command) -> Result<(), CommandError> {
-        let line = self.world.apply(&cmd)?;
-        match &cmd {
+        let world_line = self.world.apply(&cmd)?;
+        // Fault lines are worded here, the same in every world; other
+        // commands are described by the world.
+        let line = match &cmd {
+            Command::InjectFault { id, fault } => format!("fault #{id} injected: {fault}"),
             Command::ClearFault(id) => {
-                self.active.remove(id);
                 self.fault_ends.retain(|(_, f)| f != id);
+                match self.active.remove(id) {
+                    Some(fault) => format!("fault #{id} cleared: {fault}"),
+                    None => String::new(),
+                }
             }
             Command::ClearFaults => {
-                self.active.clear();
                 self.fault_ends.clear();
+                let n = std::mem::take(&mut self.active).len();
+                if n == 0 {
+                    "no faults to clear".to_string()
+                } else {
+                    format!("cleared {n} fault{}", if n == 1 { "" } else { "s" })
+                }
             }
-            _ => {}
-        }
+            _ => world_line,
+        };
         self.collect_world_log();
         if !line.is_empty() {
             self.push_log(line);
@@ -448,8 +459,8 @@ mod tests {
             log,
             vec![
                 "0:00:05 » half past five",
-                "0:00:10 injected slowdown on all (rate ×0.5) for 5 s",
-                "0:00:15 cleared 1",
+                "0:00:10 fault #1 injected: slowdown on all (rate ×0.5) for 5 s",
+                "0:00:15 fault #1 cleared: slowdown on all (rate ×0.5) for 5 s",
             ]
         );
     }

@@ -105,6 +105,47 @@ fn platform_after_actions() {
     );
 }
 
+/// A built-in paused at `secs` (a moment where its story shows), drawn at `w`×`h`.
+fn world_snapshot(name: &str, secs: u64, w: u16, h: u16) {
+    let mut app = App::with_launch(Launch::builtin(name).unwrap(), Theme::colored()).unwrap();
+    app.advance_to(SimTime::from_secs(secs));
+    app.update(Action::TogglePause);
+    let t = draw(&app, w, h);
+    insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
+}
+
+#[test]
+fn tatkal_at_the_rush() {
+    // 10:01, one minute into the rush, at a hundredth of the crowd for speed.
+    for (w, h) in [(120, 40), (80, 24)] {
+        let mut loaded = chaoswala::scenario::load("tatkal").unwrap();
+        loaded
+            .scenario
+            .apply_sets(&["scale=0.01".to_string()])
+            .unwrap();
+        let launch = Launch::from_scenario("tatkal", loaded.scenario, None, None);
+        let mut app = App::with_launch(launch, Theme::colored()).unwrap();
+        app.advance_to(SimTime::from_secs(16 * 60));
+        app.update(Action::TogglePause);
+        let t = draw(&app, w, h);
+        insta::assert_snapshot!(format!("tatkal_{w}x{h}"), t.backend());
+    }
+}
+
+#[test]
+fn ipl_final_during_the_match() {
+    // 19:50: the match has started and the orders are climbing.
+    world_snapshot("ipl-final", 50 * 60, 120, 40);
+    world_snapshot("ipl-final", 50 * 60, 80, 24);
+}
+
+#[test]
+fn bkc_traffic_at_the_peak() {
+    // 09:15 with everyone on WEH: the jam is building.
+    world_snapshot("bkc-traffic", 75 * 60, 120, 40);
+    world_snapshot("bkc-traffic", 75 * 60, 80, 24);
+}
+
 #[test]
 fn picker() {
     let mut app = App::picker(Theme::colored());
