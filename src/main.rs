@@ -117,6 +117,14 @@ fn main() -> ExitCode {
                 Ok(l) => l,
                 Err(code) => return code,
             };
+            // Bad input is refused before the terminal is taken over.
+            if let Err(e) = loaded
+                .scenario
+                .simulation(common.seed, common.policy.as_deref())
+            {
+                eprintln!("chaoswala: {e}");
+                return ExitCode::from(BAD_INPUT);
+            }
             let opts = chaoswala::tui::Options {
                 seed: common.seed,
                 policy: common.policy,
