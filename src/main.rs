@@ -12,7 +12,11 @@ use chaoswala::scenario::{self, BUILTINS, DEFAULT_SCENARIO};
 /// an Andheri platform, the Tatkal 10:00 rush, the IPL-final order surge
 /// and three roads into BKC. Run with no arguments to open the dashboard.
 #[derive(Parser, Debug)]
-#[command(name = "chaoswala", version, about, long_about = None)]
+#[command(
+    name = "chaoswala",
+    version,
+    after_help = "Examples:\n  chaoswala                          open the dashboard\n  chaoswala list                     the built-in scenarios\n  chaoswala run platform --format json --seed 7\n  chaoswala run bkc-traffic --policy least-time --set demand_per_h=1800\n  chaoswala check my-scenario.ron"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Cmd>,
