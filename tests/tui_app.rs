@@ -374,10 +374,7 @@ fn platform_fault_menu_injects_its_first_fault() {
     );
     let logged = log_texts(&app);
     let line = format!("fault #1 injected: {f}");
-    assert!(
-        logged.iter().any(|l| *l == line),
-        "{line:?} not in {logged:?}"
-    );
+    assert!(logged.contains(&line), "{line:?} not in {logged:?}");
 }
 
 #[test]
