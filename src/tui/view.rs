@@ -145,8 +145,13 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     panels::caption(app, s, caption, buf);
 
     let roads = !snap.roads.is_empty();
+    // The gauges take what their texts want, between 42 % and 55 % of the row.
+    // (at most half in the compact layout, so the trends keep their room).
+    let most = if full { 55 } else { 50 };
+    let gauges_w =
+        panels::gauges_wanted_width(snap).clamp(area.width * 42 / 100, area.width * most / 100);
     let [gauges, top_right] =
-        Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(top);
+        Layout::horizontal([Constraint::Length(gauges_w), Constraint::Min(0)]).areas(top);
     panels::gauges(app, snap, gauges, buf);
     if !full && roads {
         // Compact: the roads take the trends' place (the map matters more).
@@ -171,7 +176,10 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
         // Compact: the status line's panel takes the table's place.
         let [w, a] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(right);
         panels::world(app, snap, false, w, buf);
-        panels::analytic(app, snap, full, a, buf);
+        panels::analytic(app, snap, a, buf);
+    } else if !full && roads {
+        // Compact: the roads panel above already lists the roads.
+        panels::analytic(app, snap, right, buf);
     } else {
         // The table keeps its rows when it can (at most half the column);
         // the closed forms get the rest.
@@ -181,9 +189,9 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
         }
         let [u, a] = Layout::vertical([Constraint::Length(u_h), Constraint::Min(0)]).areas(right);
         if u_h > 0 {
-            panels::units(app, snap, full, u, buf);
+            panels::units(app, snap, u, buf);
         }
-        panels::analytic(app, snap, full, a, buf);
+        panels::analytic(app, snap, a, buf);
     }
     if full && world {
         panels::world(app, snap, roomy, world_area, buf);

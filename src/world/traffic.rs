@@ -1239,11 +1239,9 @@ impl World for Traffic {
             });
         }
         let reference_assignment = if self.policy == Policy::MarginalCost {
-            so.as_ref()
-                .map(|a| ("system optimum: cars on the roads", a))
+            so.as_ref().map(|a| ("system optimum", a))
         } else {
-            ue.as_ref()
-                .map(|a| ("user equilibrium: cars on the roads", a))
+            ue.as_ref().map(|a| ("user equilibrium", a))
         };
         let units = self
             .roads

@@ -121,7 +121,7 @@ pub fn fault_menu(app: &App, m: &FaultMenu, area: Rect, buf: &mut Buffer) {
         (Some(spec), Some(v)) => lines.push(field_line(
             FaultField::Strength,
             "strength",
-            format!("{} {}", spec.label, trim_float(v, spec.step)),
+            strength_text(spec.label, &trim_float(v, spec.step)),
             format!(
                 "{} … {}, step {}",
                 trim_float(spec.min, spec.step),
@@ -191,6 +191,26 @@ pub fn toggles(app: &App, row: usize, area: Rect, buf: &mut Buffer) {
         .render(r, buf);
 }
 
+/// A strength in words: the unit goes after the number (`restart after
+/// 120 s`, `500 ms added`, `×3 bots`), other labels before it (`rate × 0.5`).
+fn strength_text(label: &str, value: &str) -> String {
+    for unit in ["s", "ms"] {
+        if let Some(head) = label.strip_suffix(&format!(" {unit}")) {
+            return format!("{head} {value} {unit}");
+        }
+        if label == unit {
+            return format!("{value} {unit}");
+        }
+        if let Some(tail) = label.strip_prefix(&format!("{unit} ")) {
+            return format!("{value} {unit} {tail}");
+        }
+    }
+    if let Some(tail) = label.strip_prefix("× ") {
+        return format!("×{value} {tail}");
+    }
+    format!("{label} {value}")
+}
+
 /// `0.5` for step 0.1, `250` for step 10, `0.25` for step 0.05.
 fn trim_float(v: f64, step: f64) -> String {
     let decimals = if step >= 1.0 || step <= 0.0 {
@@ -203,7 +223,19 @@ fn trim_float(v: f64, step: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::trim_float;
+    use super::{strength_text, trim_float};
+
+    #[test]
+    fn strengths_read_as_words() {
+        assert_eq!(
+            strength_text("restart after s", "120"),
+            "restart after 120 s"
+        );
+        assert_eq!(strength_text("ms added", "500"), "500 ms added");
+        assert_eq!(strength_text("ms", "50"), "50 ms");
+        assert_eq!(strength_text("× bots", "3"), "×3 bots");
+        assert_eq!(strength_text("rate ×", "0.5"), "rate × 0.5");
+    }
 
     #[test]
     fn strengths_show_the_step_precision() {

@@ -1,13 +1,11 @@
 //! One render function per panel of the dashboard.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Sparkline, Table, Widget,
-};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Sparkline, Widget};
 
 use super::format::{bar, fmt_duration_s, fmt_num};
 use super::panel_block;
@@ -27,6 +25,31 @@ fn fit_text(s: &str, width: usize) -> String {
         out.push('…');
         out
     }
+}
+
+/// Cuts a line of styled spans to `width` cells, ending it with `…` when cut.
+fn fit_line(line: Line<'_>, width: usize) -> Line<'_> {
+    if line.width() <= width {
+        return line;
+    }
+    let mut left = width.saturating_sub(1);
+    let mut spans = Vec::new();
+    for span in line.spans {
+        if left == 0 {
+            break;
+        }
+        let n = span.content.chars().count();
+        if n <= left {
+            left -= n;
+            spans.push(span);
+        } else {
+            let cut: String = span.content.chars().take(left).collect();
+            spans.push(Span::styled(cut, span.style));
+            left = 0;
+        }
+    }
+    spans.push(Span::raw("…"));
+    Line::from(spans)
 }
 
 pub fn header(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
@@ -93,9 +116,18 @@ pub fn status(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
             ));
             spans.push(Span::styled(faults.join("; "), t.warn()));
         }
-        if !s.snapshot.toggles.is_empty() {
+        let toggles = &s.snapshot.toggles;
+        let used: usize = spans.iter().map(Span::width).sum();
+        let all_w: usize = toggles
+            .iter()
+            .map(|(name, on)| name.chars().count() + if *on { 3 } else { 4 } + 2)
+            .sum::<usize>()
+            + 13;
+        if toggles.is_empty() {
+            // Nothing to add.
+        } else if used + all_w <= usize::from(area.width) {
             spans.push(Span::styled("   switches: ", t.dim()));
-            for (i, (name, on)) in s.snapshot.toggles.iter().enumerate() {
+            for (i, (name, on)) in toggles.iter().enumerate() {
                 if i > 0 {
                     spans.push(Span::raw(", "));
                 }
@@ -106,38 +138,90 @@ pub fn status(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
                     Span::styled("off", t.dim())
                 });
             }
+        } else {
+            // Too many to spell out: the ones that are on, and how many are off.
+            let on: Vec<&str> = toggles
+                .iter()
+                .filter(|(_, on)| *on)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            let off = toggles.len() - on.len();
+            spans.push(Span::styled("   switches ON: ", t.dim()));
+            spans.push(Span::styled(
+                if on.is_empty() {
+                    "none".to_string()
+                } else {
+                    on.join(", ")
+                },
+                t.ok().add_modifier(Modifier::BOLD),
+            ));
+            if off > 0 {
+                spans.push(Span::styled(format!(" · {off} off"), t.dim()));
+            }
         }
         Line::from(spans)
     };
+    let line = fit_line(line, usize::from(area.width));
     Paragraph::new(line).render(area, buf);
 }
 
 pub fn caption(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
     let text = match s.sim.caption() {
-        Some((_, c)) => format!(" ❝ {c}"),
+        Some((_, c)) => fit_text(&format!(" ❝ {c}"), usize::from(area.width)),
         None => String::new(),
     };
     Paragraph::new(Span::styled(text, app.theme.caption())).render(area, buf);
 }
 
-pub fn gauges(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
-    let block = panel_block(app, Panel::Gauges, "now");
-    let inner = block.inner(area);
-    block.render(area, buf);
+/// How wide the gauge rows would like to be: label, a bar of ten cells and
+/// the longest text (with its warning sign), plus the borders.
+#[must_use]
+pub fn gauges_wanted_width(snap: &Snapshot) -> u16 {
     let label_w = snap
         .gauges
         .iter()
         .map(|g| g.label.chars().count())
         .max()
         .unwrap_or(0)
-        .min(16);
-    let text_w = snap
+        .min(GAUGE_LABEL_MAX);
+    let text_w = snap.gauges.iter().map(gauge_text_width).max().unwrap_or(0);
+    u16::try_from(label_w + 1 + 10 + 1 + text_w + 2).unwrap_or(u16::MAX)
+}
+
+const GAUGE_LABEL_MAX: usize = 16;
+
+fn gauge_text_width(g: &crate::sim::world::GaugeView) -> usize {
+    g.text.chars().count() + if g.alarm { 2 } else { 0 }
+}
+
+/// One row a gauge: label | bar | text. The bar always keeps a few cells;
+/// a text too long for the rest is cut at its end with `…` (worlds put the
+/// state first, so the state words stay), and the warning sign stays.
+pub fn gauges(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
+    let block = panel_block(app, Panel::Gauges, "now");
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let width = usize::from(inner.width);
+    let mut label_w = snap
         .gauges
         .iter()
-        .map(|g| g.text.chars().count() + if g.alarm { 2 } else { 0 })
+        .map(|g| g.label.chars().count())
         .max()
-        .unwrap_or(0);
-    let bar_w = usize::from(inner.width).saturating_sub(label_w + text_w + 3);
+        .unwrap_or(0)
+        .min(GAUGE_LABEL_MAX);
+    // Labels are cut (down to 8 cells) only when the text would keep
+    // fewer than 12.
+    let min_bar = (width / 5).clamp(4, 10);
+    let text_w_wanted = snap.gauges.iter().map(gauge_text_width).max().unwrap_or(0);
+    let text_floor = text_w_wanted.min(12);
+    if label_w + 2 + min_bar + text_floor > width {
+        label_w = width
+            .saturating_sub(2 + min_bar + text_floor)
+            .max(8)
+            .min(label_w);
+    }
+    let text_w = text_w_wanted.min(width.saturating_sub(label_w + 2 + min_bar));
+    let bar_w = width.saturating_sub(label_w + text_w + 2);
     let t = app.theme;
     let lines: Vec<Line> = snap
         .gauges
@@ -145,9 +229,9 @@ pub fn gauges(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
         .map(|g| {
             let (filled, rest) = bar(g.ratio, bar_w);
             let text = if g.alarm {
-                format!("{} ⚠", g.text)
+                format!("{} ⚠", fit_text(&g.text, text_w.saturating_sub(2)))
             } else {
-                g.text.clone()
+                fit_text(&g.text, text_w)
             };
             Line::from(vec![
                 Span::styled(
@@ -181,7 +265,8 @@ pub fn sparklines(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
         .map(|s| s.label.chars().count())
         .max()
         .unwrap_or(0)
-        .min(16);
+        .min(16)
+        .min(usize::from(inner.width) / 3);
     let value_w = 12usize;
     for (i, series) in snap.sparklines.iter().enumerate() {
         let y = inner.y + i as u16;
@@ -229,17 +314,29 @@ pub fn chart(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
         &c.label
     };
     let now = format!("now {}", fmt_num(latest));
-    let with_ref = match &c.reference {
-        Some((name, r)) => format!("{now} · ref {name} {}", fmt_num(*r)),
-        None => now,
-    };
-    let full_title = format!("{label}: {with_ref}");
+    // The longest title that fits: the label and the reference's name go
+    // before the numbers do.
+    let mut candidates = Vec::new();
+    match &c.reference {
+        Some((name, r)) => {
+            let r = fmt_num(*r);
+            candidates.push(format!("{label}: {now} · ref {name} {r}"));
+            candidates.push(format!("{now} · ref {name} {r}"));
+            candidates.push(format!("{label}: {now} · ref {r}"));
+            candidates.push(format!("{now} · ref {r}"));
+        }
+        None => {
+            candidates.push(format!("{label}: {now}"));
+        }
+    }
+    candidates.push(now.clone());
     // Room for the borders, the focus marker and spaces.
-    let title = if full_title.chars().count() + 8 <= usize::from(area.width) {
-        full_title
-    } else {
-        with_ref
-    };
+    let room = usize::from(area.width).saturating_sub(8);
+    let title = candidates
+        .iter()
+        .find(|t| t.chars().count() <= room)
+        .cloned()
+        .unwrap_or_else(|| fit_text(&now, room));
     let block = panel_block(app, Panel::Chart, &title);
     let (x0, x1) = match (c.points.first(), c.points.last()) {
         (Some(a), Some(b)) if b.0 > a.0 => (a.0, b.0),
@@ -300,23 +397,126 @@ pub fn chart(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
         .render(area, buf);
 }
 
-fn state_cell(app: &App, st: UnitState) -> Cell<'static> {
+fn state_style(app: &App, st: UnitState) -> Style {
     let t = app.theme;
-    let style = match st {
+    match st {
         UnitState::Up => t.ok(),
         UnitState::Degraded => t.warn(),
         UnitState::Down => t.alarm(),
-    };
-    let marker = match st {
-        UnitState::Up => "● ",
-        UnitState::Degraded => "◐ ",
-        UnitState::Down => "✖ ",
-    };
-    Cell::from(Span::styled(format!("{marker}{}", st.label()), style))
+    }
 }
 
-/// `wide` false keeps name, state, latency and the extra column only.
-pub fn units(app: &App, snap: &Snapshot, wide: bool, area: Rect, buf: &mut Buffer) {
+fn state_marker(st: UnitState) -> &'static str {
+    match st {
+        UnitState::Up => "●",
+        UnitState::Degraded => "◐",
+        UnitState::Down => "✖",
+    }
+}
+
+/// A column of the units table: its heading, its cells and how it gives
+/// way when the panel is narrow.
+struct Column {
+    head: String,
+    cells: Vec<String>,
+    right: bool,
+    /// Widest it needs (content or heading, capped).
+    want: usize,
+    /// Narrowest it may be cut to (with `…`) before it is dropped.
+    min: usize,
+}
+
+impl Column {
+    fn new(head: &str, cells: Vec<String>, right: bool, cap: usize, min: usize) -> Self {
+        let want = cells
+            .iter()
+            .map(|c| c.chars().count())
+            .chain(std::iter::once(head.chars().count()))
+            .max()
+            .unwrap_or(0)
+            .min(cap);
+        Column {
+            head: head.to_string(),
+            cells,
+            right,
+            want,
+            min: min.min(want),
+        }
+    }
+}
+
+/// Widths for `cols` in `width` cells with one space between columns:
+/// optional columns (`drop_order`, first dropped first) go before the
+/// essential ones are cut; `shrink_order` says who is cut to its minimum
+/// first. Returns the width of every column, 0 for a dropped one; the
+/// first column takes what is left over.
+fn fit_columns(cols: &[Column], width: usize, steps: &[Step]) -> Vec<usize> {
+    let mut w: Vec<usize> = cols.iter().map(|c| c.want).collect();
+    let total = |w: &[usize]| {
+        let shown = w.iter().filter(|x| **x > 0).count();
+        w.iter().sum::<usize>() + shown.saturating_sub(1)
+    };
+    for step in steps {
+        let over = total(&w).saturating_sub(width);
+        if over == 0 {
+            break;
+        }
+        match *step {
+            Step::Drop(i) => w[i] = 0,
+            Step::Shrink(i) => {
+                if w[i] > 0 {
+                    w[i] = w[i].saturating_sub(over).max(cols[i].min);
+                }
+            }
+        }
+    }
+    // Last resort: cut the first column, then the others, to one cell.
+    for i in 0..w.len() {
+        let over = total(&w).saturating_sub(width);
+        if over == 0 {
+            break;
+        }
+        if w[i] > 0 {
+            w[i] = w[i].saturating_sub(over).max(1);
+        }
+    }
+    // Columns cut early get back what later drops freed, then the first
+    // column takes a little more (the rest stays blank on the right).
+    let mut spare = width.saturating_sub(total(&w));
+    for (i, c) in cols.iter().enumerate() {
+        if w[i] > 0 && w[i] < c.want {
+            let more = (c.want - w[i]).min(spare);
+            w[i] += more;
+            spare -= more;
+        }
+    }
+    if let Some(first) = w.first_mut() {
+        *first += spare.min(4);
+    }
+    w
+}
+
+#[derive(Clone, Copy)]
+enum Step {
+    Drop(usize),
+    Shrink(usize),
+}
+
+/// Counts without decimals, other values as [`fmt_num`] reads them.
+fn fmt_count_or_num(v: f64) -> String {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 100_000.0 {
+        format!("{v:.0}")
+    } else {
+        fmt_num(v)
+    }
+}
+
+/// The servers (engines, routes, roads) of the world. Columns are as wide
+/// as their content; on a narrow panel share, then in-flight go first,
+/// then the extra column is cut and the name too, then the extra column
+/// and the latency are dropped; state is cut last of all — always with
+/// `…` at the end, never from the left.
+pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
     // The title counts the units not up, so a clipped table hides no outage.
     let count = |st: UnitState| snap.units.iter().filter(|u| u.state == st).count();
     let mut parts = vec![snap.units.len().to_string()];
@@ -328,83 +528,120 @@ pub fn units(app: &App, snap: &Snapshot, wide: bool, area: Rect, buf: &mut Buffe
     }
     let title = format!("servers ({})", parts.join(", "));
     let block = panel_block(app, Panel::Units, &title);
+    let inner = block.inner(area);
+    block.render(area, buf);
     let extra = if snap.units_extra_header.is_empty() {
-        "extra".to_string()
+        "extra"
     } else {
-        snap.units_extra_header.clone()
+        &snap.units_extra_header
     };
-    let head_style = app.theme.dim().add_modifier(Modifier::BOLD);
-    // Columns as wide as their content (or heading); the name gets the rest.
-    let widest = |head: &str, f: &dyn Fn(&crate::sim::world::UnitView) -> String| {
-        snap.units
-            .iter()
-            .map(|u| f(u).chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(head.chars().count()) as u16
-    };
-    let name_w = widest("name", &|u| u.name.clone()).min(16);
-    let state_w = widest("state", &|u| format!("● {}", u.state.label()));
-    let flight_w = widest("in flight", &|u| fmt_num(u.in_flight));
-    let latency_w = widest("latency", &|u| fmt_duration_s(u.ewma_latency_s));
-    let share_w = widest("share", &|u| format!("{:.0} %", u.share * 100.0));
-    let extra_w = widest(&extra, &|u| u.extra.clone()).min(16);
-    let mut names = vec!["name", "state", "in flight", "latency", "share"];
-    let mut widths = vec![
-        Constraint::Min(name_w),
-        Constraint::Length(state_w),
-        Constraint::Length(flight_w),
-        Constraint::Length(latency_w),
-        Constraint::Length(share_w),
-        Constraint::Length(extra_w),
+    let u = &snap.units;
+    let cols = [
+        Column::new(
+            "name",
+            u.iter().map(|u| u.name.clone()).collect(),
+            false,
+            18,
+            6,
+        ),
+        Column::new(
+            "state",
+            u.iter()
+                .map(|u| format!("{} {}", state_marker(u.state), u.state.label()))
+                .collect(),
+            false,
+            12,
+            6,
+        ),
+        Column::new(
+            "in flight",
+            u.iter().map(|u| fmt_count_or_num(u.in_flight)).collect(),
+            true,
+            10,
+            4,
+        ),
+        Column::new(
+            "latency",
+            u.iter().map(|u| fmt_duration_s(u.ewma_latency_s)).collect(),
+            true,
+            9,
+            7,
+        ),
+        Column::new(
+            "share",
+            u.iter()
+                .map(|u| format!("{:.0} %", u.share * 100.0))
+                .collect(),
+            true,
+            5,
+            5,
+        ),
+        Column::new(
+            extra,
+            u.iter().map(|u| u.extra.clone()).collect(),
+            true,
+            28,
+            9,
+        ),
     ];
-    if !wide {
-        names = vec!["name", "state", "latency"];
-        widths = vec![
-            Constraint::Min(name_w.min(10)),
-            Constraint::Length(state_w),
-            Constraint::Length(latency_w),
-            Constraint::Length(extra_w),
-        ];
+    let widths = fit_columns(
+        &cols,
+        usize::from(inner.width),
+        &[
+            Step::Drop(4),
+            Step::Drop(2),
+            Step::Shrink(5),
+            Step::Shrink(0),
+            Step::Drop(5),
+            Step::Drop(3),
+            Step::Shrink(1),
+        ],
+    );
+    let t = app.theme;
+    let head_style = t.dim().add_modifier(Modifier::BOLD);
+    let shown: Vec<usize> = (0..cols.len()).filter(|&i| widths[i] > 0).collect();
+    let mut lines = Vec::with_capacity(u.len() + 1);
+    let cell = |text: &str, i: usize| {
+        let w = widths[i];
+        let text = fit_text(text, w);
+        if cols[i].right {
+            format!("{text:>w$}")
+        } else {
+            format!("{text:<w$}")
+        }
+    };
+    let mut head = Vec::new();
+    for (k, &i) in shown.iter().enumerate() {
+        if k > 0 {
+            head.push(Span::raw(" "));
+        }
+        head.push(Span::styled(cell(&cols[i].head, i), head_style));
     }
-    let mut head: Vec<Cell> = names.into_iter().map(Cell::from).collect();
-    head.push(Cell::from(Line::from(extra).right_aligned()));
-    let header = Row::new(head).style(head_style);
-    let rows: Vec<Row> = snap
-        .units
-        .iter()
-        .map(|u| {
-            let mut cells = vec![Cell::from(u.name.clone()), state_cell(app, u.state)];
-            if wide {
-                cells.push(Cell::from(Line::from(fmt_num(u.in_flight)).right_aligned()));
+    lines.push(Line::from(head));
+    for (row, unit) in u.iter().enumerate() {
+        let mut spans = Vec::new();
+        for (k, &i) in shown.iter().enumerate() {
+            if k > 0 {
+                spans.push(Span::raw(" "));
             }
-            cells.push(Cell::from(
-                Line::from(fmt_duration_s(u.ewma_latency_s)).right_aligned(),
-            ));
-            if wide {
-                cells.push(Cell::from(
-                    Line::from(format!("{:.0} %", u.share * 100.0)).right_aligned(),
-                ));
-            }
-            cells.push(Cell::from(Line::from(u.extra.clone()).right_aligned()));
-            Row::new(cells)
-        })
-        .collect();
-    Table::new(rows, widths)
-        .header(header)
-        .column_spacing(1)
-        .block(block)
-        .render(area, buf);
+            let style = if i == 1 {
+                state_style(app, unit.state)
+            } else {
+                t.text()
+            };
+            spans.push(Span::styled(cell(&cols[i].cells[row], i), style));
+        }
+        lines.push(Line::from(spans));
+    }
+    Paragraph::new(lines).render(inner, buf);
 }
 
-pub fn analytic(app: &App, snap: &Snapshot, header_row: bool, area: Rect, buf: &mut Buffer) {
-    let title = if header_row {
-        "closed form vs simulated"
-    } else {
-        "quantity · closed form · simulated"
-    };
-    let block = panel_block(app, Panel::Analytic, title);
-    let head_style = app.theme.dim().add_modifier(Modifier::BOLD);
+/// Closed forms beside simulated values, with a heading row always (short
+/// headings on a narrow panel); labels are cut with `…`, never the numbers.
+pub fn analytic(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
+    let block = panel_block(app, Panel::Analytic, "closed form vs simulated");
+    let inner = block.inner(area);
+    block.render(area, buf);
     let cells: Vec<[String; 4]> = snap
         .analytic
         .iter()
@@ -417,51 +654,67 @@ pub fn analytic(app: &App, snap: &Snapshot, header_row: bool, area: Rect, buf: &
             ]
         })
         .collect();
-    // Number and unit columns as wide as their content; the label gets the rest.
-    let heads = ["quantity", "closed form", "simulated", "unit"];
-    let width = |i: usize| {
-        let content = cells
+    let content_w = |i: usize| {
+        cells
             .iter()
             .map(|c| c[i].chars().count())
             .max()
-            .unwrap_or(0);
-        let head = if header_row {
-            heads[i].chars().count()
-        } else {
-            0
-        };
-        content.max(head) as u16
+            .unwrap_or(0)
     };
-    let widths = [
-        Constraint::Min(8),
-        Constraint::Length(width(1)),
-        Constraint::Length(width(2)),
-        Constraint::Length(width(3).min(8)),
-    ];
-    let rows: Vec<Row> = cells
-        .into_iter()
-        .map(|[label, cf, sim, unit]| {
-            Row::new(vec![
-                Cell::from(label),
-                Cell::from(Line::from(cf).right_aligned()),
-                Cell::from(Line::from(sim).right_aligned()),
-                Cell::from(unit),
-            ])
-        })
-        .collect();
-    let table = Table::new(rows, widths).column_spacing(1).block(block);
-    if header_row {
-        let header = Row::new(vec![
-            Cell::from(heads[0]),
-            Cell::from(Line::from(heads[1]).right_aligned()),
-            Cell::from(Line::from(heads[2]).right_aligned()),
-            Cell::from(heads[3]),
-        ])
-        .style(head_style);
-        table.header(header).render(area, buf);
+    let label_want = content_w(0).max(8);
+    let width = usize::from(inner.width);
+    let unit_w = content_w(3).min(8);
+    // Long headings when the labels keep 16 cells (or all they need).
+    let long = ["quantity", "closed form", "simulated", "unit"];
+    let short = ["quantity", "formula", "sim", ""];
+    let numbers = |heads: &[&str; 4]| {
+        let cf = content_w(1).max(heads[1].chars().count());
+        let sim = content_w(2).max(heads[2].chars().count());
+        (cf, sim)
+    };
+    let (cf_long, sim_long) = numbers(&long);
+    // (The unit heading counts in: `unit_w` is widened to it below.)
+    let room_long = width.saturating_sub(cf_long + sim_long + unit_w.max(4) + 3);
+    let (heads, cf_w, sim_w) = if room_long >= label_want.min(16) {
+        (long, cf_long, sim_long)
     } else {
-        table.render(area, buf);
+        let (cf, sim) = numbers(&short);
+        (short, cf, sim)
+    };
+    let unit_w = if unit_w > 0 {
+        unit_w.max(heads[3].chars().count())
+    } else {
+        0
+    };
+    let gap = usize::from(unit_w > 0);
+    // The labels take what they need (a wide panel leaves blank on the
+    // right rather than push the numbers away from their names).
+    let label_w = width
+        .saturating_sub(cf_w + sim_w + unit_w + 2 + gap)
+        .min(label_want + 2);
+    let t = app.theme;
+    let head_style = t.dim().add_modifier(Modifier::BOLD);
+    let row = |c: [&str; 4], style: Style| {
+        let mut text = format!(
+            "{:<label_w$} {:>cf_w$} {:>sim_w$}",
+            fit_text(c[0], label_w),
+            c[1],
+            c[2]
+        );
+        if unit_w > 0 {
+            text.push(' ');
+            text.push_str(&fit_text(c[3], unit_w));
+        }
+        Line::from(Span::styled(text, style))
+    };
+    let mut lines = Vec::with_capacity(cells.len() + 1);
+    if !cells.is_empty() {
+        lines.push(row(heads, head_style));
     }
+    for c in &cells {
+        lines.push(row([&c[0], &c[1], &c[2], &c[3]], t.text()));
+    }
+    Paragraph::new(lines).render(inner, buf);
 }
 
 /// The world's own panel: its status line (e.g. the scoreboard) and the
@@ -490,7 +743,22 @@ pub fn world(app: &App, snap: &Snapshot, roomy: bool, area: Rect, buf: &mut Buff
         .max()
         .unwrap_or(0)
         .min(14);
-    let bar_w: usize = if roomy { 24 } else { 10 };
+    let width = usize::from(inner.width);
+    let bar_w: usize = if roomy {
+        24
+    } else if width < 60 {
+        6
+    } else {
+        10
+    };
+    if let Some(first) = lines.first_mut() {
+        // The status line is cut with `…`, never mid-cell at the border.
+        let text: String = first.spans.iter().map(|s| s.content.as_ref()).collect();
+        *first = Line::from(Span::styled(
+            fit_text(&text, width),
+            t.text().add_modifier(Modifier::BOLD),
+        ));
+    }
     for r in &snap.roads {
         let ratio = if r.capacity_per_h > 0.0 {
             r.flow_per_h / r.capacity_per_h
@@ -499,39 +767,62 @@ pub fn world(app: &App, snap: &Snapshot, roomy: bool, area: Rect, buf: &mut Buff
         };
         let (filled, rest) = bar(ratio, bar_w);
         let alarm = r.closed || ratio >= 0.9;
+        let head = format!("{:<name_w$} ", fit_text(&r.name, name_w));
+        let after_bar = width.saturating_sub(name_w + 1 + bar_w);
         let mut first = vec![
-            Span::raw(format!("{:<name_w$} ", fit_text(&r.name, name_w))),
+            Span::raw(head),
             Span::styled(filled, t.bar(alarm)),
             Span::styled(rest, t.dim()),
-            Span::raw(format!(
+        ];
+        if roomy {
+            first.push(Span::raw(format!(
                 " {}/h of {}/h ({:.0} %)",
                 fmt_num(r.flow_per_h),
                 fmt_num(r.capacity_per_h),
                 ratio * 100.0
-            )),
-        ];
-        let detail = format!(
-            "queue {} · travel {:.1} min (free {:.1}) · share {:.0} %",
-            fmt_num(r.queue),
-            r.travel_time_min,
-            r.free_flow_min,
-            r.share * 100.0
-        );
-        if r.closed {
-            first.push(Span::styled("  CLOSED", t.alarm()));
-        }
-        if roomy {
+            )));
+            if r.closed {
+                first.push(Span::styled("  CLOSED", t.alarm()));
+            }
             lines.push(Line::from(first));
-            lines.push(Line::from(format!("{:<name_w$}   {detail}", "")));
-        } else {
-            // One line: the most telling figures first, clipped at the edge.
-            first.push(Span::raw(format!(
-                " · {:.1} min (free {:.1}) · queue {} · share {:.0} %",
+            lines.push(Line::from(format!(
+                "{:<name_w$}   queue {} · travel {:.1} min (free {:.1}) · share {:.0} %",
+                "",
+                fmt_num(r.queue),
                 r.travel_time_min,
                 r.free_flow_min,
-                fmt_num(r.queue),
                 r.share * 100.0
             )));
+        } else {
+            // One line: the state first, then the most telling figures;
+            // cut at the end with `…` when the panel is narrow.
+            let closed = if r.closed { " CLOSED ·" } else { "" };
+            let detail = if width >= 90 {
+                format!(
+                    "{closed} {}/h of {}/h ({:.0} %) · {:.1} min (free {:.1}) · queue {} · share {:.0} %",
+                    fmt_num(r.flow_per_h),
+                    fmt_num(r.capacity_per_h),
+                    ratio * 100.0,
+                    r.travel_time_min,
+                    r.free_flow_min,
+                    fmt_num(r.queue),
+                    r.share * 100.0
+                )
+            } else {
+                format!(
+                    "{closed} {:.0} min · {}/{}/h · queue {}",
+                    r.travel_time_min,
+                    fmt_num(r.flow_per_h),
+                    fmt_num(r.capacity_per_h),
+                    fmt_num(r.queue),
+                )
+            };
+            let detail = fit_text(&detail, after_bar);
+            if r.closed {
+                first.push(Span::styled(detail, t.alarm()));
+            } else {
+                first.push(Span::raw(detail));
+            }
             lines.push(Line::from(first));
         }
     }
@@ -559,11 +850,14 @@ pub fn log(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
             } else {
                 t.text()
             };
-            Line::from(vec![
-                Span::styled(format!("{} ", app.clock(e.at)), t.dim()),
-                Span::styled(if note { "· " } else { "  " }, t.dim()),
-                Span::styled(e.text.clone(), text_style),
-            ])
+            fit_line(
+                Line::from(vec![
+                    Span::styled(format!("{} ", app.clock(e.at)), t.dim()),
+                    Span::styled(if note { "· " } else { "  " }, t.dim()),
+                    Span::styled(e.text.clone(), text_style),
+                ]),
+                usize::from(inner.width),
+            )
         })
         .collect();
     Paragraph::new(lines).render(inner, buf);

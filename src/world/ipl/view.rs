@@ -115,7 +115,7 @@ impl World for Ipl {
                 label: "DB pool".into(),
                 ratio: (f64::from(self.pool_in_use) / f64::from(pool)).min(1.0),
                 text: format!(
-                    "{}/{} in use · query {:.1} s",
+                    "{}/{} in use · {:.1} s a query",
                     self.pool_in_use,
                     pool,
                     self.query_ewma.value_or(self.p.db_query_ms / 1000.0)
@@ -125,7 +125,7 @@ impl World for Ipl {
             GaugeView {
                 label: "pool waiting".into(),
                 ratio: (f64::from(self.pool_waiting) / f64::from(pool)).min(1.0),
-                text: format!("{} waiting for a connection", self.pool_waiting),
+                text: format!("{} queries queued", self.pool_waiting),
                 alarm: self.pool_waiting > 0,
             },
             GaugeView {
@@ -140,10 +140,10 @@ impl World for Ipl {
                 alarm: self.breaker_on && self.breaker.state() != BreakerState::Closed,
             },
             GaugeView {
-                label: "partners online".into(),
+                label: "partners".into(),
                 ratio: self.online as f64 / total_partners as f64,
                 text: format!(
-                    "{} online ({} on trips) · {:.2} orders waiting each",
+                    "{} online · {} on trips · {:.2} orders each",
                     self.online,
                     self.busy_partners,
                     self.partner_load()
@@ -154,10 +154,10 @@ impl World for Ipl {
                 label: "backlog".into(),
                 ratio: (self.queued() as f64 / backlog_ref).min(1.0),
                 text: format!(
-                    "{} waiting · {} in system · ETA {:.0} min",
+                    "{} queued · ETA {:.0} min · {} in system",
                     self.queued(),
-                    self.in_system,
-                    self.eta_estimate_min()
+                    self.eta_estimate_min(),
+                    self.in_system
                 ),
                 alarm: self.eta_estimate_min() > self.p.shed_eta_min,
             },
@@ -169,7 +169,7 @@ impl World for Ipl {
                     1.0
                 },
                 text: format!(
-                    "{} duplicate taps · {} merged (idempotency {})",
+                    "{} taps · {} merged · idempotency {}",
                     self.c.duplicate,
                     self.c.merged,
                     if self.idempotency { "on" } else { "off" }
@@ -219,7 +219,7 @@ impl World for Ipl {
                 extra: if s.provisioning {
                     "starting".into()
                 } else {
-                    format!("{}/{} busy, {} queued", s.busy, workers, s.queue.len())
+                    format!("{} queued · {}/{} busy", s.queue.len(), s.busy, workers)
                 },
             })
             .collect();
@@ -291,7 +291,7 @@ impl World for Ipl {
             units,
             analytic: vec![
                 AnalyticRow {
-                    label: "L backlog (λW vs time-avg)".into(),
+                    label: "backlog L (λW vs mean)".into(),
                     closed_form: Some(lambda * w),
                     simulated: m["mean_in_system"],
                     unit: "orders".into(),
@@ -303,7 +303,7 @@ impl World for Ipl {
                     unit: "/min".into(),
                 },
                 AnalyticRow {
-                    label: "DB query (contention × table)".into(),
+                    label: "DB query (pool model)".into(),
                     closed_form: Some(self.query_mean_s(self.pool_in_use.max(1))),
                     simulated: self.query_ewma.value_or(0.0),
                     unit: "s".into(),
