@@ -37,15 +37,17 @@ fn group(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-/// `850 ms`, `2.40 s`, `3.5 min`, `1.2 h`.
+/// `850 ms`, `2.40 s`, `35.4 s`, `3.5 min`, `1.2 h`.
 #[must_use]
 pub fn fmt_duration_s(s: f64) -> String {
     if !s.is_finite() {
         "—".to_string()
     } else if s < 1.0 {
         format!("{:.0} ms", s * 1000.0)
-    } else if s < 60.0 {
+    } else if s < 10.0 {
         format!("{s:.2} s")
+    } else if s < 60.0 {
+        format!("{s:.1} s")
     } else if s < 3600.0 {
         format!("{:.1} min", s / 60.0)
     } else {
@@ -91,6 +93,7 @@ mod tests {
         assert_eq!(fmt_num(f64::NAN), "—");
         assert_eq!(fmt_duration_s(0.85), "850 ms");
         assert_eq!(fmt_duration_s(2.4), "2.40 s");
+        assert_eq!(fmt_duration_s(35.39), "35.4 s");
         assert_eq!(fmt_duration_s(210.0), "3.5 min");
     }
 
