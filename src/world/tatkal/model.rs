@@ -2026,12 +2026,7 @@ impl World for Tatkal {
                 in_flight: f64::from(en.in_flight()),
                 ewma_latency_s: en.latency.value_or(0.0),
                 share: en.share,
-                extra: format!(
-                    "{} queued · {} crash{}",
-                    en.queue.len(),
-                    en.crashes,
-                    if en.crashes == 1 { "" } else { "es" }
-                ),
+                extra: format!("{} queued · {} crashes", en.queue.len(), en.crashes),
             })
             .collect();
         let little_l = self.queue_len.mean(self.now());
