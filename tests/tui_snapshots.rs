@@ -323,6 +323,7 @@ impl World for Showcase {
                 points: (0..60).map(|i| (f64::from(i), f64::from(i % 9))).collect(),
                 reference: Some(("M/M/c".into(), 4.0)),
             },
+            units_title: "kitchens".into(),
             units_extra_header: "queue".into(),
             units: vec![
                 unit("kitchen-1", UnitState::Up, 0.25, 0.5),

@@ -133,6 +133,8 @@ pub struct Snapshot {
     pub gauges: Vec<GaugeView>,
     pub sparklines: Vec<SeriesView>,
     pub chart: ChartView,
+    /// What the table's rows are, e.g. "engines" (empty: "servers").
+    pub units_title: String,
     /// Name of the table's extra column, e.g. "queue".
     pub units_extra_header: String,
     pub units: Vec<UnitView>,

@@ -1004,6 +1004,11 @@ impl World for Platform {
                     .collect(),
                 reference: closed_form.then(|| ("L (M/M/c/K)".to_string(), cf.mean_in_system)),
             },
+            units_title: if matches!(self.mode, Mode::Trains { .. }) {
+                "tracks".into()
+            } else {
+                "servers".into()
+            },
             units_extra_header: "doing".into(),
             units: self.unit_views(),
             analytic: analytic_rows,

@@ -1384,6 +1384,7 @@ impl World for Traffic {
                 reference: reference_assignment
                     .map(|(name, a)| (name.to_string(), a.total_vehicle_hours_per_h)),
             },
+            units_title: "roads".into(),
             units_extra_header: "queue".into(),
             units,
             analytic,

@@ -526,7 +526,12 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
             parts.push(format!("{n} {}", st.label()));
         }
     }
-    let title = format!("servers ({})", parts.join(", "));
+    let what = if snap.units_title.is_empty() {
+        "servers"
+    } else {
+        &snap.units_title
+    };
+    let title = format!("{what} ({})", parts.join(", "));
     let block = panel_block(app, Panel::Units, &title);
     let inner = block.inner(area);
     block.render(area, buf);

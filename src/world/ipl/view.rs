@@ -287,6 +287,7 @@ impl World for Ipl {
                     .collect(),
                 reference: None,
             },
+            units_title: "servers, db, kitchens".into(),
             units_extra_header: "queue".into(),
             units,
             analytic: vec![

@@ -2106,6 +2106,7 @@ impl World for Tatkal {
                     .collect(),
                 reference: None,
             },
+            units_title: "booking engines".into(),
             units_extra_header: "backlog".into(),
             units,
             analytic: vec![
