@@ -211,7 +211,7 @@ pub fn gauges(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
         .min(GAUGE_LABEL_MAX);
     // Labels are cut (down to 8 cells) only when the text would keep
     // fewer than 12.
-    let min_bar = (width / 5).clamp(4, 10);
+    let min_bar = (width / 7).clamp(4, 10);
     let text_w_wanted = snap.gauges.iter().map(gauge_text_width).max().unwrap_or(0);
     let text_floor = text_w_wanted.min(12);
     if label_w + 2 + min_bar + text_floor > width {
