@@ -513,8 +513,8 @@ fn fmt_count_or_num(v: f64) -> String {
 
 /// The servers (engines, routes, roads) of the world. Columns are as wide
 /// as their content; on a narrow panel share, then in-flight go first,
-/// then the extra column is cut and the name too, then the extra column
-/// and the latency are dropped; state is cut last of all — always with
+/// then the extra column is cut and then dropped; only then is the name
+/// cut, the latency dropped and last of all the state cut — always with
 /// `…` at the end, never from the left.
 pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
     // The title counts the units not up, so a clipped table hides no outage.
@@ -596,8 +596,8 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
             Step::Drop(4),
             Step::Drop(2),
             Step::Shrink(5),
-            Step::Shrink(0),
             Step::Drop(5),
+            Step::Shrink(0),
             Step::Drop(3),
             Step::Shrink(1),
         ],
@@ -900,7 +900,42 @@ pub fn footer(app: &App, area: Rect, buf: &mut Buffer) {
 
 #[cfg(test)]
 mod tests {
-    use super::fit_text;
+    use super::{Column, Step, fit_columns, fit_text};
+
+    fn cols() -> Vec<Column> {
+        let c = |head: &str, cell: &str, cap, min| {
+            Column::new(head, vec![cell.to_string()], false, cap, min)
+        };
+        vec![
+            c("name", "kitchen-cluster-1", 18, 6),
+            c("state", "● degraded", 12, 6),
+            c("in flight", "12", 10, 4),
+            c("share", "50 %", 5, 5),
+            c("queue", "0 queued · 3/10 busy", 28, 9),
+        ]
+    }
+
+    const STEPS: [Step; 5] = [
+        Step::Drop(3),
+        Step::Drop(2),
+        Step::Shrink(4),
+        Step::Drop(4),
+        Step::Shrink(0),
+    ];
+
+    #[test]
+    fn optional_columns_go_before_the_name_is_cut() {
+        // Everything fits: 17 + 10 + 9 + 5 + 20 + 4 spaces = 65.
+        assert_eq!(fit_columns(&cols(), 65, &STEPS), [17, 10, 9, 5, 20]);
+        // Share goes first, then in-flight; the name keeps its letters.
+        assert_eq!(fit_columns(&cols(), 59, &STEPS), [17, 10, 9, 0, 20]);
+        // (A spare cell goes to the name.)
+        assert_eq!(fit_columns(&cols(), 50, &STEPS), [18, 10, 0, 0, 20]);
+        // Then the extra column is cut, then dropped, then the name is cut.
+        assert_eq!(fit_columns(&cols(), 45, &STEPS), [17, 10, 0, 0, 16]);
+        assert_eq!(fit_columns(&cols(), 30, &STEPS), [19, 10, 0, 0, 0]);
+        assert_eq!(fit_columns(&cols(), 20, &STEPS), [9, 10, 0, 0, 0]);
+    }
 
     #[test]
     fn text_is_cut_with_an_ellipsis() {
