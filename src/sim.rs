@@ -20,7 +20,7 @@ pub use metrics::Metrics;
 pub use time::SimTime;
 pub use world::{Command, CommandError, LogEntry, Snapshot, World};
 
-use crate::fault::Fault;
+use crate::fault::{Fault, FaultKind};
 use crate::scenario::TimelineEntry;
 
 /// How many lines the event log keeps.
@@ -251,7 +251,11 @@ impl Simulation {
             )));
         }
         let id = self.next_fault_id;
-        let duration = fault.duration_s;
+        // A crash with a restart is over when the target is back.
+        let duration = match (&fault.kind, fault.duration_s) {
+            (FaultKind::Kill { restart_after_s }, None) => *restart_after_s,
+            (_, d) => d,
+        };
         self.apply(Command::InjectFault {
             id,
             fault: fault.clone(),
@@ -270,14 +274,23 @@ impl Simulation {
     #[allow(clippy::needless_pass_by_value)] // commands are values handed over, as from a channel
     pub fn apply(&mut self, cmd: Command) -> Result<(), CommandError> {
         let world_line = self.world.apply(&cmd)?;
-        // Fault lines are worded here, the same in every world; other
-        // commands are described by the world.
+        // Fault lines start the same in every world; what the world says
+        // it did (e.g. which weather the monsoon drew) follows.
+        let with_world = |head: String| {
+            if world_line.is_empty() {
+                head
+            } else {
+                format!("{head} — {world_line}")
+            }
+        };
         let line = match &cmd {
-            Command::InjectFault { id, fault } => format!("fault #{id} injected: {fault}"),
+            Command::InjectFault { id, fault } => {
+                with_world(format!("fault #{id} injected: {fault}"))
+            }
             Command::ClearFault(id) => {
                 self.fault_ends.retain(|(_, f)| f != id);
                 match self.active.remove(id) {
-                    Some(fault) => format!("fault #{id} cleared: {fault}"),
+                    Some(fault) => with_world(format!("fault #{id} cleared: {fault}")),
                     None => String::new(),
                 }
             }
@@ -368,11 +381,11 @@ mod tests {
                         });
                     }
                     self.faults.push(*id);
-                    Ok(format!("injected {fault}"))
+                    Ok("ticker slowed".into())
                 }
                 Command::ClearFault(id) => {
                     self.faults.retain(|f| f != id);
-                    Ok(format!("cleared {id}"))
+                    Ok(String::new())
                 }
                 Command::ClearFaults => {
                     self.faults.clear();
@@ -459,7 +472,7 @@ mod tests {
             log,
             vec![
                 "0:00:05 » half past five",
-                "0:00:10 fault #1 injected: slowdown on all (rate ×0.5) for 5 s",
+                "0:00:10 fault #1 injected: slowdown on all (rate ×0.5) for 5 s — ticker slowed",
                 "0:00:15 fault #1 cleared: slowdown on all (rate ×0.5) for 5 s",
             ]
         );
@@ -491,6 +504,30 @@ mod tests {
         // The event at 2 s runs, then the caption at the same instant.
         assert_eq!(sim.world().events_processed(), 2);
         assert_eq!(sim.caption().map(|c| c.1.as_str()), Some("two"));
+    }
+
+    #[test]
+    fn a_crash_with_a_restart_is_over_when_the_target_is_back() {
+        let mut sim = Simulation::new(Box::new(Ticker::new()), &[]);
+        let kill = Fault {
+            kind: FaultKind::Kill {
+                restart_after_s: Some(30.0),
+            },
+            target: "all".into(),
+            duration_s: None,
+        };
+        sim.inject(kill.clone()).expect("valid");
+        sim.inject(Fault {
+            kind: FaultKind::Kill {
+                restart_after_s: None,
+            },
+            ..kill
+        })
+        .expect("valid");
+        sim.run_until(SimTime::from_secs(29));
+        assert_eq!(ticker_faults(&sim), 2);
+        sim.run_until(SimTime::from_secs(31));
+        assert_eq!(ticker_faults(&sim), 1, "the crash without a restart stays");
     }
 
     #[test]

@@ -316,7 +316,7 @@ fn the_timeline_faults_run_and_end_and_the_totals_balance() {
     assert!(sim.active_faults().is_empty(), "every fault ended");
     let lines: Vec<&str> = sim.log().map(|l| l.text.as_str()).collect();
     for want in [
-        "accident on WEH",
+        "accident on WEH: capacity −50 %",
         "LBS closed",
         "blackout",
         "monsoon over",

@@ -715,7 +715,7 @@ impl Platform {
             self.engine.schedule(at, Event::Refresh);
         }
         self.refresh();
-        Ok(format!("fault: {fault}"))
+        Ok(String::new())
     }
 
     fn closed_form(&self) -> analytic::QueueFigures {
@@ -888,7 +888,7 @@ impl World for Platform {
             Command::ClearFault(id) => {
                 if self.faults.remove(*id) {
                     self.refresh();
-                    Ok(format!("fault {id} cleared"))
+                    Ok(String::new())
                 } else {
                     Ok(String::new())
                 }

@@ -1159,7 +1159,7 @@ impl World for Traffic {
             Command::ClearFault(id) => {
                 if self.faults.remove(id).is_some() {
                     self.refresh_conditions();
-                    Ok(format!("fault {id} cleared"))
+                    Ok(String::new())
                 } else {
                     Ok(String::new())
                 }

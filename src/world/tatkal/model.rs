@@ -1726,7 +1726,7 @@ impl Tatkal {
         }
         self.faults.insert(id, fault.clone());
         self.recompute_faults();
-        Ok(format!("fault: {fault}"))
+        Ok(String::new())
     }
 
     fn clear_fault(&mut self, id: u64) {

@@ -93,11 +93,10 @@ impl Ipl {
             }
             Command::InjectFault { id, fault } => self.inject(*id, fault),
             Command::ClearFault(id) => {
-                let Some(f) = self.faults.remove(id) else {
-                    return Ok(String::new());
-                };
-                self.refresh_faults();
-                Ok(format!("cleared: {f}"))
+                if self.faults.remove(id).is_some() {
+                    self.refresh_faults();
+                }
+                Ok(String::new())
             }
             Command::ClearFaults => {
                 if self.faults.is_empty() {
@@ -179,7 +178,7 @@ impl Ipl {
             self.engine.schedule_in(secs(s), Ev::KillExpires { id });
         }
         self.refresh_faults();
-        Ok(format!("fault: {fault}"))
+        Ok(String::new())
     }
 
     /// Recomputes every effect from the active faults and applies the
