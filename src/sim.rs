@@ -359,17 +359,7 @@ mod tests {
             self.engine.peek_time()
         }
         fn advance(&mut self, until: SimTime, max_events: u64) -> u64 {
-            let mut n = 0;
-            while n < max_events {
-                if self.engine.pop_until(until).is_none() {
-                    break;
-                }
-                n += 1;
-            }
-            if self.engine.peek_time().is_none_or(|t| t > until) {
-                self.engine.advance_clock(until);
-            }
-            n
+            engine::drive(self, |w| &mut w.engine, |_, ()| {}, until, max_events)
         }
         fn apply(&mut self, cmd: &Command) -> Result<String, CommandError> {
             match cmd {

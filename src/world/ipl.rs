@@ -71,7 +71,6 @@
 //! (`least-loaded`, `round-robin`, …), which changes the app-server
 //! balancer and keeps the autoscaling mode.
 
-mod breaker;
 pub mod feed;
 mod model;
 mod view;
@@ -80,8 +79,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::policy::Policy;
 use crate::scenario::ParamIssue;
+pub use crate::sim::blocks::resilience::breaker::BreakerState;
 use crate::sim::{Command, World};
-pub use breaker::BreakerState;
 pub use feed::{FeedKind, MatchFeed, MatchGen, ScriptEvent, SpikeShape, Spikes};
 pub use model::Ipl;
 

@@ -74,6 +74,7 @@ use crate::sim::blocks::servers::{Outcome, ServerPool, ServiceDist, ServiceTime,
 use crate::sim::blocks::source::{RateProfile, Source};
 use crate::sim::blocks::stats::{BlockStats, Reject, StatsSeries};
 use crate::sim::blocks::uniform;
+use crate::sim::engine::drive;
 use crate::sim::metrics::{Metrics, Rolling, TimeAverage, WindowLatency};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::world::{
@@ -348,6 +349,22 @@ pub struct Platform {
 }
 
 impl Platform {
+    /// Handles one event (the world's event loop is `engine::drive`).
+    fn handle(&mut self, ev: Event) {
+        match ev {
+            Event::Arrival { epoch } => {
+                if epoch == self.source.epoch() {
+                    self.on_arrival();
+                }
+            }
+            Event::Done { server, token } => self.on_done(server as usize, token),
+            Event::TrainDue { track } => self.on_train_due(track as usize),
+            Event::TrainLeaves { track } => self.on_train_leaves(track as usize),
+            Event::Refresh => self.refresh(),
+            Event::Sample => self.on_sample(),
+        }
+    }
+
     /// Builds the world; the parameters must pass [`PlatformParams::validate`].
     pub fn new(p: PlatformParams, seed: u64) -> Result<Self, String> {
         if let Some(issue) = p.validate().into_iter().next() {
@@ -825,30 +842,7 @@ impl World for Platform {
     }
 
     fn advance(&mut self, until: SimTime, max_events: u64) -> u64 {
-        let mut n = 0;
-        while n < max_events {
-            let Some(ev) = self.engine.pop_until(until) else {
-                self.engine.advance_clock(until);
-                return n;
-            };
-            match ev {
-                Event::Arrival { epoch } => {
-                    if epoch == self.source.epoch() {
-                        self.on_arrival();
-                    }
-                }
-                Event::Done { server, token } => self.on_done(server as usize, token),
-                Event::TrainDue { track } => self.on_train_due(track as usize),
-                Event::TrainLeaves { track } => self.on_train_leaves(track as usize),
-                Event::Refresh => self.refresh(),
-                Event::Sample => self.on_sample(),
-            }
-            n += 1;
-        }
-        if self.engine.peek_time().is_none_or(|t| t > until) {
-            self.engine.advance_clock(until);
-        }
-        n
+        drive(self, |w| &mut w.engine, Self::handle, until, max_events)
     }
 
     fn apply(&mut self, cmd: &Command) -> Result<String, CommandError> {

@@ -86,6 +86,7 @@ use rand::Rng;
 
 use crate::analytic::road::{self, Assignment, Bpr};
 use crate::fault::{FaultKind, FaultTemplate, StrengthSpec};
+use crate::sim::engine::drive;
 use crate::sim::metrics::{Latency, Metrics, Rolling, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::world::{
@@ -1111,19 +1112,7 @@ impl World for Traffic {
     }
 
     fn advance(&mut self, until: SimTime, max_events: u64) -> u64 {
-        let mut n = 0;
-        while n < max_events {
-            let Some(ev) = self.engine.pop_until(until) else {
-                self.engine.advance_clock(until);
-                return n;
-            };
-            self.handle(ev);
-            n += 1;
-        }
-        if self.engine.peek_time().is_none_or(|t| t > until) {
-            self.engine.advance_clock(until);
-        }
-        n
+        drive(self, |w| &mut w.engine, Self::handle, until, max_events)
     }
 
     fn apply(&mut self, cmd: &Command) -> Result<String, CommandError> {

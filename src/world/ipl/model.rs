@@ -15,12 +15,12 @@ use std::fmt::Write as _;
 
 use rand::Rng;
 
-use super::breaker::Breaker;
 use super::feed::{FeedItem, FeedKind, overs_text};
 use super::{Autoscaling, IplParams};
 use crate::fault::Fault;
 use crate::policy::{Backend, Balancer, Policy};
 use crate::sim::Engine;
+use crate::sim::blocks::resilience::breaker::CircuitBreaker;
 use crate::sim::metrics::{Ewma, Latency, Rolling, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::{LogEntry, SimTime};
@@ -296,7 +296,7 @@ pub struct Ipl {
     next_ticket: u32,
     pub(super) pool_size: u32,
     pub(super) parallelism: u32,
-    pub(super) breaker: Breaker,
+    pub(super) breaker: CircuitBreaker,
     pub(super) query_ewma: Ewma,
     // restaurants
     pub(super) clusters: Vec<Cluster>,
@@ -379,7 +379,7 @@ impl Ipl {
         let offline = (f64::from(p.partners_offline) * scale).round() as u64;
         let balancer =
             Balancer::new(Policy::from_name(&p.balancing).unwrap_or(Policy::LeastLoaded));
-        let breaker = Breaker::new(
+        let breaker = CircuitBreaker::new(
             p.breaker_failure_threshold,
             secs(p.breaker_open_s),
             p.breaker_half_open_successes,

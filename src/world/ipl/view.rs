@@ -4,10 +4,11 @@
 
 use std::fmt::Write as _;
 
-use super::breaker::BreakerState;
 use super::model::{Decline, Ipl, duration_text};
 use super::{Autoscaling, feed::FeedKind};
 use crate::fault::{FaultKind, FaultTemplate, StrengthSpec};
+use crate::sim::blocks::resilience::breaker::BreakerState;
+use crate::sim::engine::drive;
 use crate::sim::metrics::{Metrics, Rolling};
 use crate::sim::world::{AnalyticRow, ChartView, GaugeView, SeriesView, UnitState, UnitView};
 use crate::sim::{Command, CommandError, LogEntry, SimTime, Snapshot, World};
@@ -83,19 +84,7 @@ impl World for Ipl {
     }
 
     fn advance(&mut self, until: SimTime, max_events: u64) -> u64 {
-        let mut n = 0;
-        while n < max_events {
-            let Some(ev) = self.engine.pop_until(until) else {
-                self.engine.advance_clock(until);
-                return n;
-            };
-            self.handle(ev);
-            n += 1;
-        }
-        if self.engine.peek_time().is_none_or(|t| t > until) {
-            self.engine.advance_clock(until);
-        }
-        n
+        drive(self, |w| &mut w.engine, Self::handle, until, max_events)
     }
 
     fn apply(&mut self, cmd: &Command) -> Result<String, CommandError> {

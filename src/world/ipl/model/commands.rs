@@ -381,6 +381,6 @@ impl Ipl {
     }
 
     pub(in crate::world::ipl) fn opens(&self) -> u64 {
-        self.breaker.opens()
+        self.breaker.trips
     }
 }

@@ -1,7 +1,7 @@
 //! The restaurant database: connection pool, query time, circuit breaker,
 //! and the payment call after it.
 
-use crate::world::ipl::breaker::Admit;
+use crate::sim::blocks::resilience::breaker::{Admit, Transition};
 use rand::Rng;
 
 use super::{Decline, Ev, Ipl, Ref, Stage, exp_s, secs};
@@ -31,11 +31,8 @@ impl Ipl {
         let mut trial = false;
         if self.breaker_on {
             let now = self.now();
-            let mut lines = Vec::new();
-            let admit = self.breaker.admit(now, &mut lines);
-            for l in lines {
-                self.say(l);
-            }
+            let (admit, change) = self.breaker.admit(now);
+            self.say_breaker(change);
             match admit {
                 Admit::No => {
                     self.fail(o, Decline::BreakerOpen);
@@ -102,15 +99,31 @@ impl Ipl {
             return;
         }
         let now = self.now();
-        let mut lines = Vec::new();
-        if ok {
-            self.breaker.on_success(trial, &mut lines);
+        let change = if ok {
+            self.breaker.on_success(trial)
         } else {
-            self.breaker.on_failure(trial, now, &mut lines);
-        }
-        for l in lines {
-            self.say(l);
-        }
+            self.breaker.on_failure(trial, now)
+        };
+        self.say_breaker(change);
+    }
+
+    /// The event-log line for a change of the breaker's state.
+    fn say_breaker(&mut self, change: Option<Transition>) {
+        let Some(change) = change else { return };
+        let line = match change {
+            Transition::Opened { failures } => format!(
+                "breaker OPEN after {failures} failures: database calls fail fast for {:.0} s",
+                self.breaker.open_for.as_secs_f64()
+            ),
+            Transition::HalfOpened { trials } => {
+                format!("breaker half-open: letting {trials} trial queries through")
+            }
+            Transition::Closed { successes } => {
+                format!("breaker closed after {successes} successful queries")
+            }
+            Transition::Reopened => "breaker OPEN again: a trial query failed".to_string(),
+        };
+        self.say(line);
     }
 
     pub(super) fn release_connection(&mut self) {
