@@ -192,6 +192,46 @@ pub struct FaultTemplate {
     pub duration_s: Option<f64>,
 }
 
+impl FaultTemplate {
+    /// A menu line: `label`, the fault with its default strength, and the
+    /// targets to choose from (the first is the default); no adjustable
+    /// strength and no time limit until [`strength`](Self::strength) and
+    /// [`lasting`](Self::lasting) say otherwise.
+    #[must_use]
+    pub fn new<T: Into<String>>(
+        label: impl Into<String>,
+        kind: FaultKind,
+        targets: impl IntoIterator<Item = T>,
+    ) -> Self {
+        FaultTemplate {
+            label: label.into(),
+            kind,
+            targets: targets.into_iter().map(Into::into).collect(),
+            strength: None,
+            duration_s: None,
+        }
+    }
+
+    /// The strength is adjustable from `min` to `max` by `step`.
+    #[must_use]
+    pub fn strength(mut self, label: &'static str, min: f64, max: f64, step: f64) -> Self {
+        self.strength = Some(StrengthSpec {
+            label,
+            min,
+            max,
+            step,
+        });
+        self
+    }
+
+    /// The fault clears itself after `seconds` of simulated time.
+    #[must_use]
+    pub fn lasting(mut self, seconds: f64) -> Self {
+        self.duration_s = Some(seconds);
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -66,7 +66,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::analytic;
-use crate::fault::{FaultKind, FaultTemplate, StrengthSpec};
+use crate::fault::{FaultKind, FaultTemplate};
 use crate::scenario::ParamIssue;
 use crate::sim::blocks::faults::{Effect, FaultBook, Target};
 use crate::sim::blocks::queue::{Discipline, FiniteQueue};
@@ -1124,76 +1124,49 @@ impl World for Platform {
             .collect();
         let trains = matches!(self.p.service, Service::Trains { .. });
         vec![
-            FaultTemplate {
-                label: if trains {
+            FaultTemplate::new(
+                if trains {
                     "cancel trains"
                 } else {
                     "stop boarding"
-                }
-                .into(),
-                kind: FaultKind::Kill {
+                },
+                FaultKind::Kill {
                     restart_after_s: Some(120.0),
                 },
-                targets: targets.clone(),
-                strength: Some(StrengthSpec {
-                    label: "back after s",
-                    min: 10.0,
-                    max: 1800.0,
-                    step: 10.0,
-                }),
-                duration_s: None,
-            },
-            FaultTemplate {
-                label: "slow trains".into(),
-                kind: FaultKind::Slowdown { factor: 0.5 },
-                targets: targets.clone(),
-                strength: Some(StrengthSpec {
-                    label: "rate ×",
-                    min: 0.1,
-                    max: 1.0,
-                    step: 0.1,
-                }),
-                duration_s: Some(300.0),
-            },
-            FaultTemplate {
-                label: "trains late".into(),
-                kind: FaultKind::Latency {
+                targets.clone(),
+            )
+            .strength("back after s", 10.0, 1800.0, 10.0),
+            FaultTemplate::new(
+                "slow trains",
+                FaultKind::Slowdown { factor: 0.5 },
+                targets.clone(),
+            )
+            .strength("rate ×", 0.1, 1.0, 0.1)
+            .lasting(300.0),
+            FaultTemplate::new(
+                "trains late",
+                FaultKind::Latency {
                     ms: 60_000.0,
                     jitter_ms: 15_000.0,
                 },
-                targets: targets.clone(),
-                strength: Some(StrengthSpec {
-                    label: "ms late",
-                    min: 1000.0,
-                    max: 600_000.0,
-                    step: 5000.0,
-                }),
-                duration_s: Some(300.0),
-            },
-            FaultTemplate {
-                label: "close part of the platform".into(),
-                kind: FaultKind::CapacityDrop { fraction: 0.5 },
-                targets: vec!["all".into()],
-                strength: Some(StrengthSpec {
-                    label: "fraction",
-                    min: 0.1,
-                    max: 0.9,
-                    step: 0.1,
-                }),
-                duration_s: Some(300.0),
-            },
-            FaultTemplate {
-                label: "passengers give up".into(),
-                kind: FaultKind::ErrorRate { p: 0.1 },
-                targets: targets.clone(),
-                strength: Some(StrengthSpec {
-                    label: "p",
-                    min: 0.05,
-                    max: 1.0,
-                    step: 0.05,
-                }),
-                duration_s: Some(300.0),
-            },
+                targets.clone(),
+            )
+            .strength("ms late", 1000.0, 600_000.0, 5000.0)
+            .lasting(300.0),
+            FaultTemplate::new(
+                "close part of the platform",
+                FaultKind::CapacityDrop { fraction: 0.5 },
+                ["all"],
+            )
+            .strength("fraction", 0.1, 0.9, 0.1)
+            .lasting(300.0),
+            FaultTemplate::new(
+                "passengers give up",
+                FaultKind::ErrorRate { p: 0.1 },
+                targets.clone(),
+            )
+            .strength("p", 0.05, 1.0, 0.05)
+            .lasting(300.0),
             FaultTemplate {
                 label: "close the footbridge".into(),
                 kind: FaultKind::Partition,

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::model::{Decline, Ipl, duration_text};
 use super::{Autoscaling, feed::FeedKind};
-use crate::fault::{FaultKind, FaultTemplate, StrengthSpec};
+use crate::fault::{FaultKind, FaultTemplate};
 use crate::sim::blocks::resilience::breaker::BreakerState;
 use crate::sim::engine::drive;
 use crate::sim::metrics::{Metrics, Rolling};
@@ -392,130 +392,79 @@ impl World for Ipl {
         let mut kitchens = vec!["kitchens".to_string()];
         kitchens.extend((1..=self.clusters.len()).map(|k| format!("kitchen-cluster-{k}")));
         vec![
-            FaultTemplate {
-                label: "kill app server".into(),
-                kind: FaultKind::Kill {
+            FaultTemplate::new(
+                "kill app server",
+                FaultKind::Kill {
                     restart_after_s: Some(120.0),
                 },
-                targets: app_targets.clone(),
-                strength: Some(StrengthSpec {
-                    label: "restart after s",
-                    min: 10.0,
-                    max: 3600.0,
-                    step: 30.0,
-                }),
-                duration_s: None,
-            },
-            FaultTemplate {
-                label: "kill kitchen cluster".into(),
-                kind: FaultKind::Kill {
+                app_targets.clone(),
+            )
+            .strength("restart after s", 10.0, 3600.0, 30.0),
+            FaultTemplate::new(
+                "kill kitchen cluster",
+                FaultKind::Kill {
                     restart_after_s: None,
                 },
-                targets: {
+                {
                     let mut t = kitchens[1..].to_vec();
                     t.push("kitchens".into());
                     t
                 },
-                strength: None,
-                duration_s: Some(900.0),
-            },
-            FaultTemplate {
-                label: "database latency".into(),
-                kind: FaultKind::Latency {
+            )
+            .lasting(900.0),
+            FaultTemplate::new(
+                "database latency",
+                FaultKind::Latency {
                     ms: 1500.0,
                     jitter_ms: 0.0,
                 },
-                targets: vec!["db".into()],
-                strength: Some(StrengthSpec {
-                    label: "ms",
-                    min: 100.0,
-                    max: 10_000.0,
-                    step: 250.0,
-                }),
-                duration_s: Some(600.0),
-            },
-            FaultTemplate {
-                label: "partner strike".into(),
-                kind: FaultKind::CapacityDrop { fraction: 0.3 },
-                targets: vec!["partners".into()],
-                strength: Some(StrengthSpec {
-                    label: "fraction",
-                    min: 0.05,
-                    max: 0.9,
-                    step: 0.05,
-                }),
-                duration_s: Some(1800.0),
-            },
-            FaultTemplate {
-                label: "payment errors".into(),
-                kind: FaultKind::ErrorRate { p: 0.2 },
-                targets: vec!["payment".into()],
-                strength: Some(StrengthSpec {
-                    label: "p",
-                    min: 0.05,
-                    max: 1.0,
-                    step: 0.05,
-                }),
-                duration_s: Some(300.0),
-            },
-            FaultTemplate {
-                label: "regional power loss".into(),
-                kind: FaultKind::World {
+                ["db"],
+            )
+            .strength("ms", 100.0, 10_000.0, 250.0)
+            .lasting(600.0),
+            FaultTemplate::new(
+                "partner strike",
+                FaultKind::CapacityDrop { fraction: 0.3 },
+                ["partners"],
+            )
+            .strength("fraction", 0.05, 0.9, 0.05)
+            .lasting(1800.0),
+            FaultTemplate::new(
+                "payment errors",
+                FaultKind::ErrorRate { p: 0.2 },
+                ["payment"],
+            )
+            .strength("p", 0.05, 1.0, 0.05)
+            .lasting(300.0),
+            FaultTemplate::new(
+                "regional power loss",
+                FaultKind::World {
                     name: "power-loss".into(),
                     strength: 1.0,
                 },
-                targets: vec!["region".into()],
-                strength: Some(StrengthSpec {
-                    label: "fraction lost",
-                    min: 0.1,
-                    max: 1.0,
-                    step: 0.1,
-                }),
-                duration_s: Some(600.0),
-            },
-            FaultTemplate {
-                label: "slow app servers".into(),
-                kind: FaultKind::Slowdown { factor: 0.5 },
-                targets: app_targets.clone(),
-                strength: Some(StrengthSpec {
-                    label: "rate ×",
-                    min: 0.1,
-                    max: 1.0,
-                    step: 0.1,
-                }),
-                duration_s: Some(300.0),
-            },
-            FaultTemplate {
-                label: "slow database".into(),
-                kind: FaultKind::Slowdown { factor: 0.5 },
-                targets: vec!["db".into()],
-                strength: Some(StrengthSpec {
-                    label: "rate ×",
-                    min: 0.1,
-                    max: 1.0,
-                    step: 0.1,
-                }),
-                duration_s: Some(300.0),
-            },
-            FaultTemplate {
-                label: "partition app server".into(),
-                kind: FaultKind::Partition,
-                targets: app_targets,
-                strength: None,
-                duration_s: Some(120.0),
-            },
-            FaultTemplate {
-                label: "shrink DB pool".into(),
-                kind: FaultKind::CapacityDrop { fraction: 0.5 },
-                targets: vec!["db".into()],
-                strength: Some(StrengthSpec {
-                    label: "fraction",
-                    min: 0.1,
-                    max: 0.9,
-                    step: 0.1,
-                }),
-                duration_s: Some(600.0),
-            },
+                ["region"],
+            )
+            .strength("fraction lost", 0.1, 1.0, 0.1)
+            .lasting(600.0),
+            FaultTemplate::new(
+                "slow app servers",
+                FaultKind::Slowdown { factor: 0.5 },
+                app_targets.clone(),
+            )
+            .strength("rate ×", 0.1, 1.0, 0.1)
+            .lasting(300.0),
+            FaultTemplate::new("slow database", FaultKind::Slowdown { factor: 0.5 }, ["db"])
+                .strength("rate ×", 0.1, 1.0, 0.1)
+                .lasting(300.0),
+            FaultTemplate::new("partition app server", FaultKind::Partition, app_targets)
+                .lasting(120.0),
+            FaultTemplate::new(
+                "shrink DB pool",
+                FaultKind::CapacityDrop { fraction: 0.5 },
+                ["db"],
+            )
+            .strength("fraction", 0.1, 0.9, 0.1)
+            .lasting(600.0),
         ]
     }
 

@@ -13,7 +13,7 @@ use super::{
     ADMISSION_POLICIES, AdmissionRate, BALANCING_POLICIES, Captcha, MAX_AGENTS, MAX_USERS,
     TatkalParams,
 };
-use crate::fault::{Fault, FaultKind, FaultTemplate, StrengthSpec};
+use crate::fault::{Fault, FaultKind, FaultTemplate};
 use crate::policy::{Backend, Balancer, Policy};
 use crate::sim::metrics::{Ewma, Latency, Metrics, Rolling, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
@@ -2279,112 +2279,66 @@ impl World for Tatkal {
         let mut engines = self.engine_names();
         engines.push("all".into());
         vec![
-            FaultTemplate {
-                label: "kill booking engine".into(),
-                kind: FaultKind::Kill {
+            FaultTemplate::new(
+                "kill booking engine",
+                FaultKind::Kill {
                     restart_after_s: Some(120.0),
                 },
-                targets: engines.clone(),
-                strength: Some(StrengthSpec {
-                    label: "restart after s",
-                    min: 10.0,
-                    max: 600.0,
-                    step: 10.0,
-                }),
-                duration_s: None,
-            },
-            FaultTemplate {
-                label: "slow payment gateway".into(),
-                kind: FaultKind::Slowdown { factor: 0.3 },
-                targets: vec!["payment".into()],
-                strength: Some(StrengthSpec {
-                    label: "rate ×",
-                    min: 0.05,
-                    max: 1.0,
-                    step: 0.05,
-                }),
-                duration_s: Some(120.0),
-            },
-            FaultTemplate {
-                label: "database latency".into(),
-                kind: FaultKind::Latency {
+                engines.clone(),
+            )
+            .strength("restart after s", 10.0, 600.0, 10.0),
+            FaultTemplate::new(
+                "slow payment gateway",
+                FaultKind::Slowdown { factor: 0.3 },
+                ["payment"],
+            )
+            .strength("rate ×", 0.05, 1.0, 0.05)
+            .lasting(120.0),
+            FaultTemplate::new(
+                "database latency",
+                FaultKind::Latency {
                     ms: 2000.0,
                     jitter_ms: 500.0,
                 },
-                targets: vec!["db".into()],
-                strength: Some(StrengthSpec {
-                    label: "ms",
-                    min: 100.0,
-                    max: 20_000.0,
-                    step: 100.0,
-                }),
-                duration_s: Some(120.0),
-            },
-            FaultTemplate {
-                label: "bot wave".into(),
-                kind: FaultKind::World {
+                ["db"],
+            )
+            .strength("ms", 100.0, 20_000.0, 100.0)
+            .lasting(120.0),
+            FaultTemplate::new(
+                "bot wave",
+                FaultKind::World {
                     name: "bot-wave".into(),
                     strength: 5.0,
                 },
-                targets: vec!["all".into()],
-                strength: Some(StrengthSpec {
-                    label: "× bots",
-                    min: 1.0,
-                    max: 50.0,
-                    step: 1.0,
-                }),
-                duration_s: Some(60.0),
-            },
-            FaultTemplate {
-                label: "engine errors".into(),
-                kind: FaultKind::ErrorRate { p: 0.3 },
-                targets: engines.clone(),
-                strength: Some(StrengthSpec {
-                    label: "p",
-                    min: 0.05,
-                    max: 1.0,
-                    step: 0.05,
-                }),
-                duration_s: Some(120.0),
-            },
-            FaultTemplate {
-                label: "payment failures".into(),
-                kind: FaultKind::ErrorRate { p: 0.3 },
-                targets: vec!["payment".into()],
-                strength: Some(StrengthSpec {
-                    label: "p",
-                    min: 0.05,
-                    max: 1.0,
-                    step: 0.05,
-                }),
-                duration_s: Some(120.0),
-            },
-            FaultTemplate {
-                label: "partition engine".into(),
-                kind: FaultKind::Partition,
-                targets: engines.clone(),
-                strength: None,
-                duration_s: Some(120.0),
-            },
-            FaultTemplate {
-                label: "blackhole engine".into(),
-                kind: FaultKind::Blackhole,
-                targets: engines.clone(),
-                strength: None,
-                duration_s: Some(120.0),
-            },
-            FaultTemplate {
-                label: "engine capacity drop".into(),
-                kind: FaultKind::CapacityDrop { fraction: 0.5 },
-                targets: engines,
-                strength: Some(StrengthSpec {
-                    label: "fraction",
-                    min: 0.1,
-                    max: 0.9,
-                    step: 0.1,
-                }),
-                duration_s: Some(120.0),
-            },
+                ["all"],
+            )
+            .strength("× bots", 1.0, 50.0, 1.0)
+            .lasting(60.0),
+            FaultTemplate::new(
+                "engine errors",
+                FaultKind::ErrorRate { p: 0.3 },
+                engines.clone(),
+            )
+            .strength("p", 0.05, 1.0, 0.05)
+            .lasting(120.0),
+            FaultTemplate::new(
+                "payment failures",
+                FaultKind::ErrorRate { p: 0.3 },
+                ["payment"],
+            )
+            .strength("p", 0.05, 1.0, 0.05)
+            .lasting(120.0),
+            FaultTemplate::new("partition engine", FaultKind::Partition, engines.clone())
+                .lasting(120.0),
+            FaultTemplate::new("blackhole engine", FaultKind::Blackhole, engines.clone())
+                .lasting(120.0),
+            FaultTemplate::new(
+                "engine capacity drop",
+                FaultKind::CapacityDrop { fraction: 0.5 },
+                engines,
+            )
+            .strength("fraction", 0.1, 0.9, 0.1)
+            .lasting(120.0),
         ]
     }
 
