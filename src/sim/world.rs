@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::metrics::Metrics;
+use super::metrics::{Metrics, Rolling};
 use super::time::SimTime;
 use crate::fault::{Fault, FaultTemplate};
 
@@ -61,6 +61,18 @@ pub struct SeriesView {
     pub values: Vec<f64>,
 }
 
+impl SeriesView {
+    /// A sparkline of a world's rolling series.
+    #[must_use]
+    pub fn of(label: &str, unit: &str, values: &Rolling) -> Self {
+        SeriesView {
+            label: label.into(),
+            unit: unit.into(),
+            values: values.values(),
+        }
+    }
+}
+
 /// The line chart of the world's main quantity over simulated time.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct ChartView {
@@ -69,6 +81,15 @@ pub struct ChartView {
     pub points: Vec<(f64, f64)>,
     /// The analytic value drawn as a reference line, with its name.
     pub reference: Option<(String, f64)>,
+}
+
+impl ChartView {
+    /// Chart points from two rolling series sampled together: the
+    /// simulated seconds and the values.
+    #[must_use]
+    pub fn points_of(at_s: &Rolling, values: &Rolling) -> Vec<(f64, f64)> {
+        at_s.values().into_iter().zip(values.values()).collect()
+    }
 }
 
 /// State of a server or route in the table.

@@ -982,20 +982,14 @@ impl World for Platform {
             policy: self.policy(),
             gauges,
             sparklines: vec![
-                series("arrivals", "/s", &self.series.arrivals_per_s),
-                series("boarded", "/s", &self.series.completed_per_s),
-                series("turned away", "/s", &self.series.rejected_per_s),
-                series("p95 wait", "s", &self.p95),
+                SeriesView::of("arrivals", "/s", &self.series.arrivals_per_s),
+                SeriesView::of("boarded", "/s", &self.series.completed_per_s),
+                SeriesView::of("turned away", "/s", &self.series.rejected_per_s),
+                SeriesView::of("p95 wait", "s", &self.p95),
             ],
             chart: ChartView {
                 label: "people on the platform".into(),
-                points: self
-                    .series
-                    .at_s
-                    .values()
-                    .into_iter()
-                    .zip(self.chart.values())
-                    .collect(),
+                points: ChartView::points_of(&self.series.at_s, &self.chart),
                 reference: closed_form.then(|| ("L (M/M/c/K)".to_string(), cf.mean_in_system)),
             },
             units_title: if matches!(self.mode, Mode::Trains { .. }) {
@@ -1183,13 +1177,5 @@ impl World for Platform {
 
     fn drain_log(&mut self) -> Vec<LogEntry> {
         std::mem::take(&mut self.log)
-    }
-}
-
-fn series(label: &str, unit: &str, r: &Rolling) -> SeriesView {
-    SeriesView {
-        label: label.into(),
-        unit: unit.into(),
-        values: r.values(),
     }
 }

@@ -1094,14 +1094,6 @@ impl Traffic {
     }
 }
 
-fn series(label: &str, unit: &str, r: &Rolling) -> SeriesView {
-    SeriesView {
-        label: label.into(),
-        unit: unit.into(),
-        values: r.values(),
-    }
-}
-
 impl World for Traffic {
     fn now(&self) -> SimTime {
         self.engine.now()
@@ -1357,19 +1349,14 @@ impl World for Traffic {
             policy: self.policy(),
             gauges,
             sparklines: vec![
-                series("demand", "cars/h", &self.demand_series),
-                series("arrivals at BKC", "cars/h", &self.arrivals_series),
-                series("mean journey", "min", &self.mean_series),
-                series("p95 journey", "min", &self.p95_series),
+                SeriesView::of("demand", "cars/h", &self.demand_series),
+                SeriesView::of("arrivals at BKC", "cars/h", &self.arrivals_series),
+                SeriesView::of("mean journey", "min", &self.mean_series),
+                SeriesView::of("p95 journey", "min", &self.p95_series),
             ],
             chart: ChartView {
                 label: "cars on the roads".into(),
-                points: self
-                    .chart_t
-                    .values()
-                    .into_iter()
-                    .zip(self.chart.values())
-                    .collect(),
+                points: ChartView::points_of(&self.chart_t, &self.chart),
                 reference: reference_assignment
                     .map(|(name, a)| (name.to_string(), a.total_vehicle_hours_per_h)),
             },

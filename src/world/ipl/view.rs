@@ -9,17 +9,9 @@ use super::{Autoscaling, feed::FeedKind};
 use crate::fault::{FaultKind, FaultTemplate};
 use crate::sim::blocks::resilience::breaker::BreakerState;
 use crate::sim::engine::drive;
-use crate::sim::metrics::{Metrics, Rolling};
+use crate::sim::metrics::Metrics;
 use crate::sim::world::{AnalyticRow, ChartView, GaugeView, SeriesView, UnitState, UnitView};
 use crate::sim::{Command, CommandError, LogEntry, SimTime, Snapshot, World};
-
-fn series(label: &str, unit: &str, r: &Rolling) -> SeriesView {
-    SeriesView {
-        label: label.into(),
-        unit: unit.into(),
-        values: r.values(),
-    }
-}
 
 /// Indian style: ₹4.2 cr, ₹3.5 lakh, ₹800.
 fn rupees(v: f64) -> String {
@@ -259,21 +251,16 @@ impl World for Ipl {
             policy: self.policy(),
             gauges,
             sparklines: vec![
-                series("orders/min (unique)", "/min", &self.s_unique),
-                series("duplicates/min", "/min", &self.s_dup),
-                series("deliveries/min", "/min", &self.s_delivered),
-                series("p95 delivery", "min", &self.s_p95),
-                series("retries/min", "/min", &self.s_retries),
-                series("declined/min", "/min", &self.s_declined),
+                SeriesView::of("orders/min (unique)", "/min", &self.s_unique),
+                SeriesView::of("duplicates/min", "/min", &self.s_dup),
+                SeriesView::of("deliveries/min", "/min", &self.s_delivered),
+                SeriesView::of("p95 delivery", "min", &self.s_p95),
+                SeriesView::of("retries/min", "/min", &self.s_retries),
+                SeriesView::of("declined/min", "/min", &self.s_declined),
             ],
             chart: ChartView {
                 label: "backlog: orders waiting in a queue".into(),
-                points: self
-                    .chart_t
-                    .values()
-                    .into_iter()
-                    .zip(self.chart.values())
-                    .collect(),
+                points: ChartView::points_of(&self.chart_t, &self.chart),
                 reference: None,
             },
             units_title: "servers, db, kitchens".into(),

@@ -2087,10 +2087,10 @@ impl World for Tatkal {
                 },
             ],
             sparklines: vec![
-                series("arrivals", "/s", &self.s_arrivals),
-                series("admitted", "/s", &self.s_admitted),
-                series("bookings", "/s", &self.s_booked),
-                series("p95 response", "s", &self.s_p95),
+                SeriesView::of("arrivals", "/s", &self.s_arrivals),
+                SeriesView::of("admitted", "/s", &self.s_admitted),
+                SeriesView::of("bookings", "/s", &self.s_booked),
+                SeriesView::of("p95 response", "s", &self.s_p95),
             ],
             chart: ChartView {
                 label: if self.waiting_room {
@@ -2348,13 +2348,5 @@ impl World for Tatkal {
 
     fn drain_log(&mut self) -> Vec<LogEntry> {
         std::mem::take(&mut self.log)
-    }
-}
-
-fn series(label: &str, unit: &str, r: &Rolling) -> SeriesView {
-    SeriesView {
-        label: label.into(),
-        unit: unit.into(),
-        values: r.values(),
     }
 }
