@@ -120,7 +120,8 @@ fn platform(p: PlatformParams, horizon_s: f64, seed: u64) -> (u64, f64) {
         timeline: Vec::new(),
     };
     let mut sim = s.simulation(None, None).expect("valid");
-    sim.run_until(SimTime::from_secs_f64(horizon_s));
+    sim.run_until(SimTime::from_secs_f64(horizon_s))
+        .expect("deadline ahead");
     let w = sim.world();
     (w.events_processed(), w.metrics()["blocking_probability"])
 }

@@ -36,7 +36,8 @@ fn main() {
                 }
             };
             let started = Instant::now();
-            sim.run_until(SimTime::from_secs_f64(s.duration_s));
+            sim.run_until(SimTime::from_secs_f64(s.duration_s))
+                .expect("deadline ahead");
             walls.push(started.elapsed().as_secs_f64());
             events = sim.world().events_processed();
             unique = sim.world().metrics()["orders_unique"];

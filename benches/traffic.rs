@@ -42,7 +42,7 @@ fn main() {
                 }
             };
             let started = Instant::now();
-            sim.run_until(horizon);
+            sim.run_until(horizon).expect("deadline ahead");
             let m = std::hint::black_box(sim.world().metrics());
             walls.push(started.elapsed().as_secs_f64());
             events = sim.world().events_processed();

@@ -11,14 +11,13 @@
 //! - [`sim`]: time, event queue, random streams, metrics, the `World` trait
 //! - [`sim::blocks`]: sources, finite queues, server pools, resilience
 //! - [`policy`]: balancing and routing policies
-//! - [`fault`]: the fault vocabulary
+//! - [`fault`]: the fault vocabulary, the one place faults combine, catalogs
 //! - [`analytic`]: closed forms (M/M/1, M/M/c/K, Erlang B/C, BPR roads)
 //! - [`world`]: platform, tatkal, ipl-final, bkc-traffic
 //! - [`scenario`]: RON schema, validation, errors, built-ins
 //! - [`report`]: headless runs, replications, table/JSON/CSV output
 
 pub mod analytic;
-pub mod fault;
 pub mod policy;
 pub mod report;
 pub mod scenario;
@@ -26,3 +25,7 @@ pub mod sim;
 #[cfg(feature = "tui")]
 pub mod tui;
 pub mod world;
+
+/// The fault vocabulary, its combination and the catalogs (a facade for
+/// [`sim::fault`]).
+pub use sim::fault;

@@ -77,12 +77,16 @@ fn run_one(
     duration: f64,
     warmup: f64,
 ) -> Result<One, String> {
-    let mut sim = s.simulation(Some(seed), policy)?;
+    let mut sim = s
+        .simulation(Some(seed), policy)
+        .map_err(|e| e.to_string())?;
     if warmup > 0.0 {
-        sim.run_until(SimTime::from_secs_f64(warmup));
+        sim.run_until(SimTime::from_secs_f64(warmup))
+            .map_err(|e| e.to_string())?;
         sim.reset_statistics();
     }
-    sim.run_until(SimTime::from_secs_f64(duration));
+    sim.run_until(SimTime::from_secs_f64(duration))
+        .map_err(|e| e.to_string())?;
     let w = sim.world();
     Ok(One {
         metrics: w.metrics(),

@@ -20,8 +20,8 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::fault::Fault;
-use crate::sim::{Simulation, World};
-use crate::world::{ipl, platform, tatkal, traffic};
+use crate::sim::Simulation;
+pub use crate::world::{BUILTINS, BuildError, Builtin, DEFAULT_SCENARIO, ParamIssue, WorldSpec};
 pub use error::{Pos, ScenarioError, field_positions, locate_field, locate_field_from};
 
 /// Longest simulated horizon a scenario may ask for (30 days).
@@ -70,68 +70,6 @@ fn default_speed() -> f64 {
     1.0
 }
 
-/// The world a scenario runs, with its typed parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[allow(clippy::large_enum_variant)] // one per scenario; boxing would only complicate matching
-pub enum WorldSpec {
-    Platform(platform::PlatformParams),
-    Tatkal(tatkal::TatkalParams),
-    IplFinal(Box<ipl::IplParams>),
-    BkcTraffic(traffic::TrafficParams),
-}
-
-/// One problem found by a world's validation: the RON field it concerns
-/// (used to point at the line) and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParamIssue {
-    pub field: String,
-    pub message: String,
-}
-
-impl ParamIssue {
-    #[must_use]
-    pub fn new(field: &str, message: impl Into<String>) -> Self {
-        ParamIssue {
-            field: field.to_string(),
-            message: message.into(),
-        }
-    }
-}
-
-impl WorldSpec {
-    /// The world's short name (`platform`, `tatkal`, `ipl-final`, `bkc-traffic`).
-    #[must_use]
-    pub fn kind(&self) -> &'static str {
-        match self {
-            WorldSpec::Platform(_) => "platform",
-            WorldSpec::Tatkal(_) => "tatkal",
-            WorldSpec::IplFinal(_) => "ipl-final",
-            WorldSpec::BkcTraffic(_) => "bkc-traffic",
-        }
-    }
-
-    /// Checks the parameters; every problem found.
-    #[must_use]
-    pub fn validate(&self) -> Vec<ParamIssue> {
-        match self {
-            WorldSpec::Platform(p) => p.validate(),
-            WorldSpec::Tatkal(p) => p.validate(),
-            WorldSpec::IplFinal(p) => p.validate(),
-            WorldSpec::BkcTraffic(p) => p.validate(),
-        }
-    }
-
-    /// Builds the world, seeded; `policy` overrides the world's default.
-    pub fn build(&self, seed: u64, policy: Option<&str>) -> Result<Box<dyn World>, String> {
-        match self {
-            WorldSpec::Platform(p) => p.build(seed, policy),
-            WorldSpec::Tatkal(p) => p.build(seed, policy),
-            WorldSpec::IplFinal(p) => p.build(seed, policy),
-            WorldSpec::BkcTraffic(p) => p.build(seed, policy),
-        }
-    }
-}
-
 /// Something that happens at a simulated time in a scenario's story.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -160,47 +98,6 @@ impl TimelineEntry {
         }
     }
 }
-
-/// A shipped scenario: its name and RON text.
-pub struct Builtin {
-    pub name: &'static str,
-    pub text: &'static str,
-}
-
-/// The shipped scenarios, in the order the picker shows them (platform first).
-pub const BUILTINS: &[Builtin] = &[
-    Builtin {
-        name: "platform",
-        text: include_str!("../scenarios/platform.ron"),
-    },
-    Builtin {
-        name: "platform-trains",
-        text: include_str!("../scenarios/platform-trains.ron"),
-    },
-    Builtin {
-        name: "tatkal",
-        text: include_str!("../scenarios/tatkal.ron"),
-    },
-    Builtin {
-        name: "tatkal-2023",
-        text: include_str!("../scenarios/tatkal-2023.ron"),
-    },
-    Builtin {
-        name: "ipl-final",
-        text: include_str!("../scenarios/ipl-final.ron"),
-    },
-    Builtin {
-        name: "ipl-final-playbook",
-        text: include_str!("../scenarios/ipl-final-playbook.ron"),
-    },
-    Builtin {
-        name: "bkc-traffic",
-        text: include_str!("../scenarios/bkc-traffic.ron"),
-    },
-];
-
-/// The default scenario (`chaoswala` with no arguments).
-pub const DEFAULT_SCENARIO: &str = "platform";
 
 /// A scenario with where it came from and the text it was read from.
 #[derive(Clone, Debug)]
@@ -499,17 +396,13 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
         return Err(err(&issue.field, issue.message));
     }
     if let Some(p) = &s.policy {
-        let world = s
-            .world
-            .build(s.seed, None)
-            .map_err(|m| ScenarioError::new(origin, m))?;
-        let names = world.policies();
-        if !names.iter().any(|n| n == p) {
+        let catalog = s.world.catalog();
+        if !catalog.accepts_policy(p) {
             return Err(err(
                 "policy",
                 format!(
                     "unknown policy `{p}`; expected one of: {}",
-                    names.join(", ")
+                    catalog.all_policies().join(", ")
                 ),
             ));
         }
@@ -607,7 +500,7 @@ impl Scenario {
         &self,
         seed: Option<u64>,
         policy: Option<&str>,
-    ) -> Result<Simulation, String> {
+    ) -> Result<Simulation, BuildError> {
         let seed = seed.unwrap_or(self.seed);
         let policy = policy.or(self.policy.as_deref());
         let world = self.world.build(seed, policy)?;

@@ -8,23 +8,33 @@
 
 pub mod blocks;
 pub mod engine;
+pub mod fault;
+pub mod log;
 pub mod metrics;
 pub mod rng;
+pub mod runtime;
 pub mod time;
 pub mod world;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
-pub use engine::Engine;
+pub use engine::{Engine, EventQueue};
+pub use log::{EventLog, LOG_CAPACITY, LogEntry};
 pub use metrics::Metrics;
+pub use runtime::{Context, Model, Runtime};
 pub use time::SimTime;
-pub use world::{Command, CommandError, LogEntry, Snapshot, World};
+pub use world::{Catalog, Command, CommandError, Snapshot, World};
 
-use crate::fault::{Fault, FaultKind};
 use crate::scenario::TimelineEntry;
+use fault::{Fault, FaultKind};
 
-/// How many lines the event log keeps.
-pub const LOG_CAPACITY: usize = 500;
+/// Why the simulation refused to run.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    /// `step_until` was asked to go back in time.
+    #[error("cannot run until {deadline}: the simulation is already at {now}")]
+    DeadlineInPast { deadline: SimTime, now: SimTime },
+}
 
 /// A timeline action at a given instant.
 #[derive(Clone, Debug)]
@@ -44,7 +54,7 @@ pub struct Simulation {
     active: BTreeMap<u64, Fault>,
     next_fault_id: u64,
     caption: Option<(SimTime, String)>,
-    log: VecDeque<LogEntry>,
+    log: EventLog,
 }
 
 impl Simulation {
@@ -88,7 +98,7 @@ impl Simulation {
             active: BTreeMap::new(),
             next_fault_id: 1,
             caption: None,
-            log: VecDeque::new(),
+            log: EventLog::default(),
         }
     }
 
@@ -113,6 +123,12 @@ impl Simulation {
         self.log.iter()
     }
 
+    /// Log lines dropped because the log was full.
+    #[must_use]
+    pub fn log_dropped(&self) -> u64 {
+        self.log.dropped()
+    }
+
     /// Active faults by id.
     #[must_use]
     pub fn active_faults(&self) -> &BTreeMap<u64, Fault> {
@@ -121,20 +137,7 @@ impl Simulation {
 
     fn push_log(&mut self, text: String) {
         let at = self.now();
-        self.push_log_at(at, text);
-    }
-
-    fn push_log_at(&mut self, at: SimTime, text: String) {
-        if self.log.len() == LOG_CAPACITY {
-            self.log.pop_front();
-        }
-        self.log.push_back(LogEntry { at, text });
-    }
-
-    fn collect_world_log(&mut self) {
-        for e in self.world.drain_log() {
-            self.push_log_at(e.at, e.text);
-        }
+        self.log.push(at, text);
     }
 
     /// The next instant at which the timeline or a fault's end acts.
@@ -194,24 +197,30 @@ impl Simulation {
         match (next_event, next_control) {
             (None, None) => return false,
             (Some(e), Some(c)) if c < e => {
-                self.world.advance(c, 0);
+                self.world.advance(c, 0, &mut self.log);
             }
             (Some(e), _) => {
-                self.world.advance(e, 1);
+                self.world.advance(e, 1, &mut self.log);
             }
             (None, Some(c)) => {
-                self.world.advance(c, 0);
+                self.world.advance(c, 0, &mut self.log);
             }
         }
-        self.collect_world_log();
         self.run_due_controls();
         true
     }
 
     /// Advances to simulated time `t`, handling at most `max_events`
     /// events. Returns the number handled; when it is below the cap the
-    /// clock stands at `t`.
-    pub fn step_until(&mut self, t: SimTime, max_events: u64) -> u64 {
+    /// clock stands at `t`. A deadline before the current instant is
+    /// refused (the clock never goes back).
+    pub fn step_until(&mut self, t: SimTime, max_events: u64) -> Result<u64, SimError> {
+        if t < self.now() {
+            return Err(SimError::DeadlineInPast {
+                deadline: t,
+                now: self.now(),
+            });
+        }
         let mut done = 0;
         self.run_due_controls();
         loop {
@@ -220,23 +229,22 @@ impl Simulation {
                 _ => t,
             };
             let budget = max_events - done;
-            done += self.world.advance(stop, budget);
-            self.collect_world_log();
+            done += self.world.advance(stop, budget, &mut self.log);
             if self.now() < stop {
-                return done; // out of budget
+                return Ok(done); // out of budget
             }
             self.run_due_controls();
             if stop >= t {
-                return done;
+                return Ok(done);
             }
             if done >= max_events && self.world.next_event_time().is_some_and(|e| e <= t) {
-                return done;
+                return Ok(done);
             }
         }
     }
 
     /// Runs to `horizon` without a cap on work.
-    pub fn run_until(&mut self, horizon: SimTime) -> u64 {
+    pub fn run_until(&mut self, horizon: SimTime) -> Result<u64, SimError> {
         self.step_until(horizon, u64::MAX)
     }
 
@@ -273,7 +281,7 @@ impl Simulation {
     /// Applies a command at the current instant and logs what changed.
     #[allow(clippy::needless_pass_by_value)] // commands are values handed over, as from a channel
     pub fn apply(&mut self, cmd: Command) -> Result<(), CommandError> {
-        let world_line = self.world.apply(&cmd)?;
+        let world_line = self.world.apply(&cmd, &mut self.log)?;
         // Fault lines start the same in every world; what the world says
         // it did (e.g. which weather the monsoon drew) follows.
         let with_world = |head: String| {
@@ -305,7 +313,6 @@ impl Simulation {
             }
             _ => world_line,
         };
-        self.collect_world_log();
         if !line.is_empty() {
             self.push_log(line);
         }
@@ -329,47 +336,48 @@ impl Simulation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fault::{FaultKind, FaultTemplate};
-    use crate::sim::metrics::Metrics;
 
     /// A world with one event per simulated second that records faults.
     struct Ticker {
-        engine: Engine<()>,
         faults: Vec<u64>,
+        catalog: Catalog,
     }
 
-    impl Ticker {
-        fn new() -> Self {
-            let mut engine = Engine::new();
-            for s in 1..=100 {
-                engine.schedule(SimTime::from_secs(s), ());
-            }
+    fn ticker() -> Box<dyn World> {
+        let mut engine = Engine::new();
+        for s in 1..=100 {
+            engine.schedule(SimTime::from_secs(s), ());
+        }
+        let catalog = Catalog {
+            policies: vec!["only".into()],
+            faults: fault::FaultCatalog::uniform(
+                ["all"],
+                &["slowdown", "kill", "error-rate"],
+                Vec::new(),
+            ),
+            ..Catalog::default()
+        };
+        Box::new(Runtime::new(
             Ticker {
-                engine,
                 faults: Vec::new(),
-            }
-        }
+                catalog,
+            },
+            engine,
+        ))
     }
 
-    impl World for Ticker {
-        fn now(&self) -> SimTime {
-            self.engine.now()
-        }
-        fn next_event_time(&self) -> Option<SimTime> {
-            self.engine.peek_time()
-        }
-        fn advance(&mut self, until: SimTime, max_events: u64) -> u64 {
-            engine::drive(self, |w| &mut w.engine, |_, ()| {}, until, max_events)
-        }
-        fn apply(&mut self, cmd: &Command) -> Result<String, CommandError> {
+    impl Model for Ticker {
+        type Event = ();
+        type Queue = Engine<()>;
+        fn handle(&mut self, _: &mut Context<'_, (), Engine<()>>, (): ()) {}
+        fn apply(
+            &mut self,
+            _: &mut Context<'_, (), Engine<()>>,
+            cmd: &Command,
+        ) -> Result<String, CommandError> {
+            self.catalog.check(cmd)?;
             match cmd {
-                Command::InjectFault { id, fault } => {
-                    if fault.target != "all" {
-                        return Err(CommandError::UnknownTarget {
-                            name: fault.target.clone(),
-                            expected: "all".into(),
-                        });
-                    }
+                Command::InjectFault { id, .. } => {
                     self.faults.push(*id);
                     Ok("ticker slowed".into())
                 }
@@ -384,27 +392,21 @@ mod tests {
                 _ => Ok(String::new()),
             }
         }
-        fn snapshot(&self) -> Snapshot {
+        fn snapshot(&self, _: SimTime) -> Snapshot {
             Snapshot::default()
         }
-        fn metrics(&self) -> Metrics {
+        fn metrics(&self, _: SimTime) -> Metrics {
             Metrics::new()
         }
-        fn analytic(&self) -> Metrics {
+        fn analytic(&self, _: SimTime) -> Metrics {
             Metrics::new()
         }
-        fn reset_statistics(&mut self) {}
-        fn policies(&self) -> Vec<String> {
-            vec!["only".into()]
-        }
+        fn reset_statistics(&mut self, _: SimTime) {}
         fn policy(&self) -> String {
             "only".into()
         }
-        fn fault_menu(&self) -> Vec<FaultTemplate> {
-            Vec::new()
-        }
-        fn events_processed(&self) -> u64 {
-            self.engine.processed()
+        fn catalog(&self) -> &Catalog {
+            &self.catalog
         }
     }
 
@@ -422,14 +424,22 @@ mod tests {
 
     #[test]
     fn step_until_caps_work_and_reaches_the_target_otherwise() {
-        let mut sim = Simulation::new(Box::new(Ticker::new()), &[]);
-        assert_eq!(sim.step_until(SimTime::from_secs(50), 10), 10);
+        let mut sim = Simulation::new(ticker(), &[]);
+        assert_eq!(sim.step_until(SimTime::from_secs(50), 10), Ok(10));
         assert_eq!(sim.now(), SimTime::from_secs(10));
-        assert_eq!(sim.step_until(SimTime::from_secs(50), 1000), 40);
+        assert_eq!(sim.step_until(SimTime::from_secs(50), 1000), Ok(40));
         assert_eq!(sim.now(), SimTime::from_secs(50));
-        assert_eq!(sim.run_until(SimTime::from_secs(500)), 50);
+        assert_eq!(sim.run_until(SimTime::from_secs(500)), Ok(50));
         assert_eq!(sim.now(), SimTime::from_secs(500));
         assert!(!sim.step(), "nothing left");
+        assert_eq!(
+            sim.step_until(SimTime::from_secs(400), 10),
+            Err(SimError::DeadlineInPast {
+                deadline: SimTime::from_secs(400),
+                now: SimTime::from_secs(500)
+            }),
+            "a deadline in the past is refused"
+        );
     }
 
     #[test]
@@ -444,18 +454,18 @@ mod tests {
                 fault: slowdown(Some(5.0)),
             },
         ];
-        let mut sim = Simulation::new(Box::new(Ticker::new()), &timeline);
-        sim.run_until(SimTime::from_secs(5));
+        let mut sim = Simulation::new(ticker(), &timeline);
+        sim.run_until(SimTime::from_secs(5)).expect("ahead");
         assert!(sim.caption().is_none());
-        sim.run_until(SimTime::from_secs(6));
+        sim.run_until(SimTime::from_secs(6)).expect("ahead");
         let (at, text) = sim.caption().expect("caption reached");
         assert_eq!(
             (*at, text.as_str()),
             (SimTime::from_secs_f64(5.5), "half past five")
         );
-        sim.run_until(SimTime::from_secs(12));
+        sim.run_until(SimTime::from_secs(12)).expect("ahead");
         assert_eq!(ticker_faults(&sim), 1);
-        sim.run_until(SimTime::from_secs(16));
+        sim.run_until(SimTime::from_secs(16)).expect("ahead");
         assert_eq!(ticker_faults(&sim), 0, "the fault cleared itself after 5 s");
         let log: Vec<String> = sim.log().map(|e| format!("{} {}", e.at, e.text)).collect();
         assert_eq!(
@@ -480,7 +490,7 @@ mod tests {
                 text: "two".into(),
             },
         ];
-        let mut sim = Simulation::new(Box::new(Ticker::new()), &timeline);
+        let mut sim = Simulation::new(ticker(), &timeline);
         assert!(sim.step());
         assert_eq!(
             sim.world().events_processed(),
@@ -498,7 +508,7 @@ mod tests {
 
     #[test]
     fn a_crash_with_a_restart_is_over_when_the_target_is_back() {
-        let mut sim = Simulation::new(Box::new(Ticker::new()), &[]);
+        let mut sim = Simulation::new(ticker(), &[]);
         let kill = Fault {
             kind: FaultKind::Kill {
                 restart_after_s: Some(30.0),
@@ -514,15 +524,15 @@ mod tests {
             ..kill
         })
         .expect("valid");
-        sim.run_until(SimTime::from_secs(29));
+        sim.run_until(SimTime::from_secs(29)).expect("ahead");
         assert_eq!(ticker_faults(&sim), 2);
-        sim.run_until(SimTime::from_secs(31));
+        sim.run_until(SimTime::from_secs(31)).expect("ahead");
         assert_eq!(ticker_faults(&sim), 1, "the crash without a restart stays");
     }
 
     #[test]
     fn refused_faults_change_nothing_and_clear_all_empties() {
-        let mut sim = Simulation::new(Box::new(Ticker::new()), &[]);
+        let mut sim = Simulation::new(ticker(), &[]);
         let bad = Fault {
             target: "nowhere".into(),
             ..slowdown(None)
@@ -541,7 +551,7 @@ mod tests {
         assert_eq!(ticker_faults(&sim), 2);
         sim.apply(Command::ClearFaults).expect("ok");
         assert_eq!(ticker_faults(&sim), 0);
-        sim.run_until(SimTime::from_secs(3));
+        sim.run_until(SimTime::from_secs(3)).expect("ahead");
         assert_eq!(
             sim.log().len(),
             3,

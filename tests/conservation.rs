@@ -126,7 +126,7 @@ proptest! {
                 }
                 Action::Jump(dt) => {
                     let t = sim.now() + SimTime::from_secs_f64(dt);
-                    sim.run_until(t);
+                    sim.run_until(t).expect("deadline ahead");
                     prop_assert_eq!(sim.now(), t);
                 }
                 Action::Inject(kind, target, duration_s) => {
@@ -196,7 +196,8 @@ fn arrivals_over_time(policy: &str, faults: bool) -> Vec<f64> {
             })
             .expect("accepted");
         }
-        sim.run_until(SimTime::from_secs(k * 10));
+        sim.run_until(SimTime::from_secs(k * 10))
+            .expect("deadline ahead");
         out.push(sim.world().metrics()["arrivals"]);
     }
     out
@@ -221,7 +222,8 @@ fn a_killed_server_loses_nobody_and_restarts() {
         ..PlatformParams::default()
     });
     let mut sim = s.simulation(Some(3), None).expect("valid");
-    sim.run_until(SimTime::from_secs(100));
+    sim.run_until(SimTime::from_secs(100))
+        .expect("deadline ahead");
     let busy_before = sim.world().metrics()["on_platform"];
     assert!(busy_before > 0.0);
     sim.inject(Fault {
@@ -233,14 +235,16 @@ fn a_killed_server_loses_nobody_and_restarts() {
     })
     .expect("accepted");
     let done = sim.world().metrics()["completed"];
-    sim.run_until(SimTime::from_secs(149));
+    sim.run_until(SimTime::from_secs(149))
+        .expect("deadline ahead");
     let m = sim.world().metrics();
     assert_eq!(
         m["completed"], done,
         "nobody boards while every server is down"
     );
     common::assert_conserved(&m, "during the kill");
-    sim.run_until(SimTime::from_secs(400));
+    sim.run_until(SimTime::from_secs(400))
+        .expect("deadline ahead");
     let m = sim.world().metrics();
     assert!(m["completed"] > done + 100.0, "servers came back: {m:?}");
     common::assert_conserved(&m, "after the restart");

@@ -15,7 +15,8 @@ fn shipped(name: &str, scale: f64) -> Scenario {
 }
 
 fn run_to(sim: &mut Simulation, s: f64) -> Metrics {
-    sim.run_until(SimTime::from_secs_f64(s));
+    sim.run_until(SimTime::from_secs_f64(s))
+        .expect("deadline ahead");
     sim.world().metrics()
 }
 
@@ -117,7 +118,8 @@ fn a_boundary_doubles_orders_for_30_s_and_a_wicket_multiplies_them_by_2_5_for_45
         counts.push(run_to(&mut sim, t)["orders_unique"]);
         if t == 600.0 {
             // Just after the ball: the scoreboard names it and the spike.
-            sim.run_until(SimTime::from_secs_f64(600.5));
+            sim.run_until(SimTime::from_secs_f64(600.5))
+                .expect("deadline ahead");
             let line = sim.snapshot().status_line.expect("a scoreboard");
             assert!(
                 line.contains("last ball: FOUR · spike ×2 for 30 s"),
@@ -304,7 +306,8 @@ fn orders_are_conserved_through_every_fault() {
         while t < 9000.0 {
             t += 60.0;
             while next < plan.len() && plan[next].0 <= t {
-                sim.run_until(SimTime::from_secs_f64(plan[next].0));
+                sim.run_until(SimTime::from_secs_f64(plan[next].0))
+                    .expect("deadline ahead");
                 sim.inject(plan[next].1.clone())
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
                 next += 1;

@@ -27,7 +27,8 @@ fn sim(p: PlatformParams, policy: &str, seed: u64) -> Simulation {
 }
 
 fn at(s: &mut Simulation, secs: u64) -> Metrics {
-    s.run_until(SimTime::from_secs(secs));
+    s.run_until(SimTime::from_secs(secs))
+        .expect("deadline ahead");
     let m = s.world().metrics();
     common::assert_conserved(&m, &format!("t = {secs}"));
     m
@@ -225,7 +226,8 @@ fn warm_up_reset_keeps_the_books() {
 fn the_trains_story_runs_and_logs_cancelled_trains() {
     let loaded = chaoswala::scenario::load("platform-trains").expect("built-in");
     let mut s = loaded.scenario.simulation(None, None).expect("valid");
-    s.run_until(SimTime::from_secs(3600));
+    s.run_until(SimTime::from_secs(3600))
+        .expect("deadline ahead");
     let m = s.world().metrics();
     common::assert_conserved(&m, "platform-trains");
     assert!(

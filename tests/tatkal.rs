@@ -7,7 +7,8 @@
 use chaoswala::fault::{Fault, FaultKind};
 use chaoswala::report::{self, RunOptions};
 use chaoswala::scenario::{self, Scenario};
-use chaoswala::sim::{Command, Metrics, SimTime, World};
+use chaoswala::sim::{Command, Metrics, SimTime};
+use chaoswala::world::legacy::LegacyWorld;
 use chaoswala::world::tatkal::{Audit, Tatkal, TatkalParams};
 
 fn scenario(name: &str, sets: &[&str]) -> Scenario {
@@ -443,7 +444,8 @@ fn policies_toggles_and_fault_menu_are_accepted() {
 fn the_snapshot_has_what_the_dashboard_draws() {
     let s = scenario("tatkal", &["scale=0.002"]);
     let mut sim = s.simulation(None, None).unwrap_or_else(|e| panic!("{e}"));
-    sim.run_until(SimTime::from_secs(960));
+    sim.run_until(SimTime::from_secs(960))
+        .expect("deadline ahead");
     let snap = sim.snapshot();
     let labels: Vec<&str> = snap.sparklines.iter().map(|s| s.label.as_str()).collect();
     assert!(labels.contains(&"arrivals") && labels.contains(&"admitted"));
@@ -465,7 +467,8 @@ fn the_snapshot_has_what_the_dashboard_draws() {
 fn the_herd_crashes_engines_and_the_log_says_so() {
     let s = scenario("tatkal-2023", &["scale=0.003"]);
     let mut sim = s.simulation(None, None).unwrap_or_else(|e| panic!("{e}"));
-    sim.run_until(SimTime::from_secs(1300));
+    sim.run_until(SimTime::from_secs(1300))
+        .expect("deadline ahead");
     assert!(sim.log().any(|l| l.text.contains("crashed")));
     assert!(sim.log().any(|l| l.text.contains("restarted")));
     let snap = sim.snapshot();
@@ -533,7 +536,8 @@ fn a_bot_wave_brings_more_bots_for_its_duration_only() {
     // (bots at 900, 930 and 1500 s; faults active at 920 s)
     let run = |wave: bool| {
         let mut sim = s.simulation(None, None).unwrap_or_else(|e| panic!("{e}"));
-        sim.run_until(SimTime::from_secs(900));
+        sim.run_until(SimTime::from_secs(900))
+            .expect("deadline ahead");
         let b0 = sim.world().metrics()["bots"];
         if wave {
             sim.inject(Fault {
@@ -546,12 +550,15 @@ fn a_bot_wave_brings_more_bots_for_its_duration_only() {
             })
             .unwrap_or_else(|e| panic!("{e}"));
         }
-        sim.run_until(SimTime::from_secs(920));
+        sim.run_until(SimTime::from_secs(920))
+            .expect("deadline ahead");
         let active = sim.active_faults().len();
-        sim.run_until(SimTime::from_secs(931));
+        sim.run_until(SimTime::from_secs(931))
+            .expect("deadline ahead");
         let b1 = sim.world().metrics()["bots"];
         let active_after = sim.active_faults().len();
-        sim.run_until(SimTime::from_secs(1500));
+        sim.run_until(SimTime::from_secs(1500))
+            .expect("deadline ahead");
         let m = sim.world().metrics();
         (b0, b1, m["bots"], m["humans"], active, active_after)
     };

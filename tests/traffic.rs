@@ -6,7 +6,8 @@ use chaoswala::analytic::road::{self, Bpr};
 use chaoswala::fault::{Fault, FaultKind};
 use chaoswala::report::{self, Report, RunOptions};
 use chaoswala::scenario::{self, Scenario, TimelineEntry, WorldSpec};
-use chaoswala::sim::{Command, SimTime, World};
+use chaoswala::sim::{Command, SimTime};
+use chaoswala::world::legacy::LegacyWorld;
 use chaoswala::world::traffic::Traffic;
 
 fn bkc() -> Scenario {
@@ -307,7 +308,8 @@ fn the_timeline_faults_run_and_end_and_the_totals_balance() {
         .simulation(None, Some("least-time"))
         .unwrap_or_else(|e| panic!("{e}"));
     for k in 1..=24 {
-        sim.run_until(SimTime::from_secs(500 * k));
+        sim.run_until(SimTime::from_secs(500 * k))
+            .expect("deadline ahead");
         conserved(&sim).unwrap_or_else(|e| panic!("{e}"));
         if k == 12 {
             sim.reset_statistics();
@@ -352,7 +354,8 @@ fn the_snapshot_shows_three_roads_and_the_five_policies() {
     let mut sim = s
         .simulation(None, Some("least-time"))
         .unwrap_or_else(|e| panic!("{e}"));
-    sim.run_until(SimTime::from_secs(4_000));
+    sim.run_until(SimTime::from_secs(4_000))
+        .expect("deadline ahead");
     let snap = sim.snapshot();
     let names: Vec<&str> = snap.roads.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["WEH", "EEH", "LBS"]);
@@ -402,7 +405,8 @@ fn the_snapshot_shows_three_roads_and_the_five_policies() {
         duration_s: Some(600.0),
     })
     .expect("closure");
-    sim.run_until(SimTime::from_secs(4_300));
+    sim.run_until(SimTime::from_secs(4_300))
+        .expect("deadline ahead");
     let snap = sim.snapshot();
     assert!(snap.roads[2].closed && !snap.roads[0].closed);
     assert_eq!(snap.units[2].state.label(), "DOWN");

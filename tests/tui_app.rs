@@ -6,10 +6,14 @@
 
 use std::time::Duration;
 
+use chaoswala::fault::FaultCatalog;
 use chaoswala::fault::{FaultKind, FaultTemplate, StrengthSpec};
 use chaoswala::scenario::BUILTINS;
 use chaoswala::sim::metrics::Metrics;
-use chaoswala::sim::{Command, CommandError, SimTime, Simulation, Snapshot, World};
+use chaoswala::sim::world::ToggleSpec;
+use chaoswala::sim::{
+    Catalog, Command, CommandError, EventLog, SimTime, Simulation, Snapshot, World,
+};
 use chaoswala::tui::app::{App, Budget, FaultField, Launch, Meta, Overlay, Panel, SPEEDS, Screen};
 use chaoswala::tui::keymap::Action;
 use chaoswala::tui::theme::Theme;
@@ -22,9 +26,43 @@ struct Toy {
     rate: f64,
     shedding: bool,
     faults: u64,
+    catalog: Catalog,
 }
 
 const TOY_POLICIES: [&str; 3] = ["round-robin", "least-loaded", "random"];
+
+fn toy_catalog() -> Catalog {
+    let menu: Vec<FaultTemplate> = {
+        vec![
+            FaultTemplate {
+                label: "slow kitchen".into(),
+                kind: FaultKind::Slowdown { factor: 0.5 },
+                targets: vec!["k1".into(), "k2".into()],
+                strength: Some(StrengthSpec {
+                    label: "rate ×",
+                    min: 0.1,
+                    max: 1.0,
+                    step: 0.1,
+                }),
+                duration_s: Some(60.0),
+            },
+            FaultTemplate {
+                label: "partition".into(),
+                kind: FaultKind::Partition,
+                targets: vec!["db".into()],
+                strength: None,
+                duration_s: None,
+            },
+        ]
+    };
+    Catalog {
+        policies: TOY_POLICIES.iter().map(ToString::to_string).collect(),
+        other_policies: Vec::new(),
+        toggles: vec![ToggleSpec::new("shedding", "shed load")],
+        faults: FaultCatalog::uniform(["k1", "k2"], &["slowdown"], menu)
+            .allow(["db"], &["partition"]),
+    }
+}
 
 impl World for Toy {
     fn now(&self) -> SimTime {
@@ -33,7 +71,7 @@ impl World for Toy {
     fn next_event_time(&self) -> Option<SimTime> {
         Some(SimTime::from_secs(self.events + 1))
     }
-    fn advance(&mut self, until: SimTime, max_events: u64) -> u64 {
+    fn advance(&mut self, until: SimTime, max_events: u64, _: &mut EventLog) -> u64 {
         let mut n = 0;
         while n < max_events {
             let next = SimTime::from_secs(self.events + 1);
@@ -50,7 +88,7 @@ impl World for Toy {
         }
         n
     }
-    fn apply(&mut self, cmd: &Command) -> Result<String, CommandError> {
+    fn apply(&mut self, cmd: &Command, _: &mut EventLog) -> Result<String, CommandError> {
         match cmd {
             Command::SetPolicy(p) => {
                 let i = TOY_POLICIES.iter().position(|x| x == p).ok_or_else(|| {
@@ -97,34 +135,11 @@ impl World for Toy {
         Metrics::new()
     }
     fn reset_statistics(&mut self) {}
-    fn policies(&self) -> Vec<String> {
-        TOY_POLICIES.iter().map(ToString::to_string).collect()
-    }
     fn policy(&self) -> String {
         TOY_POLICIES[self.policy].to_string()
     }
-    fn fault_menu(&self) -> Vec<FaultTemplate> {
-        vec![
-            FaultTemplate {
-                label: "slow kitchen".into(),
-                kind: FaultKind::Slowdown { factor: 0.5 },
-                targets: vec!["k1".into(), "k2".into()],
-                strength: Some(StrengthSpec {
-                    label: "rate ×",
-                    min: 0.1,
-                    max: 1.0,
-                    step: 0.1,
-                }),
-                duration_s: Some(60.0),
-            },
-            FaultTemplate {
-                label: "partition".into(),
-                kind: FaultKind::Partition,
-                targets: vec!["db".into()],
-                strength: None,
-                duration_s: None,
-            },
-        ]
+    fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
     fn events_processed(&self) -> u64 {
         self.events
@@ -150,6 +165,7 @@ fn toy_app() -> App {
                 rate: 10.0,
                 shedding: false,
                 faults: 0,
+                catalog: toy_catalog(),
             }),
             &[],
         ))

@@ -6,13 +6,14 @@
 #![cfg(feature = "tui")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chaoswala::fault::FaultTemplate;
 use chaoswala::scenario::BUILTINS;
 use chaoswala::sim::metrics::Metrics;
 use chaoswala::sim::world::{
     AnalyticRow, ChartView, GaugeView, RoadView, SeriesView, UnitState, UnitView,
 };
-use chaoswala::sim::{Command, CommandError, SimTime, Simulation, Snapshot, World};
+use chaoswala::sim::{
+    Catalog, Command, CommandError, EventLog, SimTime, Simulation, Snapshot, World,
+};
 use chaoswala::tui::app::{App, Launch, Meta};
 use chaoswala::tui::keymap::{Action, KEYMAP};
 use chaoswala::tui::theme::Theme;
@@ -245,7 +246,7 @@ fn help_lists_every_key_of_the_table() {
     app.update(Action::Help);
     for (w, h) in [(120, 40), (80, 24)] {
         let s = text(&draw(&app, w, h));
-        for b in KEYMAP {
+        for b in KEYMAP.iter() {
             assert!(s.contains(b.help), "{w}×{h}: `{}` missing", b.help);
         }
     }
@@ -262,7 +263,7 @@ fn footer_keeps_help_and_quit_when_narrow() {
 
 /// A world that only shows a fixed snapshot using every panel: units in
 /// every state, alarms, roads (one closed), a status line and switches.
-struct Showcase;
+struct Showcase(Catalog);
 
 impl World for Showcase {
     fn now(&self) -> SimTime {
@@ -271,10 +272,10 @@ impl World for Showcase {
     fn next_event_time(&self) -> Option<SimTime> {
         None
     }
-    fn advance(&mut self, _until: SimTime, _max_events: u64) -> u64 {
+    fn advance(&mut self, _until: SimTime, _max_events: u64, _: &mut EventLog) -> u64 {
         0
     }
-    fn apply(&mut self, _cmd: &Command) -> Result<String, CommandError> {
+    fn apply(&mut self, _cmd: &Command, _: &mut EventLog) -> Result<String, CommandError> {
         Ok(String::new())
     }
     fn snapshot(&self) -> Snapshot {
@@ -354,14 +355,11 @@ impl World for Showcase {
         Metrics::new()
     }
     fn reset_statistics(&mut self) {}
-    fn policies(&self) -> Vec<String> {
-        vec!["least-time".into()]
-    }
     fn policy(&self) -> String {
         "least-time".into()
     }
-    fn fault_menu(&self) -> Vec<FaultTemplate> {
-        Vec::new()
+    fn catalog(&self) -> &Catalog {
+        &self.0
     }
     fn events_processed(&self) -> u64 {
         0
@@ -378,7 +376,15 @@ fn showcase() -> App {
         duration_s: 60.0,
         seed: 1,
     };
-    let launch = Launch::custom(meta, |_| Ok(Simulation::new(Box::new(Showcase), &[])));
+    let launch = Launch::custom(meta, |_| {
+        Ok(Simulation::new(
+            Box::new(Showcase(Catalog {
+                policies: vec!["least-time".into()],
+                ..Catalog::default()
+            })),
+            &[],
+        ))
+    });
     let mut app = App::with_launch(launch, Theme::plain()).unwrap();
     app.update(Action::TogglePause);
     app

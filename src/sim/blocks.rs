@@ -1,7 +1,7 @@
 //! Reusable building blocks: sources, finite queues, server pools,
 //! resilience (timeouts, retries, circuit breaker, bulkhead, token bucket,
-//! load shedder), the per-server effect of faults, and the counters every
-//! block keeps.
+//! load shedder) and the counters every block keeps. What faults do to a
+//! unit is [`crate::sim::fault`]'s.
 //!
 //! Blocks are passive, deterministic state machines: a world owns the
 //! [`Engine`](super::Engine) and its event type, asks a block what happens
@@ -16,11 +16,9 @@
 //! | [`queue::FiniteQueue`] | capacity K; FIFO, strict priority, weighted fair (5:3:1) |
 //! | [`servers::ServerPool`] | c servers; service distributions; per-server faults |
 //! | [`servers::Trains`] | batch service: a train every H seconds carrying up to N |
-//! | [`faults::FaultBook`] | active faults → per-server [`faults::Effect`], exact revert |
 //! | [`resilience`] | timeouts, retries, breaker, bulkhead, token bucket, shedder |
 //! | [`stats::BlockStats`] | arrivals, completions, rejections by reason, L, W, Wq |
 
-pub mod faults;
 pub mod queue;
 pub mod resilience;
 pub mod servers;

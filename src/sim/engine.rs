@@ -1,8 +1,58 @@
-//! The event queue every world runs on: events ordered by (time, insertion
-//! order), so that events at the same instant run in the order they were
-//! scheduled, on every machine, every time.
+//! Event queues: events ordered by (time, insertion order), so that events
+//! at the same instant run in the order they were scheduled, on every
+//! machine, every time. [`EventQueue`] is what the run-time
+//! ([`super::runtime`]) needs of a queue; [`Engine`], a binary heap, is the
+//! one most worlds use (Tatkal brings a timing wheel of its own).
 
 use super::time::SimTime;
+
+/// A deterministic event queue with its own clock: what
+/// [`Runtime`](super::runtime::Runtime) drives a model with.
+pub trait EventQueue<E> {
+    /// The current simulated instant (the time of the last event taken).
+    fn now(&self) -> SimTime;
+    /// Schedules `event` at `at`; an instant in the past runs now.
+    fn schedule(&mut self, at: SimTime, event: E);
+    /// The time of the next event, if any.
+    fn peek_time(&self) -> Option<SimTime>;
+    /// Takes the next event due at or before `limit`, moving the clock to
+    /// its time; `None` (clock unchanged) when none is due.
+    fn pop_until(&mut self, limit: SimTime) -> Option<E>;
+    /// Moves the clock forward to `t` once every event up to `t` is handled.
+    fn advance_clock(&mut self, t: SimTime);
+    /// Events taken so far.
+    fn processed(&self) -> u64;
+    /// Pending events.
+    fn pending(&self) -> usize;
+}
+
+impl<E> EventQueue<E> for Engine<E> {
+    #[inline]
+    fn now(&self) -> SimTime {
+        Engine::now(self)
+    }
+    #[inline]
+    fn schedule(&mut self, at: SimTime, event: E) {
+        Engine::schedule(self, at, event);
+    }
+    #[inline]
+    fn peek_time(&self) -> Option<SimTime> {
+        Engine::peek_time(self)
+    }
+    #[inline]
+    fn pop_until(&mut self, limit: SimTime) -> Option<E> {
+        Engine::pop_until(self, limit)
+    }
+    fn advance_clock(&mut self, t: SimTime) {
+        Engine::advance_clock(self, t);
+    }
+    fn processed(&self) -> u64 {
+        Engine::processed(self)
+    }
+    fn pending(&self) -> usize {
+        self.len()
+    }
+}
 
 /// A pending event. The key packs (time, insertion number) into one
 /// `u128`, so ordering is a single comparison and ties go to the earlier

@@ -3,9 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::fault::{Fault, FaultCatalog, FaultTemplate};
+use super::log::EventLog;
+pub use super::log::LogEntry;
 use super::metrics::{Metrics, Rolling};
 use super::time::SimTime;
-use crate::fault::{Fault, FaultTemplate};
 
 /// A change made at the current simulated instant: from the keyboard, or
 /// from a scenario's timeline.
@@ -36,6 +38,14 @@ pub enum CommandError {
     UnknownToggle { name: String, expected: String },
     #[error("this world has no fault `{0}`")]
     UnsupportedFault(String),
+    #[error("this world has no fault `{kind}`; its faults: {expected}")]
+    NoSuchFault { kind: String, expected: String },
+    #[error("fault `{kind}` does not apply to `{target}`; it applies only on: {expected}")]
+    UnsupportedFaultOn {
+        kind: String,
+        target: String,
+        expected: String,
+    },
     #[error("{0}")]
     Invalid(String),
 }
@@ -171,16 +181,100 @@ pub struct Snapshot {
     pub active_faults: Vec<String>,
 }
 
-/// A line for the event log, stamped with simulated time.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LogEntry {
-    pub at: SimTime,
-    pub text: String,
+/// A world switch (the dashboard's `t` menu, `Toggle` in a timeline).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ToggleSpec {
+    pub name: String,
+    /// One line saying what turning it on does.
+    pub about: String,
 }
 
-/// A simulated world: typed parameters wired into blocks, with its own
-/// event queue. Implementations must be deterministic: the same parameters,
-/// seed and commands give the same results, byte for byte.
+impl ToggleSpec {
+    #[must_use]
+    pub fn new(name: &str, about: &str) -> Self {
+        ToggleSpec {
+            name: name.into(),
+            about: about.into(),
+        }
+    }
+}
+
+/// What a world offers a user: the policies `p` cycles through, other
+/// policy names it accepts, its switches and its faults. Known from the
+/// parameters alone, so validation never builds a world.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Catalog {
+    /// In menu order (the `p` key's cycle).
+    pub policies: Vec<String>,
+    /// Also accepted by `--policy` and a timeline's `Policy` (e.g. the IPL
+    /// world's balancers).
+    pub other_policies: Vec<String>,
+    pub toggles: Vec<ToggleSpec>,
+    pub faults: FaultCatalog,
+}
+
+impl Catalog {
+    /// Whether `name` is a policy the world accepts.
+    #[must_use]
+    pub fn accepts_policy(&self, name: &str) -> bool {
+        self.policies
+            .iter()
+            .chain(&self.other_policies)
+            .any(|p| p == name)
+    }
+
+    /// Every policy name accepted, cycle first.
+    #[must_use]
+    pub fn all_policies(&self) -> Vec<&str> {
+        self.policies
+            .iter()
+            .chain(&self.other_policies)
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// Whether `name` is one of the world's switches.
+    #[must_use]
+    pub fn has_toggle(&self, name: &str) -> bool {
+        self.toggles.iter().any(|t| t.name == name)
+    }
+
+    /// Checks a command against the catalog (targets, fault kinds,
+    /// policies, switches) before the world sees it.
+    pub fn check(&self, cmd: &Command) -> Result<(), CommandError> {
+        match cmd {
+            Command::SetPolicy(name) if !self.accepts_policy(name) => {
+                Err(CommandError::UnknownPolicy {
+                    name: name.clone(),
+                    expected: self.all_policies().join(", "),
+                })
+            }
+            Command::Toggle { name, .. } if !self.has_toggle(name) => {
+                Err(CommandError::UnknownToggle {
+                    name: name.clone(),
+                    expected: if self.toggles.is_empty() {
+                        "(this world has no switches)".to_string()
+                    } else {
+                        self.toggles
+                            .iter()
+                            .map(|t| t.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                })
+            }
+            Command::InjectFault { fault, .. } => self.faults.check(fault),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A simulated world, as the [`Simulation`](super::Simulation), the
+/// dashboard and headless runs see it. Worlds implement
+/// [`Model`](super::runtime::Model) and run as
+/// [`Runtime`](super::runtime::Runtime), which implements this.
+/// Implementations must be deterministic: the same parameters, seed and
+/// commands give the same results, byte for byte.
 pub trait World: Send {
     /// The current simulated instant.
     fn now(&self) -> SimTime;
@@ -190,12 +284,13 @@ pub trait World: Send {
 
     /// Handles every event due at or before `until`, but no more than
     /// `max_events`; returns how many were handled. When all events up to
-    /// `until` were handled the clock stands at `until`.
-    fn advance(&mut self, until: SimTime, max_events: u64) -> u64;
+    /// `until` were handled the clock stands at `until`. Lines the world
+    /// logs go to `log`.
+    fn advance(&mut self, until: SimTime, max_events: u64, log: &mut EventLog) -> u64;
 
     /// Applies a command at the current instant. Returns a line for the
     /// event log describing what changed.
-    fn apply(&mut self, cmd: &Command) -> Result<String, CommandError>;
+    fn apply(&mut self, cmd: &Command, log: &mut EventLog) -> Result<String, CommandError>;
 
     /// What the dashboard draws.
     fn snapshot(&self) -> Snapshot;
@@ -211,20 +306,22 @@ pub trait World: Send {
     /// `in_system_at_reset`.
     fn reset_statistics(&mut self);
 
-    /// The policies a user can switch between, in menu order.
-    fn policies(&self) -> Vec<String>;
-
     /// The active policy.
     fn policy(&self) -> String;
 
-    /// The fault menu.
-    fn fault_menu(&self) -> Vec<FaultTemplate>;
+    /// Policies, switches and faults the world offers.
+    fn catalog(&self) -> &Catalog;
 
     /// Events handled since the start.
     fn events_processed(&self) -> u64;
 
-    /// Log lines the world produced since the last call (breaker opened, …).
-    fn drain_log(&mut self) -> Vec<LogEntry> {
-        Vec::new()
+    /// The policies a user can switch between, in menu order.
+    fn policies(&self) -> Vec<String> {
+        self.catalog().policies.clone()
+    }
+
+    /// The fault menu.
+    fn fault_menu(&self) -> Vec<FaultTemplate> {
+        self.catalog().faults.menu.clone()
     }
 }

@@ -91,7 +91,11 @@ impl Launch {
         };
         Launch {
             meta,
-            build: Box::new(move |seed| scenario.simulation(Some(seed), policy.as_deref())),
+            build: Box::new(move |seed| {
+                scenario
+                    .simulation(Some(seed), policy.as_deref())
+                    .map_err(|e| e.to_string())
+            }),
         }
     }
 
@@ -395,8 +399,9 @@ impl App {
 
     /// Runs the simulation to `t` at once, without a budget (tests, demos).
     pub fn advance_to(&mut self, t: SimTime) {
-        if let Some(s) = &mut self.session {
-            s.sim.run_until(t);
+        if let Some(s) = &mut self.session
+            && s.sim.run_until(t).is_ok()
+        {
             s.refresh();
             self.dirty = true;
         }
@@ -849,7 +854,10 @@ fn run_budgeted(sim: &mut Simulation, target: SimTime, budget: Budget) -> (u64, 
         if chunk == 0 {
             return (done, false);
         }
-        let n = sim.step_until(target, chunk);
+        // A target behind the clock counts as reached: nothing to run.
+        let Ok(n) = sim.step_until(target, chunk) else {
+            return (done, true);
+        };
         done += n;
         if sim.now() >= target {
             return (done, true);

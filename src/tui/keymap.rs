@@ -1,6 +1,8 @@
 //! Keys to actions: one table, read by [`resolve`], the footer and the
 //! help overlay, so the three can never disagree.
 
+use std::sync::LazyLock;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 /// Everything the user can ask for. What an action means may depend on
@@ -68,11 +70,44 @@ const fn key(
     }
 }
 
-/// The world kinds keys `1`…`4` switch to, in order.
-pub const WORLD_KEYS: [&str; 4] = ["platform", "tatkal", "ipl-final", "bkc-traffic"];
+/// The world kinds keys `1`…`N` switch to, in order: the registry's.
+pub const WORLD_KEYS: &[&str] = crate::world::KINDS;
 
-/// Every key the dashboard knows, in the order the help overlay lists them.
-pub const KEYMAP: &[Binding] = &[
+/// Every key the dashboard knows, in the order the help overlay lists them:
+/// the fixed keys with one key per world kind of the registry.
+pub static KEYMAP: LazyLock<Vec<Binding>> = LazyLock::new(|| {
+    let mut out = Vec::with_capacity(FIXED.len() + WORLD_KEYS.len());
+    for b in FIXED {
+        out.push(*b);
+        if b.action == Action::FocusPrev {
+            out.extend(world_keys());
+        }
+    }
+    out
+});
+
+/// `1` … `9`: one per world kind (the registry has at most nine).
+fn world_keys() -> impl Iterator<Item = Binding> {
+    const DIGITS: [&str; 9] = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    WORLD_KEYS
+        .iter()
+        .zip(DIGITS)
+        .enumerate()
+        .map(|(i, (kind, digit))| {
+            // Built once per process for the help overlay's table.
+            let help: &'static str = Box::leak(format!("world: {kind}").into_boxed_str());
+            key(
+                KeyCode::Char(char::from(b'1' + i as u8)),
+                Action::SwitchWorld(i as u8),
+                digit,
+                help,
+                (i == 0).then_some("worlds"),
+            )
+        })
+}
+
+/// The keys that do not depend on the registry.
+const FIXED: &[Binding] = &[
     key(
         KeyCode::Char(' '),
         Action::TogglePause,
@@ -178,34 +213,7 @@ pub const KEYMAP: &[Binding] = &[
         "focus previous panel",
         None,
     ),
-    key(
-        KeyCode::Char('1'),
-        Action::SwitchWorld(0),
-        "1",
-        "world: platform",
-        Some("worlds"),
-    ),
-    key(
-        KeyCode::Char('2'),
-        Action::SwitchWorld(1),
-        "2",
-        "world: tatkal",
-        None,
-    ),
-    key(
-        KeyCode::Char('3'),
-        Action::SwitchWorld(2),
-        "3",
-        "world: ipl-final",
-        None,
-    ),
-    key(
-        KeyCode::Char('4'),
-        Action::SwitchWorld(3),
-        "4",
-        "world: bkc-traffic",
-        None,
-    ),
+    // The world keys `1`…`N` go here (see `KEYMAP`).
     key(KeyCode::Up, Action::Up, "↑", "menu up · log older", None),
     key(
         KeyCode::Down,
@@ -272,19 +280,19 @@ pub fn resolve(ev: KeyEvent) -> Option<Action> {
 #[must_use]
 pub fn footer_hints() -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
-    for b in KEYMAP {
+    let last_world = Action::SwitchWorld(WORLD_KEYS.len().saturating_sub(1) as u8);
+    for b in KEYMAP.iter() {
         let Some(hint) = b.hint else { continue };
         // Keys sharing a hint word's action pair (+/-, p/P, [/]) are joined.
         let partner = KEYMAP.iter().find(|o| {
             o.hint.is_none()
                 && !o.ctrl
-                && matches!(
+                && (matches!(
                     (b.action, o.action),
                     (Action::SpeedUp, Action::SpeedDown)
                         | (Action::NextPolicy, Action::PrevPolicy)
                         | (Action::ArrivalsDown, Action::ArrivalsUp)
-                        | (Action::SwitchWorld(0), Action::SwitchWorld(3))
-                )
+                ) || (b.action == Action::SwitchWorld(0) && o.action == last_world))
         });
         let keys = match (b.action, partner) {
             (Action::SwitchWorld(_), Some(p)) => format!("{}-{}", b.keys, p.keys),
@@ -395,7 +403,7 @@ mod tests {
 
     #[test]
     fn help_lines_are_short_enough_for_two_columns_in_80_columns() {
-        for b in KEYMAP {
+        for b in KEYMAP.iter() {
             assert!(b.help.chars().count() <= 25, "{}", b.help);
             assert!(b.keys.chars().count() <= 9, "{}", b.keys);
         }

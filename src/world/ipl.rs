@@ -78,9 +78,9 @@ mod view;
 use serde::{Deserialize, Serialize};
 
 use crate::policy::Policy;
-use crate::scenario::ParamIssue;
 pub use crate::sim::blocks::resilience::breaker::BreakerState;
 use crate::sim::{Command, World};
+use crate::world::ParamIssue;
 pub use feed::{FeedKind, MatchFeed, MatchGen, ScriptEvent, SpikeShape, Spikes};
 pub use model::Ipl;
 
@@ -613,9 +613,28 @@ impl IplParams {
         }
         let mut w = Ipl::new(self.clone(), seed);
         if let Some(p) = policy {
-            w.apply(&Command::SetPolicy(p.to_string()))
+            crate::world::legacy::LegacyWorld::apply(&mut w, &Command::SetPolicy(p.to_string()))
                 .map_err(|e| e.to_string())?;
         }
-        Ok(Box::new(w))
+        Ok(Box::new(crate::world::legacy::Legacy::new(w)))
+    }
+}
+
+impl crate::world::WorldParams for IplParams {
+    fn validate(&self) -> Vec<crate::world::ParamIssue> {
+        IplParams::validate(self)
+    }
+    fn catalog(&self) -> crate::sim::Catalog {
+        // Transitional: read from a built world.
+        IplParams::build(self, 0, None)
+            .map(|w| w.catalog().clone())
+            .unwrap_or_default()
+    }
+    fn build(
+        &self,
+        seed: u64,
+        policy: Option<&str>,
+    ) -> Result<Box<dyn crate::sim::World>, crate::world::BuildError> {
+        Ok(IplParams::build(self, seed, policy)?)
     }
 }

@@ -67,20 +67,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::analytic;
 use crate::fault::{FaultKind, FaultTemplate};
-use crate::scenario::ParamIssue;
-use crate::sim::blocks::faults::{Effect, FaultBook, Target};
 use crate::sim::blocks::queue::{Discipline, FiniteQueue};
 use crate::sim::blocks::servers::{Outcome, ServerPool, ServiceDist, ServiceTime, Start, Trains};
 use crate::sim::blocks::source::{RateProfile, Source};
 use crate::sim::blocks::stats::{BlockStats, Reject, StatsSeries};
 use crate::sim::blocks::uniform;
 use crate::sim::engine::drive;
+use crate::sim::fault::{Effect, FaultBook, Target};
 use crate::sim::metrics::{Metrics, Rolling, TimeAverage, WindowLatency};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::world::{
     AnalyticRow, ChartView, GaugeView, LogEntry, SeriesView, UnitState, UnitView,
 };
 use crate::sim::{Command, CommandError, Engine, SimTime, Snapshot, World};
+use crate::world::ParamIssue;
 
 /// How passengers leave the platform (the mean boarding time is 1/μ).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -268,10 +268,10 @@ impl PlatformParams {
     pub fn build(&self, seed: u64, policy: Option<&str>) -> Result<Box<dyn World>, String> {
         let mut w = Platform::new(self.clone(), seed)?;
         if let Some(p) = policy {
-            w.apply(&Command::SetPolicy(p.to_string()))
+            crate::world::legacy::LegacyWorld::apply(&mut w, &Command::SetPolicy(p.to_string()))
                 .map_err(|e| e.to_string())?;
         }
-        Ok(Box::new(w))
+        Ok(Box::new(crate::world::legacy::Legacy::new(w)))
     }
 }
 
@@ -832,7 +832,7 @@ impl PushAny for FiniteQueue<SimTime> {
     }
 }
 
-impl World for Platform {
+impl crate::world::legacy::LegacyWorld for Platform {
     fn now(&self) -> SimTime {
         self.engine.now()
     }
@@ -1177,5 +1177,24 @@ impl World for Platform {
 
     fn drain_log(&mut self) -> Vec<LogEntry> {
         std::mem::take(&mut self.log)
+    }
+}
+
+impl crate::world::WorldParams for PlatformParams {
+    fn validate(&self) -> Vec<crate::world::ParamIssue> {
+        PlatformParams::validate(self)
+    }
+    fn catalog(&self) -> crate::sim::Catalog {
+        // Transitional: read from a built world.
+        PlatformParams::build(self, 0, None)
+            .map(|w| w.catalog().clone())
+            .unwrap_or_default()
+    }
+    fn build(
+        &self,
+        seed: u64,
+        policy: Option<&str>,
+    ) -> Result<Box<dyn crate::sim::World>, crate::world::BuildError> {
+        Ok(PlatformParams::build(self, seed, policy)?)
     }
 }

@@ -72,8 +72,8 @@ pub use arrivals::ArrivalCurve;
 pub use model::{Audit, Tatkal};
 
 use crate::policy::Policy;
-use crate::scenario::ParamIssue;
 use crate::sim::{Command, World};
+use crate::world::ParamIssue;
 
 /// How many booking engines there are.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -822,13 +822,32 @@ impl TatkalParams {
         }
         let mut w = Tatkal::new(self, seed);
         if let Some(p) = policy {
-            w.apply(&Command::SetPolicy(p.to_string()))
+            crate::world::legacy::LegacyWorld::apply(&mut w, &Command::SetPolicy(p.to_string()))
                 .map_err(|e| e.to_string())?;
         }
-        Ok(Box::new(w))
+        Ok(Box::new(crate::world::legacy::Legacy::new(w)))
     }
 }
 
 fn balancing_names() -> Vec<&'static str> {
     BALANCING_POLICIES.iter().map(|p| p.name()).collect()
+}
+
+impl crate::world::WorldParams for TatkalParams {
+    fn validate(&self) -> Vec<crate::world::ParamIssue> {
+        TatkalParams::validate(self)
+    }
+    fn catalog(&self) -> crate::sim::Catalog {
+        // Transitional: read from a built world.
+        TatkalParams::build(self, 0, None)
+            .map(|w| w.catalog().clone())
+            .unwrap_or_default()
+    }
+    fn build(
+        &self,
+        seed: u64,
+        policy: Option<&str>,
+    ) -> Result<Box<dyn crate::sim::World>, crate::world::BuildError> {
+        Ok(TatkalParams::build(self, seed, policy)?)
+    }
 }

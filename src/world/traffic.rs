@@ -101,7 +101,9 @@ pub use params::{
 impl TrafficParams {
     /// Builds the world (validating first).
     pub fn build(&self, seed: u64, policy: Option<&str>) -> Result<Box<dyn World>, String> {
-        Ok(Box::new(Traffic::build(self, seed, policy)?))
+        Ok(Box::new(crate::world::legacy::Legacy::new(Traffic::build(
+            self, seed, policy,
+        )?)))
     }
 }
 
@@ -302,7 +304,7 @@ impl Traffic {
         }
         let mut w = Traffic::new(p.clone(), seed);
         if let Some(name) = policy {
-            w.apply(&Command::SetPolicy(name.to_string()))
+            crate::world::legacy::LegacyWorld::apply(&mut w, &Command::SetPolicy(name.to_string()))
                 .map_err(|e| e.to_string())?;
         }
         Ok(w)
@@ -1094,7 +1096,7 @@ impl Traffic {
     }
 }
 
-impl World for Traffic {
+impl crate::world::legacy::LegacyWorld for Traffic {
     fn now(&self) -> SimTime {
         self.engine.now()
     }
@@ -1606,9 +1608,30 @@ impl World for Traffic {
     }
 }
 
+impl crate::world::WorldParams for TrafficParams {
+    fn validate(&self) -> Vec<crate::world::ParamIssue> {
+        TrafficParams::validate(self)
+    }
+    fn catalog(&self) -> crate::sim::Catalog {
+        // Transitional: read from a built world.
+        TrafficParams::build(self, 0, None)
+            .map(|w| w.catalog().clone())
+            .unwrap_or_default()
+    }
+    fn build(
+        &self,
+        seed: u64,
+        policy: Option<&str>,
+    ) -> Result<Box<dyn crate::sim::World>, crate::world::BuildError> {
+        Ok(TrafficParams::build(self, seed, policy)?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::world::legacy::LegacyWorld;
 
     fn world(p: &TrafficParams, policy: &str) -> Traffic {
         Traffic::build(p, 7, Some(policy)).expect("valid")

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use super::super::SimTime;
 use super::super::metrics::TimeAverage;
 use super::super::rng::{SimRng, stream};
-use super::faults::Effect;
 use super::{exp1, secs, uniform};
+use crate::sim::fault::Effect;
 
 /// The shape of a service-time distribution (its mean is given apart).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]

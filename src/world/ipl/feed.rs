@@ -10,9 +10,9 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::ParamIssue;
 use crate::sim::SimTime;
 use crate::sim::rng::SimRng;
+use crate::world::ParamIssue;
 
 /// Most events a feed may hold (a T20 match has about 260).
 pub const MAX_FEED_EVENTS: usize = 5_000;

@@ -11,7 +11,7 @@ use crate::sim::blocks::resilience::breaker::BreakerState;
 use crate::sim::engine::drive;
 use crate::sim::metrics::Metrics;
 use crate::sim::world::{AnalyticRow, ChartView, GaugeView, SeriesView, UnitState, UnitView};
-use crate::sim::{Command, CommandError, LogEntry, SimTime, Snapshot, World};
+use crate::sim::{Command, CommandError, LogEntry, SimTime, Snapshot};
 
 /// Indian style: ₹4.2 cr, ₹3.5 lakh, ₹800.
 fn rupees(v: f64) -> String {
@@ -66,7 +66,7 @@ impl Ipl {
     }
 }
 
-impl World for Ipl {
+impl crate::world::legacy::LegacyWorld for Ipl {
     fn now(&self) -> SimTime {
         self.engine.now()
     }

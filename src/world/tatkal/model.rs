@@ -20,7 +20,7 @@ use crate::sim::rng::{SimRng, stream};
 use crate::sim::world::{
     AnalyticRow, ChartView, GaugeView, LogEntry, SeriesView, UnitState, UnitView,
 };
-use crate::sim::{Command, CommandError, SimTime, Snapshot, World};
+use crate::sim::{Command, CommandError, SimTime, Snapshot};
 
 // ---------------------------------------------------------------- pipeline
 
@@ -1875,7 +1875,7 @@ impl Tatkal {
     }
 }
 
-impl World for Tatkal {
+impl crate::world::legacy::LegacyWorld for Tatkal {
     fn now(&self) -> SimTime {
         SimTime(self.now_us)
     }

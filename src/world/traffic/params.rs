@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::analytic::road::Bpr;
-use crate::scenario::{MAX_DURATION_S, ParamIssue};
+use crate::scenario::MAX_DURATION_S;
+use crate::world::ParamIssue;
 
 /// Most roads a scenario may declare.
 pub const MAX_ROADS: usize = 16;

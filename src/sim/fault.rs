@@ -1,9 +1,18 @@
-//! The fault vocabulary: what can be broken, where, how hard and for how
-//! long. Faults come from a scenario's timeline or live from the keyboard;
-//! each world decides what a fault does to its blocks.
+//! Faults, in one place: the vocabulary (what can be broken, where, how
+//! hard and for how long), the [`book`] that combines the faults in force
+//! into one [`Effect`] per unit (the only place faults are combined, so a
+//! fault means the same in every world), and each world's [`catalog`] of
+//! targets and the kinds they accept. Faults come from a scenario's
+//! timeline or live from the keyboard.
+
+pub mod book;
+pub mod catalog;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+pub use book::{Effect, FaultBook, Target};
+pub use catalog::{FaultCatalog, TargetSpec};
 
 /// What a fault does. The shared kinds apply to every world's servers or
 /// routes; `World` names a fault of one world's own (e.g. `bot-wave`).

@@ -17,9 +17,9 @@
 
 use std::collections::BTreeMap;
 
-use super::super::SimTime;
-use super::super::world::CommandError;
-use crate::fault::FaultKind;
+use super::FaultKind;
+use crate::sim::SimTime;
+use crate::sim::world::CommandError;
 
 /// The combined effect of the faults on one unit.
 #[derive(Clone, Copy, Debug, PartialEq)]
