@@ -31,6 +31,23 @@ pub const VERSIONS: Versions = Versions {
 /// Most replications one run may ask for.
 pub const MAX_REPLICATIONS: u32 = 10_000;
 
+/// Why a headless run could not be made.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RunError {
+    #[error("--duration must be > 0 and at most 30 days, got {0}")]
+    Duration(f64),
+    #[error("--warmup must be ≥ 0 and shorter than the duration ({duration}), got {warmup}")]
+    Warmup { warmup: f64, duration: f64 },
+    #[error("--replications must be at most {MAX_REPLICATIONS}, got {0}")]
+    Replications(u32),
+    #[error(transparent)]
+    Build(#[from] crate::world::BuildError),
+    #[error(transparent)]
+    Sim(#[from] crate::sim::SimError),
+    #[error("replication {0} did not run")]
+    Lost(u32),
+}
+
 /// What a headless run is asked to do; `None` means "the scenario's own".
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -76,17 +93,13 @@ fn run_one(
     policy: Option<&str>,
     duration: f64,
     warmup: f64,
-) -> Result<One, String> {
-    let mut sim = s
-        .simulation(Some(seed), policy)
-        .map_err(|e| e.to_string())?;
+) -> Result<One, RunError> {
+    let mut sim = s.simulation(Some(seed), policy)?;
     if warmup > 0.0 {
-        sim.run_until(SimTime::from_secs_f64(warmup))
-            .map_err(|e| e.to_string())?;
+        sim.run_until(SimTime::from_secs_f64(warmup))?;
         sim.reset_statistics();
     }
-    sim.run_until(SimTime::from_secs_f64(duration))
-        .map_err(|e| e.to_string())?;
+    sim.run_until(SimTime::from_secs_f64(duration))?;
     let w = sim.world();
     Ok(One {
         metrics: w.metrics(),
@@ -97,32 +110,26 @@ fn run_one(
 }
 
 /// Runs a scenario headless.
-pub fn run(s: &Scenario, opts: &RunOptions) -> Result<Report, String> {
+pub fn run(s: &Scenario, opts: &RunOptions) -> Result<Report, RunError> {
     let started = Instant::now();
     let duration = opts.duration_s.unwrap_or(s.duration_s);
     let warmup = opts.warmup_s.unwrap_or(s.warmup_s);
     if !(duration.is_finite() && duration > 0.0 && duration <= crate::scenario::MAX_DURATION_S) {
-        return Err(format!(
-            "--duration must be > 0 and at most 30 days, got {duration}"
-        ));
+        return Err(RunError::Duration(duration));
     }
     if !(warmup.is_finite() && warmup >= 0.0 && warmup < duration) {
-        return Err(format!(
-            "--warmup must be ≥ 0 and shorter than the duration ({duration}), got {warmup}"
-        ));
+        return Err(RunError::Warmup { warmup, duration });
     }
     let reps = opts.replications.max(1);
     if reps > MAX_REPLICATIONS {
-        return Err(format!(
-            "--replications must be at most {MAX_REPLICATIONS}, got {reps}"
-        ));
+        return Err(RunError::Replications(reps));
     }
     let seed = opts.seed.unwrap_or(s.seed);
     let policy = opts.policy.as_deref();
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(reps as usize);
-    let mut results: Vec<Option<Result<One, String>>> = (0..reps).map(|_| None).collect();
+    let mut results: Vec<Option<Result<One, RunError>>> = (0..reps).map(|_| None).collect();
     std::thread::scope(|scope| {
         for (t, chunk) in results
             .chunks_mut(reps.div_ceil(threads as u32) as usize)
@@ -145,7 +152,8 @@ pub fn run(s: &Scenario, opts: &RunOptions) -> Result<Report, String> {
     });
     let runs: Vec<One> = results
         .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err("replication did not run".to_string())))
+        .zip(0..)
+        .map(|(r, i)| r.unwrap_or(Err(RunError::Lost(i))))
         .collect::<Result<_, _>>()?;
     let (metrics, ci) = aggregate(&runs.iter().map(|o| &o.metrics).collect::<Vec<_>>());
     Ok(Report {

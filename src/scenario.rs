@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::fault::Fault;
-use crate::sim::Simulation;
+use crate::sim::{Catalog, Simulation};
 pub use crate::world::{BUILTINS, BuildError, Builtin, DEFAULT_SCENARIO, ParamIssue, WorldSpec};
 pub use error::{Pos, ScenarioError, field_positions, locate_field, locate_field_from};
 
@@ -395,19 +395,80 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
     if let Some(issue) = s.world.validate().into_iter().next() {
         return Err(err(&issue.field, issue.message));
     }
-    if let Some(p) = &s.policy {
-        let catalog = s.world.catalog();
-        if !catalog.accepts_policy(p) {
-            return Err(err(
-                "policy",
-                format!(
-                    "unknown policy `{p}`; expected one of: {}",
-                    catalog.all_policies().join(", ")
-                ),
-            ));
-        }
+    // What the timeline asks of the world, checked against what the world
+    // offers (its catalog, known without building it): a target, fault
+    // kind, policy or switch the run would refuse is refused here first.
+    let catalog = s.world.catalog();
+    for (i, entry) in s.timeline.iter().enumerate() {
+        let anchor = anchors.get(i).copied();
+        let err_in = |field: &str, msg: String| {
+            let pos = anchor
+                .and_then(|a| locate_field_from(text, field, a))
+                .map(|p| value_pos(text, p));
+            match pos.or(anchor) {
+                Some(p) => ScenarioError::at(origin, text, p, msg),
+                None => ScenarioError::new(origin, msg),
+            }
+        };
+        check_entry(&catalog, entry).map_err(|(field, msg)| err_in(field, msg))?;
+    }
+    if let Some(p) = &s.policy
+        && !catalog.accepts_policy(p)
+    {
+        return Err(err(
+            "policy",
+            format!(
+                "unknown policy `{p}`; expected one of: {}",
+                catalog.all_policies().join(", ")
+            ),
+        ));
     }
     Ok(())
+}
+
+/// One timeline entry against the world's catalog: the field to point at
+/// and what is wrong.
+fn check_entry(catalog: &Catalog, entry: &TimelineEntry) -> Result<(), (&'static str, String)> {
+    match entry {
+        TimelineEntry::Fault { fault, .. } => {
+            let targets: Vec<&str> = catalog
+                .faults
+                .targets
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect();
+            let kinds = catalog.faults.kinds();
+            let kind = fault.kind.name();
+            if !kinds.contains(&kind) {
+                return Err((
+                    "kind",
+                    format!(
+                        "this world has no fault `{kind}`; its faults: {}",
+                        kinds.join(", ")
+                    ),
+                ));
+            }
+            if !targets.contains(&fault.target.as_str()) {
+                return Err((
+                    "target",
+                    unknown_name("target", &fault.target, None, &targets),
+                ));
+            }
+            catalog
+                .faults
+                .check(fault)
+                .map_err(|e| ("target", e.to_string()))
+        }
+        TimelineEntry::Policy { name, .. } if !catalog.accepts_policy(name) => Err((
+            "name",
+            unknown_name("policy", name, None, &catalog.all_policies()),
+        )),
+        TimelineEntry::Toggle { name, .. } if !catalog.has_toggle(name) => {
+            let names: Vec<&str> = catalog.toggles.iter().map(|t| t.name.as_str()).collect();
+            Err(("name", unknown_name("switch", name, None, &names)))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `HH:MM[:SS]` to seconds after midnight.

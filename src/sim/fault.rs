@@ -69,6 +69,31 @@ impl FaultKind {
         }
     }
 
+    /// The kind called `name` (see [`FaultKind::name`]) at a typical
+    /// strength: a 30 s crash, +500 ms, half speed, half the capacity, one
+    /// in five failing; any other name is a world fault of strength 1.
+    #[must_use]
+    pub fn named(name: &str) -> FaultKind {
+        match name {
+            "kill" => FaultKind::Kill {
+                restart_after_s: Some(30.0),
+            },
+            "latency" => FaultKind::Latency {
+                ms: 500.0,
+                jitter_ms: 100.0,
+            },
+            "slowdown" => FaultKind::Slowdown { factor: 0.5 },
+            "capacity-drop" => FaultKind::CapacityDrop { fraction: 0.5 },
+            "error-rate" => FaultKind::ErrorRate { p: 0.2 },
+            "partition" => FaultKind::Partition,
+            "blackhole" => FaultKind::Blackhole,
+            other => FaultKind::World {
+                name: other.to_string(),
+                strength: 1.0,
+            },
+        }
+    }
+
     /// The adjustable strength of this kind, if it has one.
     #[must_use]
     pub fn strength(&self) -> Option<f64> {

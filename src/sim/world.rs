@@ -181,6 +181,50 @@ pub struct Snapshot {
     pub active_faults: Vec<String>,
 }
 
+/// Where every entity of a world is: the conservation law every world
+/// keeps at every instant, `arrived + in_system_at_reset = completed +
+/// Σ left + in_system`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Ledger {
+    /// What the entities are (passengers, users, orders, cars).
+    pub entity: &'static str,
+    pub arrived: u64,
+    /// Present when statistics were last reset (end of warm-up).
+    pub in_system_at_reset: u64,
+    pub completed: u64,
+    /// Entities that left without completing, by reason.
+    pub left: Vec<(&'static str, u64)>,
+    pub in_system: u64,
+}
+
+impl Ledger {
+    /// Entities that left without completing, all reasons.
+    #[must_use]
+    pub fn left_total(&self) -> u64 {
+        self.left.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Whether the books balance; what is off when they do not.
+    pub fn check(&self) -> Result<(), String> {
+        let lhs = self.arrived + self.in_system_at_reset;
+        let rhs = self.completed + self.left_total() + self.in_system;
+        if lhs == rhs {
+            Ok(())
+        } else {
+            Err(format!(
+                "{}: arrived {} + {} at reset ≠ completed {} + left {} ({:?}) + inside {}",
+                self.entity,
+                self.arrived,
+                self.in_system_at_reset,
+                self.completed,
+                self.left_total(),
+                self.left,
+                self.in_system
+            ))
+        }
+    }
+}
+
 /// A world switch (the dashboard's `t` menu, `Toggle` in a timeline).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ToggleSpec {
