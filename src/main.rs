@@ -121,13 +121,17 @@ fn main() -> ExitCode {
                 Ok(l) => l,
                 Err(code) => return code,
             };
-            // Bad input is refused before the terminal is taken over.
-            if let Err(e) = loaded
-                .scenario
-                .simulation(common.seed, common.policy.as_deref())
-            {
-                eprintln!("chaoswala: {e}");
-                return ExitCode::from(BAD_INPUT);
+            // Bad input is refused before the terminal is taken over; the
+            // world itself is built once, by the dashboard.
+            if let Some(p) = &common.policy {
+                let catalog = loaded.scenario.world.catalog();
+                if !catalog.accepts_policy(p) {
+                    eprintln!(
+                        "chaoswala: unknown policy `{p}`; expected one of: {}",
+                        catalog.all_policies().join(", ")
+                    );
+                    return ExitCode::from(BAD_INPUT);
+                }
             }
             let opts = chaoswala::tui::Options {
                 seed: common.seed,
