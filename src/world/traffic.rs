@@ -95,8 +95,8 @@
 //! rules by name), `demand` (departures), `information` (what drivers
 //! know, possibly late), `routing` (which road a car takes), `bottleneck`
 //! (the queue at a road's entrance), `faults`, `catalog` (targets, kinds
-//! and the fault menu, from the parameters alone) and `view` (snapshot,
-//! metrics, closed forms).
+//! and the fault menu, from the parameters alone), `observation` (the
+//! measured figures, typed) and `view` (snapshot, closed forms).
 
 pub mod params;
 
@@ -105,6 +105,7 @@ mod catalog;
 mod demand;
 mod faults;
 mod information;
+mod observation;
 mod policy;
 mod routing;
 mod view;
@@ -124,6 +125,7 @@ use crate::sim::{
 };
 
 pub use catalog::catalog;
+pub use observation::{Observation, RoadObservation};
 pub use params::{
     DemandPoint, MAX_CARS_IN_SYSTEM, MAX_DEMAND_PER_H, RoadParams, TrafficParams, WeatherState,
 };
@@ -525,7 +527,7 @@ impl Model for Traffic {
     }
 
     fn metrics(&self, now: SimTime) -> Metrics {
-        self.measured(now)
+        self.observe(now).metrics()
     }
 
     fn analytic(&self, _now: SimTime) -> Metrics {

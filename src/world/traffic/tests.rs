@@ -405,3 +405,22 @@ fn the_blackout_is_city_wide_and_targets_are_exact_names() {
     w.apply(&blackout("all")).expect("city-wide");
     assert!(w.model().blackout);
 }
+
+#[test]
+fn the_metrics_are_the_observation_key_for_key() {
+    let p = TrafficParams {
+        demand_per_h: Some(1500.0),
+        ..TrafficParams::default()
+    };
+    let mut w = world(&p, "least-time");
+    run(&mut w, 1800.0);
+    let now = w.rt.now();
+    let obs = w.model().observe(now);
+    let m = w.metrics();
+    assert_eq!(m.len(), 13 + 5 * p.roads.len());
+    assert_eq!(m["in_system"], obs.in_system);
+    assert_eq!(m["share_eeh"], obs.roads[1].share);
+    let json = serde_json::to_value(&obs).expect("serialisable");
+    assert_eq!(json["roads"][2]["name"], "lbs");
+    assert_eq!(w.rt.snapshot().roads[1].share, obs.roads[1].share);
+}

@@ -88,7 +88,7 @@ impl Traffic {
         self.roads.iter().map(|r| r.routed).sum()
     }
 
-    fn share(&self, i: usize) -> f64 {
+    pub(super) fn share(&self, i: usize) -> f64 {
         let total = self.total_routed();
         if total == 0 {
             0.0
@@ -101,6 +101,7 @@ impl Traffic {
     /// of events).
     pub(super) fn view(&self, now: SimTime) -> Snapshot {
         let demand_now = self.demand_now(now);
+        let obs = self.observe(now);
         let (idx, ue, so) = self.assignments(demand_now);
         let roads: Vec<RoadView> = self
             .roads
@@ -110,7 +111,7 @@ impl Traffic {
                 name: r.label.clone(),
                 flow_per_h: self.flow_now(now, i),
                 capacity_per_h: r.cond.capacity_per_h,
-                queue: r.queue.len() as f64,
+                queue: obs.roads[i].queue,
                 // A closed road has no travel time: it shows its free-flow
                 // time, and `closed` says why.
                 travel_time_min: {
@@ -118,7 +119,7 @@ impl Traffic {
                     if t.is_finite() { t } else { r.p.free_flow_min }
                 },
                 free_flow_min: r.p.free_flow_min,
-                share: self.share(i),
+                share: obs.roads[i].share,
                 closed: !r.cond.usable(),
             })
             .collect();
@@ -174,7 +175,7 @@ impl Traffic {
                     let t = self.live_time_min(now, i) * 60.0;
                     if t.is_finite() { t } else { 0.0 }
                 },
-                share: self.share(i),
+                share: obs.roads[i].share,
                 extra: format!("{}", r.queue.len()),
             })
             .collect();
@@ -261,7 +262,7 @@ impl Traffic {
         let weather: Vec<String> = self.weather_now().collect();
         let status = format!(
             "demand {demand_now:.0} cars/h · {} on the roads · weather: {} · info: {}",
-            self.in_system(),
+            obs.in_system,
             if weather.is_empty() {
                 "dry".to_string()
             } else {
@@ -301,53 +302,6 @@ impl Traffic {
             events_processed: 0,
             active_faults: Vec::new(),
         }
-    }
-
-    /// The headless metrics at `now` (see the world's docs for the keys).
-    pub(super) fn measured(&self, now: SimTime) -> Metrics {
-        let span_h = (now - self.stats_since).as_secs_f64() / 3600.0;
-        let per_h = |x: u64| if span_h > 0.0 { x as f64 / span_h } else { 0.0 };
-        let mut m = Metrics::new();
-        m.insert("arrivals".into(), self.arrivals as f64);
-        m.insert("completed".into(), self.completed as f64);
-        m.insert("in_system".into(), self.in_system() as f64);
-        m.insert("in_system_at_reset".into(), self.in_system_at_reset as f64);
-        m.insert("turned_away".into(), self.turned_away as f64);
-        m.insert("demand_per_h".into(), per_h(self.arrivals));
-        for (i, r) in self.roads.iter().enumerate() {
-            let n = &r.p.name;
-            m.insert(format!("flow_per_h_{n}"), per_h(r.discharged));
-            m.insert(format!("share_{n}"), self.share(i));
-            m.insert(
-                format!("travel_time_min_{n}"),
-                if r.completed > 0 {
-                    r.journey_sum_s / r.completed as f64 / 60.0
-                } else {
-                    f64::NAN
-                },
-            );
-            m.insert(format!("queue_{n}"), r.queue.len() as f64);
-            m.insert(format!("queue_peak_{n}"), r.queue_peak as f64);
-        }
-        m.insert("mean_journey_min".into(), self.journey.mean_s() / 60.0);
-        m.insert(
-            "p95_journey_min".into(),
-            self.journey.quantile_s(0.95) / 60.0,
-        );
-        m.insert("mean_wait_min".into(), self.wait.mean_s() / 60.0);
-        m.insert("max_wait_min".into(), self.max_wait.as_secs_f64() / 60.0);
-        m.insert("vehicle_hours".into(), self.cars.mean(now) * span_h);
-        m.insert("vehicle_hours_per_h".into(), self.cars.mean(now));
-        let dry = self.dry_sum.as_secs_f64();
-        m.insert(
-            "monsoon_delay_frac".into(),
-            if dry > 0.0 {
-                self.wet_sum.as_secs_f64() / dry
-            } else {
-                0.0
-            },
-        );
-        m
     }
 
     /// The static BPR model's figures for the same keys.
