@@ -322,7 +322,8 @@ impl Traffic {
         let chosen = match self.policy {
             Policy::LeastTime => ue.as_ref(),
             Policy::MarginalCost => so.as_ref(),
-            _ => None,
+            // The static model says nothing of these rules' flows.
+            Policy::Naive | Policy::RoundRobin | Policy::WeightedRandom => None,
         };
         if let Some(a) = chosen {
             for (i, r) in self.roads.iter().enumerate() {
