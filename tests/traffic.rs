@@ -6,8 +6,7 @@ use chaoswala::analytic::road::{self, Bpr};
 use chaoswala::fault::{Fault, FaultKind};
 use chaoswala::report::{self, Report, RunOptions};
 use chaoswala::scenario::{self, Scenario, TimelineEntry, WorldSpec};
-use chaoswala::sim::{Command, SimTime};
-use chaoswala::world::legacy::LegacyWorld;
+use chaoswala::sim::{Command, EventLog, SimTime, World};
 use chaoswala::world::traffic::Traffic;
 
 fn bkc() -> Scenario {
@@ -271,6 +270,7 @@ fn every_car_is_accounted_for_at_every_event() {
     commands.sort_by(|a, b| a.0.total_cmp(&b.0));
     for policy in ["least-time", "round-robin", "marginal-cost"] {
         let mut w = Traffic::build(p, 3, Some(policy)).unwrap_or_else(|e| panic!("{e}"));
+        let mut log = EventLog::default();
         let end = SimTime::from_secs_f64(s.duration_s);
         let mut next = 0;
         let mut events = 0u64;
@@ -283,17 +283,19 @@ fn every_car_is_accounted_for_at_every_event() {
                 if at > t {
                     break;
                 }
-                w.advance(at, 0);
-                w.apply(cmd).unwrap_or_else(|e| panic!("{e}"));
+                w.advance(at, 0, &mut log);
+                w.apply(cmd, &mut log).unwrap_or_else(|e| panic!("{e}"));
                 next += 1;
-                assert!(w.census().balanced(), "{policy}: {:?}", w.census());
+                let c = w.model().census();
+                assert!(c.balanced(), "{policy}: {c:?}");
             }
-            events += w.advance(t, 1);
-            let c = w.census();
+            events += w.advance(t, 1, &mut log);
+            let c = w.model().census();
             assert!(c.balanced(), "{policy} at {t}: {c:?}");
             if events == 8_000 {
                 w.reset_statistics();
-                assert!(w.census().balanced() && w.census().in_system_at_reset > 0);
+                let c = w.model().census();
+                assert!(c.balanced() && c.in_system_at_reset > 0);
             }
         }
         assert!(events > 15_000, "{events}");

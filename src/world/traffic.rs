@@ -43,18 +43,28 @@
 //!   closed road while another is open. Cars already waiting at a closed
 //!   bottleneck wait until it reopens.
 //!
-//! # Faults (targets `weh`, `eeh`, `lbs` or `all`)
+//! # Faults (targets: the roads by name, `weh`, `eeh`, `lbs`, …, or `all`)
 //!
 //! `World(name: "accident", strength: f)` and `CapacityDrop(fraction: f)`:
 //! capacity × (1 − f). `World(name: "signal-failure", strength: f)`: the
 //! same, by default −30 %. `Partition`: road closed. `Slowdown(factor)`:
 //! capacity and speed × factor. `Latency(ms, jitter_ms)`: every car's
-//! running time + ms (± jitter). `World(name: "info-blackout")`:
-//! `least-time` and `marginal-cost` only know free-flow times (so they
-//! behave like `naive`). `World(name: "monsoon", strength: s)`: draws a
-//! weather state from the table (from the `traffic/weather` stream) and
-//! running times on the target grow by s × its delay; with
-//! `weather_period_s` a new state is drawn every period.
+//! running time + ms (± jitter, at most ms). `World(name: "info-blackout")`
+//! (target `all` only: information is city-wide): `least-time` and
+//! `marginal-cost` only know free-flow times (so they behave like `naive`).
+//! `World(name: "monsoon", strength: s)` (when the scenario has a weather
+//! table): draws a weather state from the table (from the
+//! `traffic/weather` stream) and running times on the target grow by
+//! s × its delay; with `weather_period_s` a new state is drawn every
+//! period. Any other kind is refused by name.
+//!
+//! The shared kinds (and the accident and the signal failure, which are
+//! capacity drops) are kept in the shared [`FaultBook`](crate::fault::FaultBook):
+//! a road's [`Effect`](crate::fault::Effect) is its capacity factor
+//! × slowdown, its closure, its added latency. Overlapping faults combine
+//! as everywhere else: capacity factors and slowdowns multiply, latencies
+//! add. The weather (a world fault with a drawn state) multiplies running
+//! times on top.
 //!
 //! # Metrics
 //!
@@ -77,88 +87,63 @@
 //! under `marginal-cost`, and always `price_of_anarchy`,
 //! `ue_vehicle_hours_per_h`, `so_vehicle_hours_per_h`,
 //! `monsoon_expected_delay`.
+//!
+//! # The code
+//!
+//! This file holds the state and the event loop (the [`Model`]). The rest,
+//! by concern: [`params`] (the scenario's numbers), `policy` (the routing
+//! rules by name), `demand` (departures), `information` (what drivers
+//! know, possibly late), `routing` (which road a car takes), `bottleneck`
+//! (the queue at a road's entrance), `faults`, `catalog` (targets, kinds
+//! and the fault menu, from the parameters alone), `observation` (the
+//! measured figures, typed) and `view` (snapshot, closed forms).
 
 pub mod params;
+
+mod bottleneck;
+mod catalog;
+mod demand;
+mod faults;
+mod information;
+mod observation;
+mod policy;
+mod routing;
+mod view;
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, VecDeque};
 
 use rand::Rng;
 
-use crate::analytic::road::{self, Assignment, Bpr};
-use crate::fault::{FaultKind, FaultTemplate, StrengthSpec};
-use crate::sim::engine::drive;
+use crate::fault::FaultBook;
 use crate::sim::metrics::{Latency, Metrics, Rolling, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
-use crate::sim::world::{
-    AnalyticRow, ChartView, GaugeView, LogEntry, RoadView, SeriesView, UnitState, UnitView,
+use crate::sim::{
+    Catalog, Command, CommandError, Context, Engine, EventLog, Model, Runtime, SimTime, Snapshot,
 };
-use crate::sim::{Command, CommandError, Engine, SimTime, Snapshot, World};
 
+pub use catalog::catalog;
+pub use observation::{Observation, RoadObservation};
 pub use params::{
     DemandPoint, MAX_CARS_IN_SYSTEM, MAX_DEMAND_PER_H, RoadParams, TrafficParams, WeatherState,
 };
+pub use policy::POLICIES;
 
-impl TrafficParams {
-    /// Builds the world (validating first).
-    pub fn build(&self, seed: u64, policy: Option<&str>) -> Result<Box<dyn World>, String> {
-        Ok(Box::new(crate::world::legacy::Legacy::new(Traffic::build(
-            self, seed, policy,
-        )?)))
-    }
-}
+use faults::Monsoon;
+use policy::Policy;
 
-/// The routing policies, in menu order.
-pub const POLICIES: &[&str] = &[
-    "naive",
-    "round-robin",
-    "weighted-random",
-    "least-time",
-    "marginal-cost",
-];
+/// What a handler of this world sees of the run-time.
+type Cx<'a> = Context<'a, Event, Engine<Event>>;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Policy {
-    Naive,
-    RoundRobin,
-    WeightedRandom,
-    LeastTime,
-    MarginalCost,
-}
-
-impl Policy {
-    fn parse(name: &str) -> Option<Policy> {
-        Some(match name {
-            "naive" => Policy::Naive,
-            "round-robin" => Policy::RoundRobin,
-            "weighted-random" => Policy::WeightedRandom,
-            "least-time" => Policy::LeastTime,
-            "marginal-cost" => Policy::MarginalCost,
-            _ => return None,
-        })
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Policy::Naive => "naive",
-            Policy::RoundRobin => "round-robin",
-            Policy::WeightedRandom => "weighted-random",
-            Policy::LeastTime => "least-time",
-            Policy::MarginalCost => "marginal-cost",
-        }
-    }
-}
-
+/// The world's events.
 #[derive(Clone, Copy, Debug)]
-enum Event {
+pub enum Event {
     /// A candidate departure (thinning); stale when `epoch` is old.
-    Candidate {
-        epoch: u32,
-    },
+    Candidate { epoch: u32 },
     /// The bottleneck of `road` lets its next car through; stale when `epoch` is old.
-    Discharge {
-        road: usize,
-        epoch: u32,
-    },
+    Discharge { road: usize, epoch: u32 },
     /// A car reaches BKC.
     Arrive {
         road: usize,
@@ -167,11 +152,10 @@ enum Event {
         dry: SimTime,
         wet: SimTime,
     },
+    /// Time to sample the rolling series.
     Sample,
     /// A monsoon fault draws a new weather state.
-    Redraw {
-        fault: u64,
-    },
+    Redraw { fault: u64 },
 }
 
 /// What faults do to a road right now.
@@ -188,36 +172,24 @@ struct Condition {
 }
 
 impl Condition {
+    /// A road with nothing wrong.
+    fn clear(r: &RoadParams) -> Condition {
+        Condition {
+            capacity_per_h: r.capacity_per_h,
+            closed: false,
+            slow: 1.0,
+            weather: 1.0,
+            extra_s: 0.0,
+            jitter_s: 0.0,
+        }
+    }
+
     fn usable(&self) -> bool {
         !self.closed && self.capacity_per_h > 0.0
     }
 }
 
-#[derive(Clone, Debug)]
-enum Effect {
-    /// Capacity × factor.
-    Capacity(f64),
-    Closed,
-    /// Capacity and speed × factor.
-    Slow(f64),
-    Latency {
-        ms: f64,
-        jitter_ms: f64,
-    },
-    /// Weather state index and strength.
-    Weather {
-        state: usize,
-        strength: f64,
-    },
-    Blackout,
-}
-
-#[derive(Clone, Debug)]
-struct ActiveFault {
-    roads: Vec<usize>,
-    effect: Effect,
-}
-
+/// One road: its bottleneck queue, what is known of it, its statistics.
 struct Road {
     p: RoadParams,
     label: String,
@@ -245,15 +217,41 @@ struct Road {
     jammed: bool,
 }
 
+impl Road {
+    fn new(p: &RoadParams) -> Road {
+        let cond = Condition::clear(p);
+        Road {
+            label: p.name.to_uppercase(),
+            p: p.clone(),
+            cond,
+            history: VecDeque::from([(SimTime::ZERO, cond)]),
+            queue: VecDeque::new(),
+            last_discharge: None,
+            pending: false,
+            epoch: 0,
+            running: 0,
+            passed: VecDeque::new(),
+            routed_recent: VecDeque::new(),
+            routed: 0,
+            discharged: 0,
+            completed: 0,
+            journey_sum_s: 0.0,
+            queue_peak: 0,
+            queue_alarm: 0,
+            jammed: false,
+        }
+    }
+}
+
 /// How often the history logs a growing queue (cars).
 const QUEUE_MILESTONES: &[usize] = &[100, 250, 500, 1000, 2000, 5000];
+/// Points kept by the rolling series.
 const HISTORY: usize = 240;
-const LOG_CAP: usize = 200;
 
 /// The BKC traffic world.
 pub struct Traffic {
     p: TrafficParams,
-    engine: Engine<Event>,
+    catalog: Catalog,
     roads: Vec<Road>,
     policy: Policy,
     arrivals_rng: SimRng,
@@ -264,11 +262,13 @@ pub struct Traffic {
     lambda_max_per_h: f64,
     candidate_epoch: u32,
     rr_next: usize,
-    faults: BTreeMap<u64, ActiveFault>,
+    /// The faults in force of the shared kinds, and the information blackout.
+    book: FaultBook,
+    /// Monsoon faults in force, by id, with the weather each drew.
+    monsoons: BTreeMap<u64, Monsoon>,
     blackout: bool,
     delay: SimTime,
     window: SimTime,
-    log: Vec<LogEntry>,
     // statistics since the last reset
     arrivals: u64,
     completed: u64,
@@ -297,57 +297,37 @@ fn secs(s: f64) -> SimTime {
 }
 
 impl Traffic {
-    /// A validated world; `policy` overrides the default (`naive`).
-    pub fn build(p: &TrafficParams, seed: u64, policy: Option<&str>) -> Result<Traffic, String> {
+    /// A validated world with its first events queued; `policy` overrides
+    /// the default (`naive`).
+    pub fn build(
+        p: &TrafficParams,
+        seed: u64,
+        policy: Option<&str>,
+    ) -> Result<Runtime<Traffic>, String> {
         if let Some(issue) = p.validate().into_iter().next() {
             return Err(format!("{}: {}", issue.field, issue.message));
         }
-        let mut w = Traffic::new(p.clone(), seed);
-        if let Some(name) = policy {
-            crate::world::legacy::LegacyWorld::apply(&mut w, &Command::SetPolicy(name.to_string()))
-                .map_err(|e| e.to_string())?;
-        }
-        Ok(w)
+        let mut rt = Runtime::new(Traffic::new(p.clone(), seed), Engine::new());
+        // Nothing is logged while the world is set up.
+        let mut log = EventLog::default();
+        rt.with_context(&mut log, |w, cx| {
+            w.schedule_candidate(cx);
+            cx.schedule_in(secs(w.p.sample_every_s), Event::Sample);
+            match policy {
+                Some(name) => w
+                    .apply(cx, &Command::SetPolicy(name.to_string()))
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                None => Ok(()),
+            }
+        })?;
+        Ok(rt)
     }
 
     fn new(p: TrafficParams, seed: u64) -> Traffic {
-        let roads = p
-            .roads
-            .iter()
-            .map(|r| {
-                let cond = Condition {
-                    capacity_per_h: r.capacity_per_h,
-                    closed: false,
-                    slow: 1.0,
-                    weather: 1.0,
-                    extra_s: 0.0,
-                    jitter_s: 0.0,
-                };
-                Road {
-                    label: r.name.to_uppercase(),
-                    p: r.clone(),
-                    cond,
-                    history: VecDeque::from([(SimTime::ZERO, cond)]),
-                    queue: VecDeque::new(),
-                    last_discharge: None,
-                    pending: false,
-                    epoch: 0,
-                    running: 0,
-                    passed: VecDeque::new(),
-                    routed_recent: VecDeque::new(),
-                    routed: 0,
-                    discharged: 0,
-                    completed: 0,
-                    journey_sum_s: 0.0,
-                    queue_peak: 0,
-                    queue_alarm: 0,
-                    jammed: false,
-                }
-            })
-            .collect();
-        let mut w = Traffic {
-            engine: Engine::new(),
-            roads,
+        Traffic {
+            catalog: catalog(&p),
+            roads: p.roads.iter().map(Road::new).collect(),
             policy: Policy::Naive,
             arrivals_rng: stream(seed, "traffic/arrivals"),
             routing_rng: stream(seed, "traffic/routing"),
@@ -357,11 +337,11 @@ impl Traffic {
             lambda_max_per_h: p.peak_demand(),
             candidate_epoch: 0,
             rr_next: 0,
-            faults: BTreeMap::new(),
+            book: FaultBook::new(),
+            monsoons: BTreeMap::new(),
             blackout: false,
             delay: secs(p.info_delay_s),
             window: secs(p.flow_window_s),
-            log: Vec::new(),
             arrivals: 0,
             completed: 0,
             turned_away: 0,
@@ -382,683 +362,11 @@ impl Traffic {
             chart: Rolling::new(HISTORY),
             chart_t: Rolling::new(HISTORY),
             p,
-        };
-        w.schedule_candidate();
-        w.engine.schedule(secs(w.p.sample_every_s), Event::Sample);
-        w
-    }
-
-    // ----- demand -------------------------------------------------------
-
-    /// The demand now, cars/h (schedule × scale).
-    fn demand_now(&self) -> f64 {
-        self.p.demand_at(self.engine.now().as_secs_f64()) * self.scale
-    }
-
-    /// Draws the next candidate departure from now (memoryless, so a new
-    /// bound can start at any instant).
-    fn schedule_candidate(&mut self) {
-        self.candidate_epoch = self.candidate_epoch.wrapping_add(1);
-        let rate_per_s = self.lambda_max_per_h / 3600.0;
-        if rate_per_s > 0.0 {
-            let u: f64 = 1.0 - self.arrivals_rng.random::<f64>();
-            let gap = secs(-u.ln() / rate_per_s);
-            self.engine.schedule_in(
-                gap,
-                Event::Candidate {
-                    epoch: self.candidate_epoch,
-                },
-            );
         }
     }
 
-    fn in_system(&self) -> u64 {
-        self.roads
-            .iter()
-            .map(|r| r.queue.len() as u64 + r.running)
-            .sum()
-    }
-
-    // ----- information --------------------------------------------------
-
-    /// (flow x per hour, queue, condition) of road `i` as the information
-    /// shows it: `info_delay_s` ago.
-    fn info(&self, i: usize) -> (f64, f64, Condition) {
-        let r = &self.roads[i];
-        let now = self.engine.now();
-        let window_s = self.window.as_secs_f64();
-        if self.delay == SimTime::ZERO {
-            return (self.flow_now(i), r.queue.len() as f64, r.cond);
-        }
-        let seen = now.saturating_sub(self.delay);
-        let from = seen.saturating_sub(self.window);
-        // Passages in (from, seen].
-        let a = r.passed.partition_point(|t| *t <= from);
-        let b = r.passed.partition_point(|t| *t <= seen);
-        let x = (b - a) as f64 * 3600.0 / window_s;
-        // Queue then = queue now − routed since + passed since.
-        let routed_since = r.routed_recent.len() - r.routed_recent.partition_point(|t| *t <= seen);
-        let passed_since = r.passed.len() - b;
-        let q = (r.queue.len() + passed_since).saturating_sub(routed_since);
-        let seen_idx = r.history.partition_point(|(t, _)| *t <= seen);
-        let cond = r
-            .history
-            .get(seen_idx.saturating_sub(1))
-            .map_or(r.cond, |(_, c)| *c);
-        (x, q as f64, cond)
-    }
-
-    /// Drops information older than anything the policies or the flow
-    /// measurement can still ask for.
-    fn trim(&mut self, i: usize) {
-        let now = self.engine.now();
-        let keep_from = now.saturating_sub(self.delay + self.window);
-        let seen = now.saturating_sub(self.delay);
-        let r = &mut self.roads[i];
-        while r.passed.front().is_some_and(|t| *t <= keep_from) {
-            r.passed.pop_front();
-        }
-        while r.routed_recent.front().is_some_and(|t| *t <= seen) {
-            r.routed_recent.pop_front();
-        }
-        while r.history.len() > 1 && r.history[1].0 <= seen {
-            r.history.pop_front();
-        }
-    }
-
-    /// The travel time (minutes) a car entering road `i` now would see,
-    /// by the (possibly delayed) information; `marginal` gives the
-    /// marginal cost instead. Infinite for a road it cannot use.
-    fn estimate_min(&self, i: usize, marginal: bool) -> f64 {
-        let r = &self.roads[i];
-        if self.blackout {
-            return if r.cond.closed {
-                f64::INFINITY
-            } else {
-                r.p.free_flow_min
-            };
-        }
-        let (x, q, c) = self.info(i);
-        if !c.usable() || r.cond.closed {
-            return f64::INFINITY;
-        }
-        let bpr = Bpr {
-            capacity_per_h: c.capacity_per_h,
-            ..r.p.bpr()
-        };
-        let wait_min = q / c.capacity_per_h * 60.0;
-        let running = if marginal {
-            bpr.marginal_cost_min(x)
-        } else {
-            bpr.travel_time_min(x)
-        };
-        wait_min + running * c.slow * c.weather + c.extra_s / 60.0
-    }
-
-    // ----- routing ------------------------------------------------------
-
-    /// The road a departing car takes.
-    fn choose(&mut self) -> usize {
-        let open: Vec<usize> = (0..self.roads.len())
-            .filter(|i| !self.roads[*i].cond.closed)
-            .collect();
-        let shortest = |set: &[usize], roads: &[Road]| {
-            set.iter()
-                .copied()
-                .min_by(|a, b| {
-                    roads[*a]
-                        .p
-                        .free_flow_min
-                        .total_cmp(&roads[*b].p.free_flow_min)
-                })
-                .unwrap_or(0)
-        };
-        if open.is_empty() {
-            // Every road is closed: wait at the shortest one's barricade.
-            let all: Vec<usize> = (0..self.roads.len()).collect();
-            return shortest(&all, &self.roads);
-        }
-        match self.policy {
-            Policy::Naive => shortest(&open, &self.roads),
-            Policy::RoundRobin => {
-                let n = self.roads.len();
-                for _ in 0..n {
-                    let i = self.rr_next % n;
-                    self.rr_next = (self.rr_next + 1) % n;
-                    if !self.roads[i].cond.closed {
-                        return i;
-                    }
-                }
-                open[0]
-            }
-            Policy::WeightedRandom => {
-                let total: f64 = open.iter().map(|i| self.roads[*i].p.weight()).sum();
-                let u: f64 = self.routing_rng.random::<f64>() * total;
-                if total <= 0.0 {
-                    return open[0];
-                }
-                let mut acc = 0.0;
-                for &i in &open {
-                    acc += self.roads[i].p.weight();
-                    if u < acc {
-                        return i;
-                    }
-                }
-                *open.last().unwrap_or(&0)
-            }
-            Policy::LeastTime | Policy::MarginalCost => {
-                let marginal = self.policy == Policy::MarginalCost;
-                let mut best = open[0];
-                let mut best_v = f64::INFINITY;
-                for &i in &open {
-                    let v = self.estimate_min(i, marginal);
-                    if v < best_v {
-                        best_v = v;
-                        best = i;
-                    }
-                }
-                if best_v.is_finite() {
-                    best
-                } else {
-                    shortest(&open, &self.roads)
-                }
-            }
-        }
-    }
-
-    fn depart(&mut self) {
-        let now = self.engine.now();
-        self.arrivals += 1;
-        if self.in_system() >= MAX_CARS_IN_SYSTEM {
-            self.turned_away += 1;
-            return;
-        }
-        let i = self.choose();
-        let delayed = self.delay > SimTime::ZERO;
-        let r = &mut self.roads[i];
-        r.routed += 1;
-        if delayed {
-            r.routed_recent.push_back(now);
-        }
-        r.queue.push_back(now);
-        if r.queue.len() > r.queue_peak {
-            r.queue_peak = r.queue.len();
-        }
-        let q = r.queue.len();
-        if let Some(&m) = QUEUE_MILESTONES.iter().rev().find(|m| q >= **m)
-            && m > r.queue_alarm
-        {
-            r.queue_alarm = m;
-            r.jammed = true;
-            let line = format!(
-                "{} jam: {q} cars queued ({:.0} min wait)",
-                r.label,
-                q as f64 / r.cond.capacity_per_h.max(1e-9) * 60.0
-            );
-            self.push_log(line);
-        }
-        self.record_cars();
-        self.schedule_discharge(i);
-    }
-
-    // ----- bottlenecks --------------------------------------------------
-
-    fn headway(c: &Condition) -> SimTime {
-        secs(3600.0 / c.capacity_per_h)
-    }
-
-    /// Schedules road `i`'s next bottleneck passage, if a car waits and the
-    /// road is usable.
-    fn schedule_discharge(&mut self, i: usize) {
-        let now = self.engine.now();
-        let r = &mut self.roads[i];
-        if r.pending || r.queue.is_empty() || !r.cond.usable() {
-            return;
-        }
-        let at = r
-            .last_discharge
-            .map_or(now, |t| (t + Self::headway(&r.cond)).max(now));
-        r.epoch = r.epoch.wrapping_add(1);
-        r.pending = true;
-        let epoch = r.epoch;
-        self.engine
-            .schedule(at, Event::Discharge { road: i, epoch });
-    }
-
-    /// Cancels and re-plans road `i`'s next passage (its capacity changed).
-    fn replan(&mut self, i: usize) {
-        let r = &mut self.roads[i];
-        r.epoch = r.epoch.wrapping_add(1);
-        r.pending = false;
-        self.schedule_discharge(i);
-    }
-
-    fn discharge(&mut self, i: usize) {
-        let now = self.engine.now();
-        let Some(departed) = self.roads[i].queue.pop_front() else {
-            return;
-        };
-        let wait = now - departed;
-        self.wait.record(wait);
-        self.max_wait = self.max_wait.max(wait);
-        let x = self.flow_now(i);
-        let c = {
-            let r = &mut self.roads[i];
-            r.last_discharge = Some(now);
-            r.discharged += 1;
-            r.passed.push_back(now);
-            r.running += 1;
-            r.cond
-        };
-        self.settle_alarm(i, wait);
-        // The flow x counts the car itself.
-        let x = x + 3600.0 / self.window.as_secs_f64();
-        let bpr = Bpr {
-            capacity_per_h: c.capacity_per_h,
-            ..self.roads[i].p.bpr()
-        };
-        let dry_s = bpr.travel_time_min(x) * 60.0 * c.slow;
-        let wet_s = dry_s * (c.weather - 1.0);
-        let mut extra_s = c.extra_s;
-        if c.jitter_s > 0.0 {
-            extra_s += self.latency_rng.random_range(-c.jitter_s..=c.jitter_s);
-        }
-        self.engine.schedule_in(
-            secs(dry_s + wet_s + extra_s.max(0.0)),
-            Event::Arrive {
-                road: i,
-                departed,
-                dry: secs(dry_s),
-                wet: secs(wet_s),
-            },
-        );
-        self.trim(i);
-        self.schedule_discharge(i);
-    }
-
-    /// Lowers road `i`'s jam milestone as its queue drains (so that a new
-    /// jam is logged again) and logs when a logged jam is gone.
-    fn settle_alarm(&mut self, i: usize, last_wait: SimTime) {
-        let r = &mut self.roads[i];
-        let q = r.queue.len();
-        if q < r.queue_alarm / 2 {
-            r.queue_alarm = QUEUE_MILESTONES
-                .iter()
-                .copied()
-                .filter(|m| *m <= q)
-                .max()
-                .unwrap_or(0);
-        }
-        if q == 0 && r.jammed {
-            r.jammed = false;
-            let line = format!(
-                "{} jam cleared; the last car waited {:.0} min",
-                r.label,
-                last_wait.as_secs_f64() / 60.0
-            );
-            self.push_log(line);
-        }
-    }
-
-    fn record_cars(&mut self) {
-        let now = self.engine.now();
+    fn record_cars(&mut self, now: SimTime) {
         self.cars.set(now, self.in_system() as f64);
-    }
-
-    fn handle(&mut self, ev: Event) {
-        let now = self.engine.now();
-        match ev {
-            Event::Candidate { epoch } => {
-                if epoch != self.candidate_epoch {
-                    return;
-                }
-                let accept = self.lambda_max_per_h > 0.0
-                    && self.arrivals_rng.random::<f64>() * self.lambda_max_per_h
-                        < self.demand_now();
-                if accept {
-                    self.depart();
-                }
-                self.schedule_candidate();
-            }
-            Event::Discharge { road, epoch } => {
-                let r = &mut self.roads[road];
-                if epoch != r.epoch || !r.pending {
-                    return;
-                }
-                r.pending = false;
-                if r.cond.usable() {
-                    self.discharge(road);
-                }
-            }
-            Event::Arrive {
-                road,
-                departed,
-                dry,
-                wet,
-            } => {
-                let journey = now - departed;
-                let r = &mut self.roads[road];
-                r.running -= 1;
-                r.completed += 1;
-                r.journey_sum_s += journey.as_secs_f64();
-                self.completed += 1;
-                self.journey.record(journey);
-                self.interval.record(journey);
-                self.dry_sum += dry;
-                self.wet_sum += wet;
-                self.record_cars();
-            }
-            Event::Sample => {
-                let dt = self.p.sample_every_s;
-                self.demand_series.push(self.demand_now());
-                let done = self.completed.saturating_sub(self.last_completed);
-                self.last_completed = self.completed;
-                self.arrivals_series.push(done as f64 * 3600.0 / dt);
-                let mean = self.interval.mean_s() / 60.0;
-                let p95 = self.interval.quantile_s(0.95) / 60.0;
-                self.mean_series
-                    .push(if mean.is_nan() { 0.0 } else { mean });
-                self.p95_series.push(if p95.is_nan() { 0.0 } else { p95 });
-                self.interval.reset();
-                self.chart.push(self.in_system() as f64);
-                self.chart_t.push(now.as_secs_f64());
-                for i in 0..self.roads.len() {
-                    self.trim(i);
-                }
-                self.engine.schedule_in(secs(dt), Event::Sample);
-            }
-            Event::Redraw { fault } => {
-                if let Some(period) = self.p.weather_period_s
-                    && self.faults.contains_key(&fault)
-                {
-                    let state = self.draw_weather();
-                    if let Some(f) = self.faults.get_mut(&fault)
-                        && let Effect::Weather { state: s, .. } = &mut f.effect
-                    {
-                        *s = state;
-                    }
-                    let line = format!("weather now: {}", self.weather_label(state));
-                    self.push_log(line);
-                    self.refresh_conditions();
-                    self.engine
-                        .schedule_in(secs(period), Event::Redraw { fault });
-                }
-            }
-        }
-    }
-
-    // ----- faults -------------------------------------------------------
-
-    fn draw_weather(&mut self) -> usize {
-        let u: f64 = self.weather_rng.random();
-        let mut acc = 0.0;
-        for (i, w) in self.p.weather.iter().enumerate() {
-            acc += w.probability;
-            if u < acc {
-                return i;
-            }
-        }
-        self.p.weather.len().saturating_sub(1)
-    }
-
-    fn weather_label(&self, state: usize) -> String {
-        self.p.weather.get(state).map_or_else(
-            || "dry".to_string(),
-            |w| format!("{} (+{:.0} %)", w.name, w.delay * 100.0),
-        )
-    }
-
-    fn targets(&self, target: &str) -> Result<Vec<usize>, CommandError> {
-        let t = target.to_ascii_lowercase();
-        if t == "all" {
-            return Ok((0..self.roads.len()).collect());
-        }
-        self.roads
-            .iter()
-            .position(|r| r.p.name == t)
-            .map(|i| vec![i])
-            .ok_or_else(|| CommandError::UnknownTarget {
-                name: target.to_string(),
-                expected: self.target_names().join(", "),
-            })
-    }
-
-    fn target_names(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.roads.iter().map(|r| r.p.name.clone()).collect();
-        v.push("all".to_string());
-        v
-    }
-
-    /// Recomputes every road's condition from the active faults, records
-    /// the change for the delayed information and re-plans bottlenecks.
-    fn refresh_conditions(&mut self) {
-        let now = self.engine.now();
-        let mut conds: Vec<Condition> = self
-            .roads
-            .iter()
-            .map(|r| Condition {
-                capacity_per_h: r.p.capacity_per_h,
-                closed: false,
-                slow: 1.0,
-                weather: 1.0,
-                extra_s: 0.0,
-                jitter_s: 0.0,
-            })
-            .collect();
-        let mut blackout = false;
-        for f in self.faults.values() {
-            for &i in &f.roads {
-                let c = &mut conds[i];
-                match f.effect {
-                    Effect::Capacity(k) => c.capacity_per_h *= k,
-                    Effect::Closed => c.closed = true,
-                    Effect::Slow(k) => {
-                        c.capacity_per_h *= k;
-                        c.slow /= k;
-                    }
-                    Effect::Latency { ms, jitter_ms } => {
-                        c.extra_s += ms / 1000.0;
-                        c.jitter_s += jitter_ms / 1000.0;
-                    }
-                    Effect::Weather { state, strength } => {
-                        let d = self.p.weather.get(state).map_or(0.0, |w| w.delay);
-                        c.weather *= 1.0 + d * strength;
-                    }
-                    Effect::Blackout => blackout = true,
-                }
-            }
-        }
-        self.blackout = blackout;
-        for (i, c) in conds.into_iter().enumerate() {
-            if self.roads[i].cond == c {
-                continue;
-            }
-            let r = &mut self.roads[i];
-            r.cond = c;
-            r.history.push_back((now, c));
-            if r.history.len() > 10_000 {
-                r.history.pop_front();
-            }
-            self.replan(i);
-        }
-    }
-
-    fn inject(&mut self, id: u64, kind: &FaultKind, target: &str) -> Result<String, CommandError> {
-        let roads = self.targets(target)?;
-        let names: Vec<String> = roads.iter().map(|i| self.roads[*i].label.clone()).collect();
-        let on = names.join(", ");
-        let (effect, line) = match kind {
-            FaultKind::CapacityDrop { fraction } => (
-                Effect::Capacity(1.0 - fraction),
-                format!("capacity −{:.0} % on {on}", fraction * 100.0),
-            ),
-            FaultKind::World { name, strength }
-                if name == "accident" || name == "signal-failure" =>
-            {
-                if !(0.0..=1.0).contains(strength) {
-                    return Err(CommandError::Invalid(format!(
-                        "{name} strength is the capacity fraction lost, between 0 and 1; got {strength}"
-                    )));
-                }
-                let what = if name == "accident" {
-                    "accident"
-                } else {
-                    "signal failure"
-                };
-                (
-                    Effect::Capacity(1.0 - strength),
-                    format!("{what} on {on}: capacity −{:.0} %", strength * 100.0),
-                )
-            }
-            FaultKind::Partition => (Effect::Closed, format!("{on} closed")),
-            FaultKind::Slowdown { factor } => {
-                if *factor > 1.0 {
-                    return Err(CommandError::Invalid(format!(
-                        "a slowdown factor is between 0 and 1 (0.5 = half speed), got {factor}"
-                    )));
-                }
-                (
-                    Effect::Slow(*factor),
-                    format!("{on} slowed: speed and capacity ×{factor}"),
-                )
-            }
-            FaultKind::Latency { ms, jitter_ms } => (
-                Effect::Latency {
-                    ms: *ms,
-                    jitter_ms: jitter_ms.min(*ms),
-                },
-                format!("{on}: +{:.1} min per car", ms / 60_000.0),
-            ),
-            FaultKind::World { name, .. } if name == "info-blackout" => (
-                Effect::Blackout,
-                "live-information blackout: drivers only know free-flow times".to_string(),
-            ),
-            FaultKind::World { name, strength } if name == "monsoon" => {
-                if self.p.weather.is_empty() {
-                    return Err(CommandError::Invalid(
-                        "this scenario has no weather table".to_string(),
-                    ));
-                }
-                let state = self.draw_weather();
-                if let Some(period) = self.p.weather_period_s {
-                    self.engine
-                        .schedule_in(secs(period), Event::Redraw { fault: id });
-                }
-                (
-                    Effect::Weather {
-                        state,
-                        strength: *strength,
-                    },
-                    format!(
-                        "monsoon over {on}: {} travel times ×{:.2}",
-                        self.weather_label(state),
-                        1.0 + self.p.weather[state].delay * strength
-                    ),
-                )
-            }
-            other => return Err(CommandError::UnsupportedFault(other.name().to_string())),
-        };
-        self.faults.insert(id, ActiveFault { roads, effect });
-        self.refresh_conditions();
-        Ok(line)
-    }
-
-    fn push_log(&mut self, text: String) {
-        if self.log.len() >= LOG_CAP {
-            self.log.remove(0);
-        }
-        self.log.push(LogEntry {
-            at: self.engine.now(),
-            text,
-        });
-    }
-
-    // ----- views --------------------------------------------------------
-
-    /// The static model of the roads as they are now (closed roads left
-    /// out, capacity and speed faults applied, weather not).
-    fn live_bpr(&self) -> (Vec<usize>, Vec<Bpr>) {
-        let mut idx = Vec::new();
-        let mut bprs = Vec::new();
-        for (i, r) in self.roads.iter().enumerate() {
-            if r.cond.usable() {
-                idx.push(i);
-                bprs.push(Bpr {
-                    free_flow_min: r.p.free_flow_min * r.cond.slow,
-                    capacity_per_h: r.cond.capacity_per_h,
-                    ..r.p.bpr()
-                });
-            }
-        }
-        (idx, bprs)
-    }
-
-    /// The demand the analytic figures use: the constant, or the peak.
-    fn analytic_demand(&self) -> f64 {
-        self.p.peak_demand() * self.scale
-    }
-
-    fn assignments(&self, demand: f64) -> (Vec<usize>, Option<Assignment>, Option<Assignment>) {
-        let (idx, bprs) = self.live_bpr();
-        (
-            idx,
-            road::user_equilibrium(&bprs, demand),
-            road::system_optimum(&bprs, demand),
-        )
-    }
-
-    fn unit_state(r: &Road) -> UnitState {
-        if !r.cond.usable() {
-            UnitState::Down
-        } else if r.cond.capacity_per_h < r.p.capacity_per_h
-            || r.cond.slow > 1.0
-            || r.cond.weather > 1.0
-            || r.cond.extra_s > 0.0
-            || r.queue.len() > 10
-        {
-            UnitState::Degraded
-        } else {
-            UnitState::Up
-        }
-    }
-
-    /// The live travel time of road `i` for a car entering now, minutes
-    /// (what the dashboard shows; ignores the information delay).
-    fn live_time_min(&self, i: usize) -> f64 {
-        let r = &self.roads[i];
-        if !r.cond.usable() {
-            return f64::INFINITY;
-        }
-        let x = self.flow_now(i);
-        let bpr = Bpr {
-            capacity_per_h: r.cond.capacity_per_h,
-            ..r.p.bpr()
-        };
-        r.queue.len() as f64 / r.cond.capacity_per_h * 60.0
-            + bpr.travel_time_min(x) * r.cond.slow * r.cond.weather
-            + r.cond.extra_s / 60.0
-    }
-
-    /// Road `i`'s flow x: bottleneck passages during the last
-    /// `flow_window_s`, per hour.
-    fn flow_now(&self, i: usize) -> f64 {
-        let now = self.engine.now();
-        let r = &self.roads[i];
-        let n = r.passed.len() - r.passed.partition_point(|t| *t + self.window <= now);
-        n as f64 * 3600.0 / self.window.as_secs_f64()
-    }
-
-    fn total_routed(&self) -> u64 {
-        self.roads.iter().map(|r| r.routed).sum()
-    }
-
-    fn share(&self, i: usize) -> f64 {
-        let total = self.total_routed();
-        if total == 0 {
-            0.0
-        } else {
-            self.roads[i].routed as f64 / total as f64
-        }
     }
 }
 
@@ -1096,20 +404,77 @@ impl Traffic {
     }
 }
 
-impl crate::world::legacy::LegacyWorld for Traffic {
-    fn now(&self) -> SimTime {
-        self.engine.now()
+impl Model for Traffic {
+    type Event = Event;
+    type Queue = Engine<Event>;
+
+    fn handle(&mut self, cx: &mut Cx<'_>, ev: Event) {
+        let now = cx.now();
+        match ev {
+            Event::Candidate { epoch } => {
+                if epoch != self.candidate_epoch {
+                    return;
+                }
+                let accept = self.lambda_max_per_h > 0.0
+                    && self.arrivals_rng.random::<f64>() * self.lambda_max_per_h
+                        < self.demand_now(now);
+                if accept {
+                    self.depart(cx);
+                }
+                self.schedule_candidate(cx);
+            }
+            Event::Discharge { road, epoch } => {
+                let r = &mut self.roads[road];
+                if epoch != r.epoch || !r.pending {
+                    return;
+                }
+                r.pending = false;
+                if r.cond.usable() {
+                    self.discharge(cx, road);
+                }
+            }
+            Event::Arrive {
+                road,
+                departed,
+                dry,
+                wet,
+            } => {
+                let journey = now - departed;
+                let r = &mut self.roads[road];
+                r.running -= 1;
+                r.completed += 1;
+                r.journey_sum_s += journey.as_secs_f64();
+                self.completed += 1;
+                self.journey.record(journey);
+                self.interval.record(journey);
+                self.dry_sum += dry;
+                self.wet_sum += wet;
+                self.record_cars(now);
+            }
+            Event::Sample => {
+                let dt = self.p.sample_every_s;
+                self.demand_series.push(self.demand_now(now));
+                let done = self.completed.saturating_sub(self.last_completed);
+                self.last_completed = self.completed;
+                self.arrivals_series.push(done as f64 * 3600.0 / dt);
+                let mean = self.interval.mean_s() / 60.0;
+                let p95 = self.interval.quantile_s(0.95) / 60.0;
+                self.mean_series
+                    .push(if mean.is_nan() { 0.0 } else { mean });
+                self.p95_series.push(if p95.is_nan() { 0.0 } else { p95 });
+                self.interval.reset();
+                self.chart.push(self.in_system() as f64);
+                self.chart_t.push(now.as_secs_f64());
+                for i in 0..self.roads.len() {
+                    self.trim(now, i);
+                }
+                cx.schedule_in(secs(dt), Event::Sample);
+            }
+            Event::Redraw { fault } => self.redraw(cx, fault),
+        }
     }
 
-    fn next_event_time(&self) -> Option<SimTime> {
-        self.engine.peek_time()
-    }
-
-    fn advance(&mut self, until: SimTime, max_events: u64) -> u64 {
-        drive(self, |w| &mut w.engine, Self::handle, until, max_events)
-    }
-
-    fn apply(&mut self, cmd: &Command) -> Result<String, CommandError> {
+    fn apply(&mut self, cx: &mut Cx<'_>, cmd: &Command) -> Result<String, CommandError> {
         match cmd {
             Command::SetPolicy(name) => {
                 let p = Policy::parse(name).ok_or_else(|| CommandError::UnknownPolicy {
@@ -1129,31 +494,26 @@ impl crate::world::legacy::LegacyWorld for Traffic {
                 }
                 self.scale = new;
                 self.lambda_max_per_h = peak;
-                self.schedule_candidate();
+                self.schedule_candidate(cx);
                 Ok(format!(
                     "demand ×{new:.2}: {:.0} cars/h now",
-                    self.demand_now()
+                    self.demand_now(cx.now())
                 ))
             }
             Command::InjectFault { id, fault } => {
                 fault.kind.validate().map_err(CommandError::Invalid)?;
-                self.inject(*id, &fault.kind, &fault.target)
+                self.inject(cx, *id, &fault.kind, &fault.target)
             }
             Command::ClearFault(id) => {
-                if self.faults.remove(id).is_some() {
-                    self.refresh_conditions();
-                    Ok(String::new())
+                self.clear_fault(cx, *id);
+                Ok(String::new())
+            }
+            Command::ClearFaults => {
+                if self.clear_faults(cx) {
+                    Ok("all faults cleared: roads open, skies clear".to_string())
                 } else {
                     Ok(String::new())
                 }
-            }
-            Command::ClearFaults => {
-                if self.faults.is_empty() {
-                    return Ok(String::new());
-                }
-                self.faults.clear();
-                self.refresh_conditions();
-                Ok("all faults cleared: roads open, skies clear".to_string())
             }
             Command::Toggle { name, .. } => Err(CommandError::UnknownToggle {
                 name: name.clone(),
@@ -1162,312 +522,19 @@ impl crate::world::legacy::LegacyWorld for Traffic {
         }
     }
 
-    fn snapshot(&self) -> Snapshot {
-        let now = self.engine.now();
-        let demand_now = self.demand_now();
-        let (idx, ue, so) = self.assignments(demand_now);
-        let roads: Vec<RoadView> = self
-            .roads
-            .iter()
-            .enumerate()
-            .map(|(i, r)| RoadView {
-                name: r.label.clone(),
-                flow_per_h: self.flow_now(i),
-                capacity_per_h: r.cond.capacity_per_h,
-                queue: r.queue.len() as f64,
-                // A closed road has no travel time: it shows its free-flow
-                // time, and `closed` says why.
-                travel_time_min: {
-                    let t = self.live_time_min(i);
-                    if t.is_finite() { t } else { r.p.free_flow_min }
-                },
-                free_flow_min: r.p.free_flow_min,
-                share: self.share(i),
-                closed: !r.cond.usable(),
-            })
-            .collect();
-        let mut gauges = Vec::new();
-        for (i, r) in self.roads.iter().enumerate() {
-            let flow = self.flow_now(i);
-            let cap = r.cond.capacity_per_h;
-            let ratio = if cap > 0.0 { flow / cap } else { 1.0 };
-            gauges.push(GaugeView {
-                label: format!("{} flow", r.label),
-                ratio: ratio.clamp(0.0, 1.0),
-                text: if r.cond.usable() {
-                    format!("{flow:.0}/{cap:.0} cars/h")
-                } else {
-                    "CLOSED".to_string()
-                },
-                alarm: !r.cond.usable() || ratio > 0.95,
-            });
-        }
-        for r in &self.roads {
-            let q = r.queue.len() as f64;
-            let cap = r.cond.capacity_per_h;
-            let (ratio, text) = if r.cond.usable() {
-                // Full at an hour's worth of capacity.
-                (q / cap, format!("{q:.0} cars, {:.0} min", q / cap * 60.0))
-            } else {
-                (
-                    if q > 0.0 { 1.0 } else { 0.0 },
-                    format!("{q:.0} cars, not moving"),
-                )
-            };
-            gauges.push(GaugeView {
-                label: format!("{} queue", r.label),
-                ratio: ratio.clamp(0.0, 1.0),
-                text,
-                alarm: ratio > 0.25,
-            });
-        }
-        let reference_assignment = if self.policy == Policy::MarginalCost {
-            so.as_ref().map(|a| ("system optimum", a))
-        } else {
-            ue.as_ref().map(|a| ("user equilibrium", a))
-        };
-        let units = self
-            .roads
-            .iter()
-            .enumerate()
-            .map(|(i, r)| UnitView {
-                name: r.label.clone(),
-                state: Self::unit_state(r),
-                in_flight: (r.queue.len() as u64 + r.running) as f64,
-                ewma_latency_s: {
-                    let t = self.live_time_min(i) * 60.0;
-                    if t.is_finite() { t } else { 0.0 }
-                },
-                share: self.share(i),
-                extra: format!("{}", r.queue.len()),
-            })
-            .collect();
-        // What cars entering now experience, over the measured flows:
-        // Σ x T (vehicle-hours per hour, T including queue waits) and the
-        // flow-weighted mean T.
-        let mut live_flow = 0.0;
-        let mut live_total = 0.0;
-        for i in 0..self.roads.len() {
-            let t = self.live_time_min(i);
-            let x = self.flow_now(i);
-            if t.is_finite() {
-                live_flow += x;
-                live_total += x * t / 60.0;
-            }
-        }
-        let live_mean = if live_flow > 0.0 {
-            live_total * 60.0 / live_flow
-        } else {
-            f64::NAN
-        };
-        // The optimum for the flow the roads carry now: this policy's total
-        // over it is what selfishness (or a naive rule) costs right now.
-        let (_, bprs) = self.live_bpr();
-        let so_now = road::system_optimum(&bprs, live_flow);
-        let mut analytic = vec![
-            AnalyticRow {
-                label: "UE travel time".into(),
-                closed_form: ue.as_ref().map(|a| a.level_min),
-                simulated: live_mean,
-                unit: "min".into(),
-            },
-            AnalyticRow {
-                label: "SO mean travel time".into(),
-                closed_form: so.as_ref().map(|a| a.mean_travel_min),
-                simulated: live_mean,
-                unit: "min".into(),
-            },
-            AnalyticRow {
-                label: "UE total".into(),
-                closed_form: ue.as_ref().map(|a| a.total_vehicle_hours_per_h),
-                simulated: live_total,
-                unit: "veh·h/h".into(),
-            },
-            AnalyticRow {
-                label: "SO total".into(),
-                closed_form: so.as_ref().map(|a| a.total_vehicle_hours_per_h),
-                simulated: live_total,
-                unit: "veh·h/h".into(),
-            },
-        ];
-        let poa = match (&ue, &so) {
-            (Some(u), Some(s)) if s.total_vehicle_hours_per_h > 0.0 => {
-                Some(u.total_vehicle_hours_per_h / s.total_vehicle_hours_per_h)
-            }
-            _ => None,
-        };
-        analytic.push(AnalyticRow {
-            label: "price of anarchy (sim: policy ÷ SO)".into(),
-            closed_form: poa,
-            simulated: match &so_now {
-                Some(s) if s.total_vehicle_hours_per_h > 0.0 => {
-                    live_total / s.total_vehicle_hours_per_h
-                }
-                _ => f64::NAN,
-            },
-            unit: "×".into(),
-        });
-        if let Some((_, a)) = reference_assignment {
-            let short = if self.policy == Policy::MarginalCost {
-                "SO"
-            } else {
-                "UE"
-            };
-            for (k, &i) in idx.iter().enumerate() {
-                analytic.push(AnalyticRow {
-                    label: format!("{} flow ({short})", self.roads[i].label),
-                    closed_form: a.flows_per_h.get(k).copied(),
-                    simulated: self.flow_now(i),
-                    unit: "cars/h".into(),
-                });
-            }
-        }
-        let weather: Vec<String> = self
-            .faults
-            .values()
-            .filter_map(|f| match f.effect {
-                Effect::Weather { state, .. } => Some(self.weather_label(state)),
-                _ => None,
-            })
-            .collect();
-        let status = format!(
-            "demand {demand_now:.0} cars/h · {} on the roads · weather: {} · info: {}",
-            self.in_system(),
-            if weather.is_empty() {
-                "dry".to_string()
-            } else {
-                weather.join(", ")
-            },
-            if self.blackout {
-                "BLACKOUT (free-flow only)".to_string()
-            } else if self.delay == SimTime::ZERO {
-                "live".to_string()
-            } else {
-                format!("{:.0} s old", self.delay.as_secs_f64())
-            }
-        );
-        Snapshot {
-            now,
-            policy: self.policy(),
-            gauges,
-            sparklines: vec![
-                SeriesView::of("demand", "cars/h", &self.demand_series),
-                SeriesView::of("arrivals at BKC", "cars/h", &self.arrivals_series),
-                SeriesView::of("mean journey", "min", &self.mean_series),
-                SeriesView::of("p95 journey", "min", &self.p95_series),
-            ],
-            chart: ChartView {
-                label: "cars on the roads".into(),
-                points: ChartView::points_of(&self.chart_t, &self.chart),
-                reference: reference_assignment
-                    .map(|(name, a)| (name.to_string(), a.total_vehicle_hours_per_h)),
-            },
-            units_title: "roads".into(),
-            units_extra_header: "queue".into(),
-            units,
-            analytic,
-            status_line: Some(status),
-            roads,
-            toggles: Vec::new(),
-            events_processed: self.engine.processed(),
-            active_faults: Vec::new(),
-        }
+    fn snapshot(&self, now: SimTime) -> Snapshot {
+        self.view(now)
     }
 
-    fn metrics(&self) -> Metrics {
-        let now = self.engine.now();
-        let span_h = (now - self.stats_since).as_secs_f64() / 3600.0;
-        let per_h = |x: u64| if span_h > 0.0 { x as f64 / span_h } else { 0.0 };
-        let mut m = Metrics::new();
-        m.insert("arrivals".into(), self.arrivals as f64);
-        m.insert("completed".into(), self.completed as f64);
-        m.insert("in_system".into(), self.in_system() as f64);
-        m.insert("in_system_at_reset".into(), self.in_system_at_reset as f64);
-        m.insert("turned_away".into(), self.turned_away as f64);
-        m.insert("demand_per_h".into(), per_h(self.arrivals));
-        for (i, r) in self.roads.iter().enumerate() {
-            let n = &r.p.name;
-            m.insert(format!("flow_per_h_{n}"), per_h(r.discharged));
-            m.insert(format!("share_{n}"), self.share(i));
-            m.insert(
-                format!("travel_time_min_{n}"),
-                if r.completed > 0 {
-                    r.journey_sum_s / r.completed as f64 / 60.0
-                } else {
-                    f64::NAN
-                },
-            );
-            m.insert(format!("queue_{n}"), r.queue.len() as f64);
-            m.insert(format!("queue_peak_{n}"), r.queue_peak as f64);
-        }
-        m.insert("mean_journey_min".into(), self.journey.mean_s() / 60.0);
-        m.insert(
-            "p95_journey_min".into(),
-            self.journey.quantile_s(0.95) / 60.0,
-        );
-        m.insert("mean_wait_min".into(), self.wait.mean_s() / 60.0);
-        m.insert("max_wait_min".into(), self.max_wait.as_secs_f64() / 60.0);
-        m.insert("vehicle_hours".into(), self.cars.mean(now) * span_h);
-        m.insert("vehicle_hours_per_h".into(), self.cars.mean(now));
-        let dry = self.dry_sum.as_secs_f64();
-        m.insert(
-            "monsoon_delay_frac".into(),
-            if dry > 0.0 {
-                self.wet_sum.as_secs_f64() / dry
-            } else {
-                0.0
-            },
-        );
-        m
+    fn metrics(&self, now: SimTime) -> Metrics {
+        self.observe(now).metrics()
     }
 
-    fn analytic(&self) -> Metrics {
-        let mut m = Metrics::new();
-        let demand = self.analytic_demand();
-        let (idx, ue, so) = self.assignments(demand);
-        if let (Some(u), Some(s)) = (&ue, &so) {
-            m.insert("ue_vehicle_hours_per_h".into(), u.total_vehicle_hours_per_h);
-            m.insert("so_vehicle_hours_per_h".into(), s.total_vehicle_hours_per_h);
-            if s.total_vehicle_hours_per_h > 0.0 {
-                m.insert(
-                    "price_of_anarchy".into(),
-                    u.total_vehicle_hours_per_h / s.total_vehicle_hours_per_h,
-                );
-            }
-        }
-        let chosen = match self.policy {
-            Policy::LeastTime => ue.as_ref(),
-            Policy::MarginalCost => so.as_ref(),
-            _ => None,
-        };
-        if let Some(a) = chosen {
-            for (i, r) in self.roads.iter().enumerate() {
-                let n = &r.p.name;
-                let k = idx.iter().position(|j| *j == i);
-                let flow = k.and_then(|k| a.flows_per_h.get(k).copied()).unwrap_or(0.0);
-                m.insert(format!("flow_per_h_{n}"), flow);
-                if let Some(t) = k.and_then(|k| a.travel_times_min.get(k).copied()) {
-                    m.insert(format!("travel_time_min_{n}"), t);
-                }
-                if demand > 0.0 {
-                    m.insert(format!("share_{n}"), flow / demand);
-                }
-            }
-            m.insert("mean_journey_min".into(), a.mean_travel_min);
-            m.insert("vehicle_hours_per_h".into(), a.total_vehicle_hours_per_h);
-            m.insert("demand_per_h".into(), demand);
-        }
-        if !self.p.weather.is_empty() {
-            m.insert(
-                "monsoon_expected_delay".into(),
-                self.p.monsoon_expected_delay(),
-            );
-        }
-        m
+    fn analytic(&self, _now: SimTime) -> Metrics {
+        self.closed_forms()
     }
 
-    fn reset_statistics(&mut self) {
-        let now = self.engine.now();
+    fn reset_statistics(&mut self, now: SimTime) {
         self.in_system_at_reset = self.in_system();
         self.arrivals = 0;
         self.completed = 0;
@@ -1489,122 +556,12 @@ impl crate::world::legacy::LegacyWorld for Traffic {
         }
     }
 
-    fn policies(&self) -> Vec<String> {
-        POLICIES.iter().map(ToString::to_string).collect()
-    }
-
     fn policy(&self) -> String {
         self.policy.name().to_string()
     }
 
-    fn fault_menu(&self) -> Vec<FaultTemplate> {
-        let roads: Vec<String> = self.roads.iter().map(|r| r.p.name.clone()).collect();
-        let mut all_first = vec!["all".to_string()];
-        all_first.extend(roads.iter().cloned());
-        let mut roads_all = roads.clone();
-        roads_all.push("all".to_string());
-        let fraction = StrengthSpec {
-            label: "capacity lost",
-            min: 0.1,
-            max: 1.0,
-            step: 0.1,
-        };
-        vec![
-            FaultTemplate {
-                label: "accident (capacity −50 %)".into(),
-                kind: FaultKind::World {
-                    name: "accident".into(),
-                    strength: 0.5,
-                },
-                targets: roads_all.clone(),
-                strength: Some(fraction.clone()),
-                duration_s: Some(1800.0),
-            },
-            FaultTemplate {
-                label: "road closure".into(),
-                kind: FaultKind::Partition,
-                targets: roads_all.clone(),
-                strength: None,
-                duration_s: Some(1800.0),
-            },
-            FaultTemplate {
-                label: "signal failure (capacity −30 %)".into(),
-                kind: FaultKind::World {
-                    name: "signal-failure".into(),
-                    strength: 0.3,
-                },
-                targets: roads_all.clone(),
-                strength: Some(fraction.clone()),
-                duration_s: Some(1200.0),
-            },
-            FaultTemplate {
-                label: "live-information blackout".into(),
-                kind: FaultKind::World {
-                    name: "info-blackout".into(),
-                    strength: 1.0,
-                },
-                targets: vec!["all".into()],
-                strength: None,
-                duration_s: Some(1800.0),
-            },
-            FaultTemplate {
-                label: "monsoon (weather from the table)".into(),
-                kind: FaultKind::World {
-                    name: "monsoon".into(),
-                    strength: 1.0,
-                },
-                targets: all_first,
-                strength: Some(StrengthSpec {
-                    label: "delay ×",
-                    min: 0.5,
-                    max: 3.0,
-                    step: 0.5,
-                }),
-                duration_s: Some(3600.0),
-            },
-            FaultTemplate {
-                label: "lane closed (capacity drop)".into(),
-                kind: FaultKind::CapacityDrop { fraction: 0.33 },
-                targets: roads_all.clone(),
-                strength: Some(fraction),
-                duration_s: Some(1800.0),
-            },
-            FaultTemplate {
-                label: "slow traffic (speed and capacity ×)".into(),
-                kind: FaultKind::Slowdown { factor: 0.7 },
-                targets: roads_all.clone(),
-                strength: Some(StrengthSpec {
-                    label: "speed ×",
-                    min: 0.1,
-                    max: 1.0,
-                    step: 0.1,
-                }),
-                duration_s: Some(1800.0),
-            },
-            FaultTemplate {
-                label: "extra minutes per car".into(),
-                kind: FaultKind::Latency {
-                    ms: 300_000.0,
-                    jitter_ms: 60_000.0,
-                },
-                targets: roads_all,
-                strength: Some(StrengthSpec {
-                    label: "ms added",
-                    min: 60_000.0,
-                    max: 1_800_000.0,
-                    step: 60_000.0,
-                }),
-                duration_s: Some(1800.0),
-            },
-        ]
-    }
-
-    fn events_processed(&self) -> u64 {
-        self.engine.processed()
-    }
-
-    fn drain_log(&mut self) -> Vec<LogEntry> {
-        std::mem::take(&mut self.log)
+    fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 }
 
@@ -1612,252 +569,14 @@ impl crate::world::WorldParams for TrafficParams {
     fn validate(&self) -> Vec<crate::world::ParamIssue> {
         TrafficParams::validate(self)
     }
-    fn catalog(&self) -> crate::sim::Catalog {
-        // Transitional: read from a built world.
-        TrafficParams::build(self, 0, None)
-            .map(|w| w.catalog().clone())
-            .unwrap_or_default()
+    fn catalog(&self) -> Catalog {
+        catalog(self)
     }
     fn build(
         &self,
         seed: u64,
         policy: Option<&str>,
     ) -> Result<Box<dyn crate::sim::World>, crate::world::BuildError> {
-        Ok(TrafficParams::build(self, seed, policy)?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    #[allow(unused_imports)]
-    use crate::world::legacy::LegacyWorld;
-
-    fn world(p: &TrafficParams, policy: &str) -> Traffic {
-        Traffic::build(p, 7, Some(policy)).expect("valid")
-    }
-
-    fn run(w: &mut Traffic, until_s: f64) {
-        w.advance(secs(until_s), u64::MAX);
-    }
-
-    #[test]
-    fn unknown_policy_and_target_are_refused_with_the_names() {
-        let p = TrafficParams::default();
-        assert!(Traffic::build(&p, 1, Some("teleport")).is_err());
-        let mut w = world(&p, "naive");
-        let e = w
-            .apply(&Command::InjectFault {
-                id: 1,
-                fault: crate::fault::Fault {
-                    kind: FaultKind::Partition,
-                    target: "sealink".into(),
-                    duration_s: None,
-                },
-            })
-            .expect_err("unknown road");
-        assert!(e.to_string().contains("weh, eeh, lbs, all"), "{e}");
-        let e = w
-            .apply(&Command::InjectFault {
-                id: 2,
-                fault: crate::fault::Fault {
-                    kind: FaultKind::Blackhole,
-                    target: "weh".into(),
-                    duration_s: None,
-                },
-            })
-            .expect_err("unsupported");
-        assert!(matches!(e, CommandError::UnsupportedFault(_)));
-    }
-
-    #[test]
-    fn the_bottleneck_passes_at_most_capacity() {
-        let p = TrafficParams {
-            demand_per_h: Some(2000.0),
-            ..TrafficParams::default()
-        };
-        let mut w = world(&p, "naive");
-        run(&mut w, 3600.0);
-        let m = w.metrics();
-        // One car every 3.6 s through WEH: at most 1000 in the hour.
-        assert!(m["flow_per_h_weh"] <= 1000.0 + 1e-9, "{m:?}");
-        assert!(m["flow_per_h_weh"] > 990.0, "{m:?}");
-        assert!(m["queue_weh"] > 800.0, "{m:?}");
-    }
-
-    #[test]
-    fn a_closed_road_gets_no_cars_and_keeps_its_queue() {
-        let p = TrafficParams {
-            demand_per_h: Some(1500.0),
-            ..TrafficParams::default()
-        };
-        let mut w = world(&p, "round-robin");
-        run(&mut w, 600.0);
-        w.apply(&Command::InjectFault {
-            id: 1,
-            fault: crate::fault::Fault {
-                kind: FaultKind::Partition,
-                target: "eeh".into(),
-                duration_s: None,
-            },
-        })
-        .expect("closure");
-        w.reset_statistics();
-        run(&mut w, 1800.0);
-        let m = w.metrics();
-        assert_eq!(m["share_eeh"], 0.0);
-        assert!(m["share_weh"] > 0.45 && m["share_lbs"] > 0.45, "{m:?}");
-        w.apply(&Command::ClearFaults).expect("clear");
-        run(&mut w, 2400.0);
-        assert!(w.metrics()["share_eeh"] > 0.0);
-    }
-
-    #[test]
-    fn info_blackout_makes_least_time_drive_like_naive() {
-        let p = TrafficParams {
-            demand_per_h: Some(1800.0),
-            ..TrafficParams::default()
-        };
-        let mut w = world(&p, "least-time");
-        w.apply(&Command::InjectFault {
-            id: 1,
-            fault: crate::fault::Fault {
-                kind: FaultKind::World {
-                    name: "info-blackout".into(),
-                    strength: 1.0,
-                },
-                target: "all".into(),
-                duration_s: None,
-            },
-        })
-        .expect("blackout");
-        run(&mut w, 1800.0);
-        assert_eq!(w.metrics()["share_weh"], 1.0);
-    }
-
-    #[test]
-    fn jams_are_logged_when_they_build_and_when_they_clear() {
-        let p = TrafficParams {
-            demand_per_h: Some(2000.0),
-            ..TrafficParams::default()
-        };
-        let mut w = world(&p, "naive");
-        run(&mut w, 1800.0);
-        w.apply(&Command::ScaleArrivals(0.0)).expect("stop demand");
-        run(&mut w, 7200.0);
-        let log: Vec<String> = w.drain_log().into_iter().map(|l| l.text).collect();
-        assert!(
-            log.iter().any(|l| l.starts_with("WEH jam: 250 cars")),
-            "{log:?}"
-        );
-        assert!(
-            log.iter().any(|l| l.starts_with("WEH jam cleared")),
-            "{log:?}"
-        );
-        assert_eq!(w.census().in_system, 0);
-        assert!(w.census().balanced());
-    }
-
-    fn inject(w: &mut Traffic, id: u64, kind: FaultKind, target: &str) -> String {
-        w.apply(&Command::InjectFault {
-            id,
-            fault: crate::fault::Fault {
-                kind,
-                target: target.into(),
-                duration_s: None,
-            },
-        })
-        .expect("accepted")
-    }
-
-    #[test]
-    fn monsoon_redraws_each_period_and_latency_adds_minutes() {
-        let p = TrafficParams {
-            demand_per_h: Some(600.0),
-            weather_period_s: Some(600.0),
-            ..TrafficParams::default()
-        };
-        let mut w = world(&p, "least-time");
-        let line = inject(
-            &mut w,
-            1,
-            FaultKind::World {
-                name: "monsoon".into(),
-                strength: 1.0,
-            },
-            "lbs",
-        );
-        assert!(line.starts_with("monsoon over LBS"), "{line}");
-        run(&mut w, 6000.0);
-        let redraws = w
-            .drain_log()
-            .iter()
-            .filter(|l| l.text.starts_with("weather now"))
-            .count();
-        assert_eq!(redraws, 10); // at 600, 1200, …, 6000 s
-        // Only LBS is wet.
-        assert_eq!(w.roads[0].cond.weather, 1.0);
-        w.apply(&Command::ClearFault(1)).expect("clear");
-        assert_eq!(w.roads[2].cond.weather, 1.0);
-        run(&mut w, 12_000.0);
-        assert!(
-            w.drain_log()
-                .iter()
-                .all(|l| !l.text.starts_with("weather now"))
-        );
-
-        let mut w = world(&p, "naive");
-        inject(
-            &mut w,
-            2,
-            FaultKind::Latency {
-                ms: 600_000.0,
-                jitter_ms: 0.0,
-            },
-            "weh",
-        );
-        run(&mut w, 7200.0);
-        let t = w.metrics()["travel_time_min_weh"];
-        // 30 min × BPR at 600/h (≈ 1.02) + 10 min.
-        assert!((40.0..41.0).contains(&t), "{t}");
-    }
-
-    #[test]
-    fn scaling_demand_changes_the_arrival_rate() {
-        let p = TrafficParams {
-            demand_per_h: Some(1000.0),
-            ..TrafficParams::default()
-        };
-        let mut w = world(&p, "round-robin");
-        w.apply(&Command::ScaleArrivals(2.0)).expect("in range");
-        run(&mut w, 3600.0);
-        let a = w.metrics()["arrivals"];
-        assert!((1850.0..2150.0).contains(&a), "{a}");
-        assert!(w.apply(&Command::ScaleArrivals(1000.0)).is_err());
-    }
-
-    #[test]
-    fn an_accident_halves_capacity() {
-        let p = TrafficParams {
-            demand_per_h: Some(3000.0),
-            ..TrafficParams::default()
-        };
-        let mut w = world(&p, "naive");
-        w.apply(&Command::InjectFault {
-            id: 1,
-            fault: crate::fault::Fault {
-                kind: FaultKind::World {
-                    name: "accident".into(),
-                    strength: 0.5,
-                },
-                target: "weh".into(),
-                duration_s: None,
-            },
-        })
-        .expect("accident");
-        run(&mut w, 3600.0);
-        let f = w.metrics()["flow_per_h_weh"];
-        assert!((f - 500.0).abs() <= 2.0, "{f}");
-        assert_eq!(Traffic::unit_state(&w.roads[0]), UnitState::Degraded);
+        Ok(Box::new(Traffic::build(self, seed, policy)?))
     }
 }
