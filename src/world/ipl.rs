@@ -71,18 +71,21 @@
 //! (`least-loaded`, `round-robin`, …), which changes the app-server
 //! balancer and keeps the autoscaling mode.
 
+mod catalog;
+mod dashboard;
 pub mod feed;
 mod model;
-mod view;
+mod world;
 
 use serde::{Deserialize, Serialize};
 
 use crate::policy::Policy;
 pub use crate::sim::blocks::resilience::breaker::BreakerState;
-use crate::sim::{Command, World};
+use crate::sim::{Command, Runtime, World};
 use crate::world::ParamIssue;
+pub use catalog::catalog;
 pub use feed::{FeedKind, MatchFeed, MatchGen, ScriptEvent, SpikeShape, Spikes};
-pub use model::Ipl;
+pub use model::{Ev, Ipl, Queue};
 
 /// A point of the base demand schedule: from `at_s` on, `orders_per_min`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -611,12 +614,15 @@ impl IplParams {
         if let Some(issue) = self.validate().into_iter().next() {
             return Err(format!("{}: {}", issue.field, issue.message));
         }
-        let mut w = Ipl::new(self.clone(), seed);
+        let (model, queue) = Ipl::new(self.clone(), seed);
+        let mut rt = Runtime::new(model, queue);
         if let Some(p) = policy {
-            crate::world::legacy::LegacyWorld::apply(&mut w, &Command::SetPolicy(p.to_string()))
+            // Nothing is logged when a world is built.
+            let mut log = crate::sim::EventLog::new(1);
+            World::apply(&mut rt, &Command::SetPolicy(p.to_string()), &mut log)
                 .map_err(|e| e.to_string())?;
         }
-        Ok(Box::new(crate::world::legacy::Legacy::new(w)))
+        Ok(Box::new(rt))
     }
 }
 
@@ -625,10 +631,7 @@ impl crate::world::WorldParams for IplParams {
         IplParams::validate(self)
     }
     fn catalog(&self) -> crate::sim::Catalog {
-        // Transitional: read from a built world.
-        IplParams::build(self, 0, None)
-            .map(|w| w.catalog().clone())
-            .unwrap_or_default()
+        catalog::catalog(self)
     }
     fn build(
         &self,
