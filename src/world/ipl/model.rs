@@ -580,3 +580,60 @@ pub(super) fn duration_text(s: f64) -> String {
         format!("{s:.0} s")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::{Fault, FaultKind};
+    use crate::sim::{Command, EventLog, Runtime, World};
+
+    #[test]
+    fn a_server_added_later_is_under_the_faults_on_all() {
+        let p = IplParams {
+            volume_scale: 0.01,
+            app_servers: 2,
+            app_servers_max: 4,
+            ..IplParams::default()
+        };
+        let (model, queue) = Ipl::new(p, 3);
+        let mut w = Runtime::new(model, queue);
+        let mut log = EventLog::default();
+        let slow = |target: &str| Command::InjectFault {
+            id: 1,
+            fault: Fault {
+                kind: FaultKind::Slowdown { factor: 0.5 },
+                target: target.into(),
+                duration_s: None,
+            },
+        };
+        w.apply(&slow("all"), &mut log).expect("accepted");
+        w.apply(
+            &Command::InjectFault {
+                id: 2,
+                fault: Fault {
+                    kind: FaultKind::Kill {
+                        restart_after_s: None,
+                    },
+                    target: "app-4".into(),
+                    duration_s: None,
+                },
+            },
+            &mut log,
+        )
+        .expect("a server autoscaling may add");
+        w.with_context(&mut log, |m, cx| {
+            m.provision(cx, 2, SimTime::from_secs(5), "test");
+        });
+        let s = &w.model().servers;
+        assert_eq!(s.len(), 4);
+        assert!(s.iter().all(|s| s.fx.slowdown == 0.5));
+        assert!(!s[2].down && s[3].down);
+        w.apply(&Command::ClearFaults, &mut log).expect("clears");
+        assert!(
+            w.model()
+                .servers
+                .iter()
+                .all(|s| !s.down && s.fx == Effect::NONE)
+        );
+    }
+}
