@@ -319,4 +319,33 @@ mod tests {
         assert!(lines.contains(&"app-1 restarted"), "{lines:?}");
         assert!(lines.contains(&"app-1 back up"), "{lines:?}");
     }
+
+    #[test]
+    fn a_stronger_power_loss_on_top_of_one_lowers_the_backup() {
+        let p = small();
+        let mut w = world(&p);
+        let mut log = EventLog::default();
+        let loss = |id, strength| Command::InjectFault {
+            id,
+            fault: on(
+                &FaultKind::World {
+                    name: "power-loss".into(),
+                    strength,
+                },
+                "region",
+            ),
+        };
+        w.apply(&loss(1, 0.5), &mut log).expect("accepted");
+        assert_eq!(w.model().region, 0.5);
+        w.apply(&loss(2, 0.9), &mut log).expect("accepted");
+        assert_eq!(w.model().region, p.backup_capacity);
+        w.apply(&Command::ClearFault(2), &mut log).expect("clears");
+        assert_eq!(w.model().region, 0.5);
+        w.apply(&Command::ClearFault(1), &mut log).expect("clears");
+        assert_eq!(
+            w.model().region,
+            0.5,
+            "restoration never lowers what the backup gives"
+        );
+    }
 }

@@ -230,7 +230,17 @@ impl Ipl {
                 self.restore_gen = self.restore_gen.wrapping_add(1);
                 self.restore_stage(cx, 0);
             }
-            _ => {}
+            (Some(was), Some(s)) if was != s => {
+                // Another power loss came or went while one is in force:
+                // the backup runs at what the strongest one leaves.
+                self.region = (1.0 - s).max(self.p.backup_capacity);
+                cx.log(format!(
+                    "power loss now {:.0} %: backup at {:.0} % capacity",
+                    s * 100.0,
+                    self.region * 100.0
+                ));
+            }
+            (None, None) | (Some(_), Some(_)) => {}
         }
         self.note_partners();
         self.pump_all(cx);
