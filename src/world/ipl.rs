@@ -75,6 +75,7 @@ mod catalog;
 mod dashboard;
 pub mod feed;
 mod model;
+mod observation;
 mod world;
 
 use serde::{Deserialize, Serialize};
@@ -86,6 +87,7 @@ use crate::world::ParamIssue;
 pub use catalog::catalog;
 pub use feed::{FeedKind, MatchFeed, MatchGen, ScriptEvent, SpikeShape, Spikes};
 pub use model::{Ev, Ipl, Queue};
+pub use observation::IplMetrics;
 
 /// A point of the base demand schedule: from `at_s` on, `orders_per_min`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

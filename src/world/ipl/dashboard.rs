@@ -63,7 +63,7 @@ impl Ipl {
 
     /// What the dashboard draws at `now`.
     pub(super) fn dashboard(&self, now: SimTime) -> Snapshot {
-        let m = self.metrics_at(now);
+        let m = self.observe(now);
         let pool = self.effective_pool();
         let scale = self.p.volume_scale;
         let total_partners = (self.online + self.offline + self.striking).max(1);
@@ -252,7 +252,7 @@ impl Ipl {
                 AnalyticRow {
                     label: "backlog L (λW vs mean)".into(),
                     closed_form: Some(lambda * w),
-                    simulated: m["mean_in_system"],
+                    simulated: m.mean_in_system,
                     unit: "orders".into(),
                 },
                 AnalyticRow {

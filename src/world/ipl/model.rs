@@ -135,40 +135,6 @@ pub(super) enum Decline {
     KitchenDown,
 }
 
-impl Decline {
-    pub(super) const ALL: [Decline; 12] = [
-        Decline::ShedEta,
-        Decline::ShedDistance,
-        Decline::SystemFull,
-        Decline::NoServer,
-        Decline::AppQueueFull,
-        Decline::ServerCrash,
-        Decline::PoolTimeout,
-        Decline::BreakerOpen,
-        Decline::DbDown,
-        Decline::Payment,
-        Decline::AppError,
-        Decline::KitchenDown,
-    ];
-
-    pub(super) fn key(self) -> &'static str {
-        match self {
-            Decline::ShedEta => "declined_shed_eta",
-            Decline::ShedDistance => "declined_shed_distance",
-            Decline::SystemFull => "declined_system_full",
-            Decline::NoServer => "declined_no_server",
-            Decline::AppQueueFull => "declined_app_queue_full",
-            Decline::ServerCrash => "declined_server_crash",
-            Decline::PoolTimeout => "declined_pool_timeout",
-            Decline::BreakerOpen => "declined_breaker_open",
-            Decline::DbDown => "declined_db_down",
-            Decline::Payment => "declined_payment",
-            Decline::AppError => "declined_app_error",
-            Decline::KitchenDown => "declined_kitchen_down",
-        }
-    }
-}
-
 #[derive(Clone, Debug)]
 pub(super) struct Server {
     pub provisioning: bool,
