@@ -70,6 +70,18 @@
 //! time. `--policy` and the timeline also accept a balancing policy name
 //! (`least-loaded`, `round-robin`, …), which changes the app-server
 //! balancer and keeps the autoscaling mode.
+//!
+//! Faults: the targets and the kinds each takes are in [`catalog`] (known
+//! from the parameters, without building the world); the faults in force
+//! are kept in the shared fault books and combine as everywhere else
+//! (slowdowns multiply, latencies add with their jitter, capacity drops
+//! multiply what is left, error probabilities combine as independent
+//! failures). Anything else is refused by name.
+//!
+//! Code: `model` holds the state and the event handlers (one file per
+//! stage), `world` makes it a [`Model`](crate::sim::Model) run as
+//! [`Runtime<Ipl>`](crate::sim::Runtime), `observation` is the typed
+//! metrics, `dashboard` the snapshot, `feed` the match.
 
 mod catalog;
 mod dashboard;
