@@ -70,19 +70,36 @@
 //! time. `--policy` and the timeline also accept a balancing policy name
 //! (`least-loaded`, `round-robin`, …), which changes the app-server
 //! balancer and keeps the autoscaling mode.
+//!
+//! Faults: the targets and the kinds each takes are in [`catalog`] (known
+//! from the parameters, without building the world); the faults in force
+//! are kept in the shared fault books and combine as everywhere else
+//! (slowdowns multiply, latencies add with their jitter, capacity drops
+//! multiply what is left, error probabilities combine as independent
+//! failures). Anything else is refused by name.
+//!
+//! Code: `model` holds the state and the event handlers (one file per
+//! stage), `world` makes it a [`Model`](crate::sim::Model) run as
+//! [`Runtime<Ipl>`](crate::sim::Runtime), `observation` is the typed
+//! metrics, `dashboard` the snapshot, `feed` the match.
 
+mod catalog;
+mod dashboard;
 pub mod feed;
 mod model;
-mod view;
+mod observation;
+mod world;
 
 use serde::{Deserialize, Serialize};
 
 use crate::policy::Policy;
 pub use crate::sim::blocks::resilience::breaker::BreakerState;
-use crate::sim::{Command, World};
+use crate::sim::{Command, Runtime, World};
 use crate::world::ParamIssue;
+pub use catalog::catalog;
 pub use feed::{FeedKind, MatchFeed, MatchGen, ScriptEvent, SpikeShape, Spikes};
-pub use model::Ipl;
+pub use model::{Ev, Ipl, Queue};
+pub use observation::IplMetrics;
 
 /// A point of the base demand schedule: from `at_s` on, `orders_per_min`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -611,12 +628,15 @@ impl IplParams {
         if let Some(issue) = self.validate().into_iter().next() {
             return Err(format!("{}: {}", issue.field, issue.message));
         }
-        let mut w = Ipl::new(self.clone(), seed);
+        let (model, queue) = Ipl::new(self.clone(), seed);
+        let mut rt = Runtime::new(model, queue);
         if let Some(p) = policy {
-            crate::world::legacy::LegacyWorld::apply(&mut w, &Command::SetPolicy(p.to_string()))
+            // Nothing is logged when a world is built.
+            let mut log = crate::sim::EventLog::new(1);
+            World::apply(&mut rt, &Command::SetPolicy(p.to_string()), &mut log)
                 .map_err(|e| e.to_string())?;
         }
-        Ok(Box::new(crate::world::legacy::Legacy::new(w)))
+        Ok(Box::new(rt))
     }
 }
 
@@ -625,10 +645,7 @@ impl crate::world::WorldParams for IplParams {
         IplParams::validate(self)
     }
     fn catalog(&self) -> crate::sim::Catalog {
-        // Transitional: read from a built world.
-        IplParams::build(self, 0, None)
-            .map(|w| w.catalog().clone())
-            .unwrap_or_default()
+        catalog::catalog(self)
     }
     fn build(
         &self,

@@ -7,6 +7,7 @@ mod commands;
 mod customers;
 mod database;
 mod demand;
+mod faults;
 mod kitchens;
 mod partners;
 
@@ -17,18 +18,23 @@ use rand::Rng;
 
 use super::feed::{FeedItem, FeedKind, overs_text};
 use super::{Autoscaling, IplParams};
-use crate::fault::Fault;
+use crate::fault::Effect;
 use crate::policy::{Backend, Balancer, Policy};
-use crate::sim::Engine;
+use crate::sim::SimTime;
 use crate::sim::blocks::resilience::breaker::CircuitBreaker;
 use crate::sim::metrics::{Ewma, Latency, Rolling, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
-use crate::sim::{LogEntry, SimTime};
+use crate::sim::{Catalog, Context, Engine};
+pub(super) use faults::POWER_LOSS;
+use faults::{FaultEffects, Faults};
+
+/// The world's event queue.
+pub type Queue = Engine<Ev>;
+/// What a handler sees of the run-time.
+pub(super) type Cx<'a> = Context<'a, Ev, Queue>;
 
 /// Samples kept for sparklines and the chart (4 h at 10 s).
 pub(super) const HISTORY: usize = 1440;
-/// Log lines kept between two drains.
-const LOG_CAP: usize = 200;
 /// Seconds between partner decisions (log off / come back).
 const PARTNER_TICK_S: u64 = 60;
 /// Seconds a warm server needs to take traffic.
@@ -37,13 +43,14 @@ const WARM_START_S: u64 = 10;
 /// An order (or a customer) by slot and serial: the serial tells a live
 /// slot from a reused one, so stale events are ignored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Ref {
+pub struct Ref {
     pub i: u32,
     pub s: u32,
 }
 
+/// The world's events.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Ev {
+pub enum Ev {
     Arrival { generation: u32 },
     RateStep,
     Feed,
@@ -128,40 +135,6 @@ pub(super) enum Decline {
     KitchenDown,
 }
 
-impl Decline {
-    pub(super) const ALL: [Decline; 12] = [
-        Decline::ShedEta,
-        Decline::ShedDistance,
-        Decline::SystemFull,
-        Decline::NoServer,
-        Decline::AppQueueFull,
-        Decline::ServerCrash,
-        Decline::PoolTimeout,
-        Decline::BreakerOpen,
-        Decline::DbDown,
-        Decline::Payment,
-        Decline::AppError,
-        Decline::KitchenDown,
-    ];
-
-    pub(super) fn key(self) -> &'static str {
-        match self {
-            Decline::ShedEta => "declined_shed_eta",
-            Decline::ShedDistance => "declined_shed_distance",
-            Decline::SystemFull => "declined_system_full",
-            Decline::NoServer => "declined_no_server",
-            Decline::AppQueueFull => "declined_app_queue_full",
-            Decline::ServerCrash => "declined_server_crash",
-            Decline::PoolTimeout => "declined_pool_timeout",
-            Decline::BreakerOpen => "declined_breaker_open",
-            Decline::DbDown => "declined_db_down",
-            Decline::Payment => "declined_payment",
-            Decline::AppError => "declined_app_error",
-            Decline::KitchenDown => "declined_kitchen_down",
-        }
-    }
-}
-
 #[derive(Clone, Debug)]
 pub(super) struct Server {
     pub provisioning: bool,
@@ -172,9 +145,8 @@ pub(super) struct Server {
     pub latency: Ewma,
     pub success: Ewma,
     pub served: u64,
-    pub slow: f64,
-    pub extra_ms: f64,
-    pub error_p: f64,
+    /// What the faults in force do to it.
+    pub fx: Effect,
 }
 
 impl Server {
@@ -188,9 +160,7 @@ impl Server {
             latency: Ewma::new(0.1),
             success: Ewma::new(0.1),
             served: 0,
-            slow: 1.0,
-            extra_ms: 0.0,
-            error_p: 0.0,
+            fx: Effect::NONE,
         }
     }
 
@@ -205,21 +175,6 @@ pub(super) struct Cluster {
     pub epoch: u32,
     pub busy: u32,
     pub queue: VecDeque<Ref>,
-}
-
-/// What the active faults do, recomputed whenever one comes or goes.
-#[derive(Clone, Debug, Default)]
-pub(super) struct FaultEffects {
-    pub db_down: bool,
-    pub db_extra_ms: f64,
-    pub db_slow: f64,
-    pub db_drop: f64,
-    pub pay_error: f64,
-    pub pay_extra_ms: f64,
-    pub kitchen_slow: f64,
-    pub kitchen_drop: f64,
-    pub strike: f64,
-    pub power_loss: Option<f64>,
 }
 
 /// Counters that `reset_statistics` clears.
@@ -252,7 +207,6 @@ impl Counts {
 /// The IPL final world.
 pub struct Ipl {
     pub(super) p: IplParams,
-    pub(super) engine: Engine<Ev>,
     rng_arrivals: SimRng,
     rng_customers: SimRng,
     rng_app: SimRng,
@@ -320,7 +274,8 @@ pub struct Ipl {
     pub(super) batching: bool,
     pub(super) breaker_on: bool,
     // faults
-    faults: BTreeMap<u64, Fault>,
+    faults: Faults,
+    pub(super) catalog: Catalog,
     pub(super) fx: FaultEffects,
     pub(super) region: f64,
     restore_gen: u32,
@@ -346,7 +301,6 @@ pub struct Ipl {
     pub(super) chart: Rolling,
     pub(super) chart_t: Rolling,
     pub(super) servers_peak: usize,
-    log: Vec<LogEntry>,
 }
 
 fn exp_s(rng: &mut SimRng, mean_s: f64) -> f64 {
@@ -366,8 +320,9 @@ fn scaled(v: u32, scale: f64) -> u64 {
 }
 
 impl Ipl {
+    /// The world at 7 PM and its queue holding the first events.
     #[must_use]
-    pub fn new(p: IplParams, seed: u64) -> Self {
+    pub fn new(p: IplParams, seed: u64) -> (Self, Queue) {
         let scale = p.volume_scale;
         let mut rng_match = stream(seed, "ipl/match");
         let feed = p.match_feed.events(&mut rng_match);
@@ -385,7 +340,6 @@ impl Ipl {
             p.breaker_half_open_successes,
         );
         let mut w = Ipl {
-            engine: Engine::new(),
             rng_arrivals: stream(seed, "ipl/arrivals"),
             rng_customers: stream(seed, "ipl/customers"),
             rng_app: stream(seed, "ipl/app"),
@@ -451,12 +405,9 @@ impl Ipl {
             incentives: p.incentives,
             batching: p.batching,
             breaker_on: p.breaker,
-            faults: BTreeMap::new(),
-            fx: FaultEffects {
-                db_slow: 1.0,
-                kitchen_slow: 1.0,
-                ..FaultEffects::default()
-            },
+            faults: Faults::default(),
+            catalog: super::catalog::catalog(&p),
+            fx: FaultEffects::default(),
             region: 1.0,
             restore_gen: 0,
             c: Counts::default(),
@@ -478,38 +429,19 @@ impl Ipl {
             chart: Rolling::new(HISTORY),
             chart_t: Rolling::new(HISTORY),
             servers_peak: p.app_servers as usize,
-            log: Vec::new(),
             p,
         };
         w.servers_peak = w.servers.len();
         w.arr_mass = exp_s(&mut w.rng_arrivals, 1.0);
-        w.engine.schedule(SimTime::ZERO, Ev::RateStep);
+        let mut queue = Queue::new();
+        queue.schedule(SimTime::ZERO, Ev::RateStep);
         if let Some(f) = w.feed.first() {
-            w.engine.schedule(f.at, Ev::Feed);
+            queue.schedule(f.at, Ev::Feed);
         }
-        w.engine.schedule(secs(w.p.sample_every_s), Ev::Sample);
-        w.engine.schedule(secs(w.p.scale_check_s), Ev::ScaleTick);
-        w.engine
-            .schedule(SimTime::from_secs(PARTNER_TICK_S), Ev::PartnerTick);
-        w
-    }
-
-    pub(super) fn now(&self) -> SimTime {
-        self.engine.now()
-    }
-
-    pub(super) fn say(&mut self, text: String) {
-        if self.log.len() >= LOG_CAP {
-            self.log.remove(0);
-        }
-        self.log.push(LogEntry {
-            at: self.now(),
-            text,
-        });
-    }
-
-    pub(super) fn take_log(&mut self) -> Vec<LogEntry> {
-        std::mem::take(&mut self.log)
+        queue.schedule(secs(w.p.sample_every_s), Ev::Sample);
+        queue.schedule(secs(w.p.scale_check_s), Ev::ScaleTick);
+        queue.schedule(SimTime::from_secs(PARTNER_TICK_S), Ev::PartnerTick);
+        (w, queue)
     }
 
     fn serial(&mut self) -> u32 {
@@ -519,10 +451,10 @@ impl Ipl {
 
     // ------------------------------------------------------------ sampling
 
-    fn on_sample(&mut self) {
+    fn on_sample(&mut self, cx: &mut Cx<'_>) {
         let dt = self.p.sample_every_s;
         let per_min = 60.0 / dt;
-        let now = self.now();
+        let now = cx.now();
         let c = &self.c;
         let l = &self.last;
         self.s_unique.push((c.unique - l.unique) as f64 * per_min);
@@ -542,66 +474,66 @@ impl Ipl {
         self.chart.push(q as f64);
         self.chart_t.push(now.as_secs_f64());
         self.last = self.c.clone();
-        self.engine.schedule_in(secs(dt), Ev::Sample);
+        cx.schedule_in(secs(dt), Ev::Sample);
     }
 
     // ------------------------------------------------------------ events
 
-    pub(super) fn handle(&mut self, ev: Ev) {
+    pub(super) fn on_event(&mut self, cx: &mut Cx<'_>, ev: Ev) {
         match ev {
             Ev::Arrival { generation } => {
                 if generation != self.arr_gen {
                     return;
                 }
-                self.new_customer();
+                self.new_customer(cx);
                 self.arr_mass = exp_s(&mut self.rng_arrivals, 1.0);
-                self.arr_last = self.now();
+                self.arr_last = cx.now();
                 if self.rate_per_s > 0.0 {
-                    let at = self.now() + secs(self.arr_mass / self.rate_per_s);
-                    self.engine.schedule(at, Ev::Arrival { generation });
+                    let at = cx.now() + secs(self.arr_mass / self.rate_per_s);
+                    cx.schedule(at, Ev::Arrival { generation });
                 }
             }
-            Ev::RateStep => self.on_rate_step(),
-            Ev::Feed => self.on_feed(),
+            Ev::RateStep => self.on_rate_step(cx),
+            Ev::Feed => self.on_feed(cx),
             Ev::SpikeEnd => {
-                let now = self.now();
+                let now = cx.now();
                 self.spikes.retain(|(e, _)| *e > now);
-                self.rate_changed();
+                self.rate_changed(cx);
             }
-            Ev::Patience { c, attempt } => self.on_patience(c, attempt),
-            Ev::Retry { c } => self.on_retry(c),
-            Ev::CpuDone(o) => self.on_cpu_done(o),
-            Ev::AcquireTimeout { o, ticket } => self.on_acquire_timeout(o, ticket),
-            Ev::QueryDone(o) => self.on_query_done(o),
-            Ev::PaymentDone(o) => self.on_payment_done(o),
-            Ev::Accepted(o) => self.on_accepted(o),
-            Ev::Cooked(o) => self.on_cooked(o),
-            Ev::Drop(o) => self.on_drop(o),
-            Ev::PartnerBack => self.on_partner_back(),
+            Ev::Patience { c, attempt } => self.on_patience(cx, c, attempt),
+            Ev::Retry { c } => self.on_retry(cx, c),
+            Ev::CpuDone(o) => self.on_cpu_done(cx, o),
+            Ev::AcquireTimeout { o, ticket } => self.on_acquire_timeout(cx, o, ticket),
+            Ev::QueryDone(o) => self.on_query_done(cx, o),
+            Ev::PaymentDone(o) => self.on_payment_done(cx, o),
+            Ev::Accepted(o) => self.on_accepted(cx, o),
+            Ev::Cooked(o) => self.on_cooked(cx, o),
+            Ev::Drop(o) => self.on_drop(cx, o),
+            Ev::PartnerBack => self.on_partner_back(cx),
             Ev::ServerUp { server } => {
                 self.on_server_up(server);
-                self.pump_all();
+                self.pump_all(cx);
             }
-            Ev::Sample => self.on_sample(),
-            Ev::ScaleTick => self.on_scale_tick(),
-            Ev::PartnerTick => self.on_partner_tick(),
+            Ev::Sample => self.on_sample(cx),
+            Ev::ScaleTick => self.on_scale_tick(cx),
+            Ev::PartnerTick => self.on_partner_tick(cx),
             Ev::KillExpires { id } => {
-                if let Some(f) = self.faults.remove(&id) {
-                    self.say(format!("{} restarted", f.target));
-                    self.refresh_faults();
+                if let Some(target) = self.faults.remove(id) {
+                    cx.log(format!("{target} restarted"));
+                    self.refresh_faults(cx);
                 }
             }
             Ev::RestoreStage { stage, generation } => {
                 if generation == self.restore_gen {
-                    self.restore_stage(stage);
+                    self.restore_stage(cx, stage);
                 }
             }
         }
     }
 
-    fn pump_all(&mut self) {
+    fn pump_all(&mut self, cx: &mut Cx<'_>) {
         for k in 0..self.servers.len() {
-            self.pump_server(k);
+            self.pump_server(cx, k);
         }
     }
 }
@@ -612,5 +544,62 @@ pub(super) fn duration_text(s: f64) -> String {
         format!("{:.0} min", s / 60.0)
     } else {
         format!("{s:.0} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::{Fault, FaultKind};
+    use crate::sim::{Command, EventLog, Runtime, World};
+
+    #[test]
+    fn a_server_added_later_is_under_the_faults_on_all() {
+        let p = IplParams {
+            volume_scale: 0.01,
+            app_servers: 2,
+            app_servers_max: 4,
+            ..IplParams::default()
+        };
+        let (model, queue) = Ipl::new(p, 3);
+        let mut w = Runtime::new(model, queue);
+        let mut log = EventLog::default();
+        let slow = |target: &str| Command::InjectFault {
+            id: 1,
+            fault: Fault {
+                kind: FaultKind::Slowdown { factor: 0.5 },
+                target: target.into(),
+                duration_s: None,
+            },
+        };
+        w.apply(&slow("all"), &mut log).expect("accepted");
+        w.apply(
+            &Command::InjectFault {
+                id: 2,
+                fault: Fault {
+                    kind: FaultKind::Kill {
+                        restart_after_s: None,
+                    },
+                    target: "app-4".into(),
+                    duration_s: None,
+                },
+            },
+            &mut log,
+        )
+        .expect("a server autoscaling may add");
+        w.with_context(&mut log, |m, cx| {
+            m.provision(cx, 2, SimTime::from_secs(5), "test");
+        });
+        let s = &w.model().servers;
+        assert_eq!(s.len(), 4);
+        assert!(s.iter().all(|s| s.fx.slowdown == 0.5));
+        assert!(!s[2].down && s[3].down);
+        w.apply(&Command::ClearFaults, &mut log).expect("clears");
+        assert!(
+            w.model()
+                .servers
+                .iter()
+                .all(|s| !s.down && s.fx == Effect::NONE)
+        );
     }
 }

@@ -4,13 +4,14 @@ use crate::sim::SimTime;
 use crate::world::ipl::Autoscaling;
 use crate::world::ipl::feed::FeedKind;
 
-use super::{Ev, Ipl, Server, WARM_START_S, secs};
+use super::{Cx, Ev, Ipl, Server, WARM_START_S, secs};
 
 impl Ipl {
     /// Delivery time the app would promise now, minutes.
     pub(in crate::world::ipl) fn eta_estimate_min(&self) -> f64 {
         let confirm_s = self.confirm_ewma.value_or(self.p.accept_mean_s);
-        let prep_s = self.p.prep_min_s + self.p.prep_extra_mean_s / self.fx.kitchen_slow.max(1e-9);
+        let prep_s =
+            self.p.prep_min_s + self.p.prep_extra_mean_s / self.fx.kitchens.slowdown.max(1e-9);
         let ride_s = self.p.ride_min_s + self.p.ride_extra_mean_s;
         let trip_s = ride_s + self.p.return_s;
         let per_trip = if self.batching {
@@ -31,7 +32,7 @@ impl Ipl {
         let up = self.servers.iter().filter(|s| s.available()).count() as f64;
         let app = up * f64::from(self.effective_workers()) / per_order_s.max(1e-9) * 60.0;
         let db = f64::from(self.effective_pool().min(self.effective_parallelism()))
-            / (self.p.db_query_ms / 1000.0 / self.fx.db_slow).max(1e-9)
+            / (self.p.db_query_ms / 1000.0 / self.fx.db.slowdown).max(1e-9)
             * 60.0;
         let per_trip = if self.batching {
             f64::from(self.p.batch_size)
@@ -46,7 +47,7 @@ impl Ipl {
 
     // ------------------------------------------------------------ autoscaling
 
-    pub(super) fn provision(&mut self, n: usize, delay: SimTime, why: &str) {
+    pub(super) fn provision(&mut self, cx: &mut Cx<'_>, n: usize, delay: SimTime, why: &str) {
         let room = (self.p.app_servers_max as usize).saturating_sub(self.servers.len());
         let n = n.min(room);
         if n == 0 {
@@ -54,11 +55,15 @@ impl Ipl {
         }
         for _ in 0..n {
             let k = self.servers.len() as u16;
-            self.servers.push(Server::new(true));
-            self.engine.schedule_in(delay, Ev::ServerUp { server: k });
+            // Faults on `all` or on this server's name hold on it too.
+            let mut s = Server::new(true);
+            s.fx = self.faults.app.effect(usize::from(k), cx.now());
+            s.down = !s.fx.accepting();
+            self.servers.push(s);
+            cx.schedule_in(delay, Ev::ServerUp { server: k });
         }
         self.servers_peak = self.servers_peak.max(self.servers.len());
-        self.say(format!(
+        cx.log(format!(
             "autoscaling ({why}): +{n} app servers, ready in {:.0} s ({} total)",
             delay.as_secs_f64(),
             self.servers.len()
@@ -73,8 +78,7 @@ impl Ipl {
 
     /// The largest order rate the schedule and the known match events
     /// (timeouts, innings break, last over) predict for `[now, now + ahead]`.
-    pub(super) fn predicted_rate_per_s(&self, ahead: SimTime) -> f64 {
-        let now = self.now();
+    pub(super) fn predicted_rate_per_s(&self, now: SimTime, ahead: SimTime) -> f64 {
         let to = now + ahead;
         let mut base = self.base_per_min;
         for pt in &self.p.demand_schedule[self.schedule_next..] {
@@ -83,7 +87,7 @@ impl Ipl {
             }
             base = base.max(pt.orders_per_min);
         }
-        let mut mult = self.spike_multiplier();
+        let mut mult = self.spike_multiplier(now);
         // While the match is in play a boundary can come on any ball: keep
         // room for its spike.
         if self.feed.get(self.feed_next).is_some_and(|f| f.at <= to) {
@@ -104,12 +108,13 @@ impl Ipl {
         base / 60.0 * mult * self.scale_arrivals * self.p.volume_scale
     }
 
-    pub(super) fn warm_start_for_spike(&mut self) {
-        let want = self.servers_for_rate(self.target_rate_per_s());
+    pub(super) fn warm_start_for_spike(&mut self, cx: &mut Cx<'_>) {
+        let want = self.servers_for_rate(self.target_rate_per_s(cx.now()));
         let have = self.servers.len();
         if want > have {
             let n = (want - have).min(self.p.warm_pool as usize);
             self.provision(
+                cx,
                 n,
                 SimTime::from_secs(WARM_START_S),
                 "cricket-aware, warm pool",
@@ -117,7 +122,7 @@ impl Ipl {
         }
     }
 
-    pub(super) fn on_scale_tick(&mut self) {
+    pub(super) fn on_scale_tick(&mut self, cx: &mut Cx<'_>) {
         let up: Vec<&Server> = self.servers.iter().filter(|s| s.available()).collect();
         let cap = up.len() as f64 * f64::from(self.effective_workers());
         let load: f64 = up
@@ -133,22 +138,21 @@ impl Ipl {
             Autoscaling::Reactive => {
                 if util > self.p.scale_up_utilisation && total == active {
                     let n = active.div_ceil(4).max(1);
-                    self.provision(n, delay, "reactive: utilisation high");
+                    self.provision(cx, n, delay, "reactive: utilisation high");
                 }
             }
             Autoscaling::CricketAware => {
                 let ahead = delay + secs(self.p.scale_check_s * 2.0);
-                let want = self.servers_for_rate(self.predicted_rate_per_s(ahead));
+                let want = self.servers_for_rate(self.predicted_rate_per_s(cx.now(), ahead));
                 if want > total {
-                    self.provision(want - total, delay, "cricket-aware: predicted");
+                    self.provision(cx, want - total, delay, "cricket-aware: predicted");
                 } else if util > self.p.scale_up_utilisation && total == active {
                     let n = active.div_ceil(4).max(1);
-                    self.provision(n, delay, "cricket-aware: utilisation high");
+                    self.provision(cx, n, delay, "cricket-aware: utilisation high");
                 }
             }
         }
-        self.engine
-            .schedule_in(secs(self.p.scale_check_s), Ev::ScaleTick);
+        cx.schedule_in(secs(self.p.scale_check_s), Ev::ScaleTick);
     }
 
     pub(super) fn on_server_up(&mut self, k: u16) {

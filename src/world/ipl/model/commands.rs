@@ -1,23 +1,18 @@
 //! Commands from the keyboard and the timeline: policies, switches, faults
 //! and the staged restoration after a power loss.
 
-use crate::fault::{Fault, FaultKind};
+use crate::fault::{Effect, Fault, FaultKind, Target};
 use crate::policy::Policy;
-use crate::sim::{Command, CommandError};
+use crate::sim::{Command, CommandError, SimTime};
 use crate::world::ipl::Autoscaling;
+use crate::world::ipl::catalog::TOGGLES;
 
-use super::{Counts, Decline, Ev, FaultEffects, Ipl, Ref, secs};
+use super::faults::{POWER_LOSS, Place};
+use super::{Counts, Cx, Decline, Ev, Ipl, Ref, secs};
 
 impl Ipl {
     pub(in crate::world::ipl) fn toggle_names() -> [&'static str; 6] {
-        [
-            "idempotency",
-            "shedding",
-            "eta_messages",
-            "incentives",
-            "batching",
-            "breaker",
-        ]
+        TOGGLES.map(|(name, _)| name)
     }
 
     pub(in crate::world::ipl) fn toggles(&self) -> Vec<(String, bool)> {
@@ -36,7 +31,11 @@ impl Ipl {
             .collect()
     }
 
-    pub(in crate::world::ipl) fn command(&mut self, cmd: &Command) -> Result<String, CommandError> {
+    pub(in crate::world::ipl) fn command(
+        &mut self,
+        cx: &mut Cx<'_>,
+        cmd: &Command,
+    ) -> Result<String, CommandError> {
         match cmd {
             Command::SetPolicy(name) => {
                 if let Some(a) = Autoscaling::from_name(name) {
@@ -63,7 +62,7 @@ impl Ipl {
                     )));
                 }
                 self.scale_arrivals = new;
-                self.rate_changed();
+                self.rate_changed(cx);
                 Ok(format!("order demand ×{new:.2} of the schedule"))
             }
             Command::Toggle { name, on } => {
@@ -87,14 +86,14 @@ impl Ipl {
                     self.breaker.reset();
                 }
                 if name == "batching" {
-                    self.dispatch();
+                    self.dispatch(cx);
                 }
                 Ok(format!("{name}: {}", if on { "on" } else { "off" }))
             }
-            Command::InjectFault { id, fault } => self.inject(*id, fault),
+            Command::InjectFault { id, fault } => self.inject(cx, *id, fault),
             Command::ClearFault(id) => {
-                if self.faults.remove(id).is_some() {
-                    self.refresh_faults();
+                if self.faults.remove(*id).is_some() {
+                    self.refresh_faults(cx);
                 }
                 Ok(String::new())
             }
@@ -103,186 +102,101 @@ impl Ipl {
                     return Ok(String::new());
                 }
                 self.faults.clear();
-                self.refresh_faults();
+                self.refresh_faults(cx);
                 Ok("all faults cleared".into())
             }
         }
     }
 
-    pub(in crate::world::ipl) fn server_names(&self) -> Vec<String> {
-        (1..=self.servers.len())
-            .map(|i| format!("app-{i}"))
-            .collect()
+    /// Where `fault` lands, once the catalog has accepted its kind on its
+    /// target (so a fault is either refused by name or has a meaning).
+    pub(super) fn place(&self, fault: &Fault) -> Result<Place, CommandError> {
+        self.catalog.faults.check(fault)?;
+        let t = fault.target.as_str();
+        let index = |prefix: &str| {
+            t.strip_prefix(prefix)
+                .and_then(|x| x.parse::<usize>().ok())
+                .filter(|k| *k >= 1)
+                .map(|k| Target::One(k - 1))
+        };
+        let place = match (&fault.kind, t) {
+            (FaultKind::World { name, .. }, "region" | "all") if name == POWER_LOSS => {
+                Some(Place::Region)
+            }
+            (FaultKind::World { .. } | FaultKind::Blackhole, _) => None,
+            (_, "all") => Some(Place::App(Target::All)),
+            (_, "db") => Some(Place::Db),
+            (_, "payment") => Some(Place::Payment),
+            (_, "partners") => Some(Place::Partners),
+            (_, "kitchens") => Some(Place::Kitchens(Target::All)),
+            _ => index("kitchen-cluster-")
+                .map(Place::Kitchens)
+                .or_else(|| index("app-").map(Place::App)),
+        };
+        place.ok_or_else(|| CommandError::UnsupportedFaultOn {
+            kind: fault.kind.name().to_string(),
+            target: fault.target.clone(),
+            expected: "(nowhere in this world)".into(),
+        })
     }
 
-    pub(super) fn targets_for(&self, kind: &FaultKind) -> Vec<String> {
-        let mut t = Vec::new();
-        match kind {
-            FaultKind::Kill { .. } | FaultKind::Partition => {
-                t.push("all".into());
-                t.extend(self.server_names());
-                t.push("kitchens".into());
-                t.extend((1..=self.clusters.len()).map(|k| format!("kitchen-cluster-{k}")));
-                t.push("db".into());
-            }
-            FaultKind::Latency { .. } => {
-                t.push("db".into());
-                t.push("payment".into());
-                t.push("all".into());
-                t.extend(self.server_names());
-            }
-            FaultKind::Slowdown { .. } => {
-                t.push("db".into());
-                t.push("kitchens".into());
-                t.push("all".into());
-                t.extend(self.server_names());
-            }
-            FaultKind::CapacityDrop { .. } => {
-                t.push("partners".into());
-                t.push("kitchens".into());
-                t.push("db".into());
-            }
-            FaultKind::ErrorRate { .. } => {
-                t.push("payment".into());
-                t.push("all".into());
-                t.extend(self.server_names());
-            }
-            FaultKind::World { name, .. } if name == "power-loss" => {
-                t.push("region".into());
-                t.push("all".into());
-            }
-            FaultKind::Blackhole | FaultKind::World { .. } => {}
-        }
-        t
-    }
-
-    pub(super) fn inject(&mut self, id: u64, fault: &Fault) -> Result<String, CommandError> {
+    pub(super) fn inject(
+        &mut self,
+        cx: &mut Cx<'_>,
+        id: u64,
+        fault: &Fault,
+    ) -> Result<String, CommandError> {
         fault.kind.validate().map_err(CommandError::Invalid)?;
-        let targets = self.targets_for(&fault.kind);
-        if targets.is_empty() {
-            return Err(CommandError::UnsupportedFault(
-                fault.kind.name().to_string(),
-            ));
+        let place = self.place(fault)?;
+        let restart_at = self
+            .faults
+            .insert(id, place, fault.kind.clone(), &fault.target, cx.now());
+        if let Some(at) = restart_at {
+            cx.schedule(at, Ev::KillExpires { id });
         }
-        if !targets.contains(&fault.target) {
-            return Err(CommandError::UnknownTarget {
-                name: fault.target.clone(),
-                expected: targets.join(", "),
-            });
-        }
-        self.faults.insert(id, fault.clone());
-        if let FaultKind::Kill {
-            restart_after_s: Some(s),
-        } = fault.kind
-        {
-            self.engine.schedule_in(secs(s), Ev::KillExpires { id });
-        }
-        self.refresh_faults();
+        self.refresh_faults(cx);
         Ok(String::new())
     }
 
-    /// Recomputes every effect from the active faults and applies the
-    /// changes (servers and kitchens going down or coming back, strikes,
-    /// power loss and the staged restoration after it).
-    pub(super) fn refresh_faults(&mut self) {
+    /// Recomputes every effect from the faults in force (the shared
+    /// [`FaultBook`](crate::fault::FaultBook)s) and applies the changes
+    /// (servers and kitchens going down or coming back, strikes, power loss
+    /// and the staged restoration after it).
+    pub(super) fn refresh_faults(&mut self, cx: &mut Cx<'_>) {
+        let now = cx.now();
         let n = self.servers.len();
         let ncl = self.clusters.len();
-        let mut down = vec![false; n];
-        let mut slow = vec![1.0; n];
-        let mut extra = vec![0.0; n];
-        let mut err = vec![0.0; n];
-        let mut cl_down = vec![false; ncl];
-        let mut fx = FaultEffects {
-            db_slow: 1.0,
-            kitchen_slow: 1.0,
-            ..FaultEffects::default()
-        };
-        let server_idx = |t: &str| -> Vec<usize> {
-            if t == "all" {
-                (0..n).collect()
-            } else {
-                t.strip_prefix("app-")
-                    .and_then(|x| x.parse::<usize>().ok())
-                    .filter(|k| (1..=n).contains(k))
-                    .map(|k| vec![k - 1])
-                    .unwrap_or_default()
-            }
-        };
-        for f in self.faults.values() {
-            let t = f.target.as_str();
-            match &f.kind {
-                FaultKind::Kill { .. } | FaultKind::Partition => {
-                    if t == "db" {
-                        fx.db_down = true;
-                    } else if t == "kitchens" {
-                        cl_down.fill(true);
-                    } else if let Some(k) = t
-                        .strip_prefix("kitchen-cluster-")
-                        .and_then(|x| x.parse::<usize>().ok())
-                        .filter(|k| (1..=ncl).contains(k))
-                    {
-                        cl_down[k - 1] = true;
-                    } else {
-                        for k in server_idx(t) {
-                            down[k] = true;
-                        }
-                    }
-                }
-                FaultKind::Latency { ms, .. } => match t {
-                    "db" => fx.db_extra_ms += ms,
-                    "payment" => fx.pay_extra_ms += ms,
-                    _ => server_idx(t).into_iter().for_each(|k| extra[k] += ms),
-                },
-                FaultKind::Slowdown { factor } => match t {
-                    "db" => fx.db_slow *= factor,
-                    "kitchens" => fx.kitchen_slow *= factor,
-                    _ => server_idx(t).into_iter().for_each(|k| slow[k] *= factor),
-                },
-                FaultKind::CapacityDrop { fraction } => match t {
-                    "partners" => fx.strike = fx.strike.max(*fraction),
-                    "kitchens" => fx.kitchen_drop = fx.kitchen_drop.max(*fraction),
-                    "db" => fx.db_drop = fx.db_drop.max(*fraction),
-                    _ => {}
-                },
-                FaultKind::ErrorRate { p } => match t {
-                    "payment" => fx.pay_error = fx.pay_error.max(*p),
-                    _ => server_idx(t)
-                        .into_iter()
-                        .for_each(|k| err[k] = f64::max(err[k], *p)),
-                },
-                FaultKind::World { name, strength } if name == "power-loss" => {
-                    fx.power_loss = Some(fx.power_loss.unwrap_or(0.0).max(strength.min(1.0)));
-                }
-                _ => {}
-            }
-        }
+        let server_fx: Vec<Effect> = (0..n).map(|k| self.faults.app.effect(k, now)).collect();
+        let cl_down: Vec<bool> = (0..ncl)
+            .map(|k| !self.faults.kitchens.effect(k, now).accepting())
+            .collect();
+        let fx = self.faults.effects(now);
         // servers
-        for k in 0..n {
+        for (k, e) in server_fx.into_iter().enumerate() {
             let s = &mut self.servers[k];
-            s.slow = slow[k];
-            s.extra_ms = extra[k];
-            s.error_p = err[k];
-            if down[k] && !s.down {
+            s.fx = e;
+            let down = !e.accepting();
+            if down && !s.down {
                 s.down = true;
                 s.epoch = s.epoch.wrapping_add(1);
                 s.busy = 0;
                 let queued: Vec<Ref> = s.queue.drain(..).collect();
-                self.say(format!("app-{} DOWN", k + 1));
+                cx.log(format!("app-{} DOWN", k + 1));
                 for o in queued {
-                    self.fail(o, Decline::ServerCrash);
+                    self.fail(cx, o, Decline::ServerCrash);
                 }
-            } else if !down[k] && s.down {
+            } else if !down && s.down {
                 s.down = false;
-                self.say(format!("app-{} back up", k + 1));
+                cx.log(format!("app-{} back up", k + 1));
             }
         }
         // kitchens
         for (k, d) in cl_down.into_iter().enumerate() {
             if d {
-                self.kill_cluster(k);
+                self.kill_cluster(cx, k);
             } else if self.clusters[k].down {
                 self.clusters[k].down = false;
-                self.say(format!("kitchen-cluster-{} back up", k + 1));
+                cx.log(format!("kitchen-cluster-{} back up", k + 1));
             }
         }
         // partners on strike
@@ -307,28 +221,38 @@ impl Ipl {
             (None, Some(s)) => {
                 self.restore_gen = self.restore_gen.wrapping_add(1);
                 self.region = (1.0 - s).max(self.p.backup_capacity);
-                self.say(format!(
+                cx.log(format!(
                     "POWER LOSS in the primary region: failing over to backup at {:.0} % capacity",
                     self.region * 100.0
                 ));
             }
             (Some(_), None) => {
                 self.restore_gen = self.restore_gen.wrapping_add(1);
-                self.restore_stage(0);
+                self.restore_stage(cx, 0);
             }
-            _ => {}
+            (Some(was), Some(s)) if was != s => {
+                // Another power loss came or went while one is in force:
+                // the backup runs at what the strongest one leaves.
+                self.region = (1.0 - s).max(self.p.backup_capacity);
+                cx.log(format!(
+                    "power loss now {:.0} %: backup at {:.0} % capacity",
+                    s * 100.0,
+                    self.region * 100.0
+                ));
+            }
+            (None, None) | (Some(_), Some(_)) => {}
         }
         self.note_partners();
-        self.pump_all();
+        self.pump_all(cx);
         for k in 0..self.clusters.len() {
-            self.pump_cluster(k);
+            self.pump_cluster(cx, k);
         }
-        self.release_connection_slots();
-        self.dispatch();
+        self.release_connection_slots(cx);
+        self.dispatch(cx);
     }
 
     /// Staged restoration after a power loss: 25 %, 50 %, 100 %.
-    pub(super) fn restore_stage(&mut self, stage: u8) {
+    pub(super) fn restore_stage(&mut self, cx: &mut Cx<'_>, stage: u8) {
         const STAGES: [f64; 3] = [0.25, 0.5, 1.0];
         let Some(&f) = STAGES.get(stage as usize) else {
             return;
@@ -337,13 +261,13 @@ impl Ipl {
         if stage == 2 {
             self.region = 1.0;
         }
-        self.say(format!(
+        cx.log(format!(
             "power restored, stage {}: {:.0} % capacity",
             stage + 1,
             self.region * 100.0
         ));
         if (stage as usize) + 1 < STAGES.len() {
-            self.engine.schedule_in(
+            cx.schedule_in(
                 secs(self.p.restore_stage_s),
                 Ev::RestoreStage {
                     stage: stage + 1,
@@ -351,20 +275,19 @@ impl Ipl {
                 },
             );
         }
-        self.pump_all();
-        self.release_connection_slots();
+        self.pump_all(cx);
+        self.release_connection_slots(cx);
     }
 
     /// Hands out connections that a larger pool now allows.
-    pub(super) fn release_connection_slots(&mut self) {
+    pub(super) fn release_connection_slots(&mut self, cx: &mut Cx<'_>) {
         if self.pool_in_use < self.effective_pool() && !self.pool_queue.is_empty() {
             self.pool_in_use += 1;
-            self.release_connection();
+            self.release_connection(cx);
         }
     }
 
-    pub(in crate::world::ipl) fn reset_counts(&mut self) {
-        let now = self.now();
+    pub(in crate::world::ipl) fn reset_counts(&mut self, now: SimTime) {
         self.in_system_at_reset = self.in_system;
         self.c = Counts::default();
         self.last = Counts::default();

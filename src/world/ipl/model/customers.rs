@@ -4,7 +4,7 @@
 use crate::sim::SimTime;
 use rand::Rng;
 
-use super::{Customer, Decline, Ev, Ipl, Order, Ref, Stage, exp_s, secs};
+use super::{Customer, Cx, Decline, Ev, Ipl, Order, Ref, Stage, exp_s, secs};
 
 impl Ipl {
     pub(super) fn cust(&self, c: Ref) -> Option<&Customer> {
@@ -21,12 +21,12 @@ impl Ipl {
             .filter(|x| x.serial == c.s)
     }
 
-    pub(super) fn new_customer(&mut self) {
+    pub(super) fn new_customer(&mut self, cx: &mut Cx<'_>) {
         let serial = self.serial();
         let distance_km = exp_s(&mut self.rng_customers, self.p.distance_mean_km);
         let cu = Customer {
             serial,
-            first_at: self.now(),
+            first_at: cx.now(),
             distance_km,
             attempts: 0,
             unconfirmed: 0,
@@ -46,7 +46,7 @@ impl Ipl {
         };
         self.customers_live += 1;
         self.c.unique += 1;
-        self.attempt(Ref { i, s: serial });
+        self.attempt(cx, Ref { i, s: serial });
     }
 
     pub(super) fn patience(&mut self) -> SimTime {
@@ -55,7 +55,7 @@ impl Ipl {
     }
 
     /// One tap on "order".
-    pub(super) fn attempt(&mut self, c: Ref) {
+    pub(super) fn attempt(&mut self, cx: &mut Cx<'_>, c: Ref) {
         let idem = self.idempotency;
         let Some(cu) = self.cust_mut(c) else { return };
         cu.attempts = cu.attempts.saturating_add(1);
@@ -72,7 +72,7 @@ impl Ipl {
             if idem {
                 // The idempotency key finds the first order: nothing new enters.
                 self.c.merged += 1;
-                self.engine.schedule_in(
+                cx.schedule_in(
                     wait,
                     Ev::Patience {
                         c,
@@ -96,7 +96,7 @@ impl Ipl {
             self.decline_at_door(c, Decline::SystemFull);
             return;
         }
-        let now = self.now();
+        let now = cx.now();
         let serial = self.serial();
         let o = Order {
             serial,
@@ -125,14 +125,14 @@ impl Ipl {
             cu.live += 1;
             cu.unconfirmed += 1;
         }
-        self.engine.schedule_in(
+        cx.schedule_in(
             wait,
             Ev::Patience {
                 c,
                 attempt: attempt_no,
             },
         );
-        self.send_to_app(Ref { i, s: serial });
+        self.send_to_app(cx, Ref { i, s: serial });
     }
 
     pub(super) fn decline_at_door(&mut self, c: Ref, why: Decline) {
@@ -146,7 +146,7 @@ impl Ipl {
         self.maybe_free(c);
     }
 
-    pub(super) fn on_patience(&mut self, c: Ref, attempt: u8) {
+    pub(super) fn on_patience(&mut self, cx: &mut Cx<'_>, c: Ref, attempt: u8) {
         let Some(cu) = self.cust(c) else { return };
         if cu.confirmed
             || cu.gave_up
@@ -162,15 +162,15 @@ impl Ipl {
         if self.eta_messages {
             // "Delayed due to high demand. New ETA: … Cancel if needed."
             if u < self.p.retry_probability_with_eta && can_retry {
-                self.attempt(c);
+                self.attempt(cx, c);
             } else if u < self.p.retry_probability_with_eta + self.p.cancel_probability_with_eta {
                 self.give_up(c);
             } else {
                 let wait = self.patience();
-                self.engine.schedule_in(wait, Ev::Patience { c, attempt });
+                cx.schedule_in(wait, Ev::Patience { c, attempt });
             }
         } else if u < self.p.retry_probability && can_retry {
-            self.attempt(c);
+            self.attempt(cx, c);
         } else {
             self.give_up(c);
         }
@@ -208,14 +208,14 @@ impl Ipl {
         }
     }
 
-    pub(super) fn on_retry(&mut self, c: Ref) {
+    pub(super) fn on_retry(&mut self, cx: &mut Cx<'_>, c: Ref) {
         let Some(cu) = self.cust_mut(c) else { return };
         cu.retry_pending = false;
         if cu.gave_up || cu.lost || cu.confirmed {
             self.maybe_free(c);
             return;
         }
-        self.attempt(c);
+        self.attempt(cx, c);
     }
 
     // ------------------------------------------------------------ orders
@@ -234,14 +234,14 @@ impl Ipl {
             .filter(|x| x.serial == o.s)
     }
 
-    pub(super) fn remove(&mut self, o: Ref) -> Option<Order> {
+    pub(super) fn remove(&mut self, cx: &mut Cx<'_>, o: Ref) -> Option<Order> {
         let slot = self.orders.get_mut(o.i as usize)?;
         if slot.as_ref().is_none_or(|x| x.serial != o.s) {
             return None;
         }
         let ord = slot.take();
         self.free_orders.push(o.i);
-        let now = self.now();
+        let now = cx.now();
         self.in_system -= 1;
         self.backlog.set(now, self.in_system as f64);
         if let Some(x) = &ord {
@@ -255,10 +255,10 @@ impl Ipl {
     }
 
     /// Releases what the order holds at its stage (worker, slot).
-    pub(super) fn release_holdings(&mut self, ord: &Order) {
+    pub(super) fn release_holdings(&mut self, cx: &mut Cx<'_>, ord: &Order) {
         match ord.stage {
             Stage::Cpu | Stage::PoolWait | Stage::Query | Stage::Payment => {
-                self.release_worker(ord.server, ord.epoch);
+                self.release_worker(cx, ord.server, ord.epoch);
             }
             _ => {}
         }
@@ -268,9 +268,11 @@ impl Ipl {
     }
 
     /// The order fails (an error the customer sees).
-    pub(super) fn fail(&mut self, o: Ref, why: Decline) {
-        let Some(ord) = self.remove(o) else { return };
-        self.release_holdings(&ord);
+    pub(super) fn fail(&mut self, cx: &mut Cx<'_>, o: Ref, why: Decline) {
+        let Some(ord) = self.remove(cx, o) else {
+            return;
+        };
+        self.release_holdings(cx, &ord);
         *self.c.declined.entry(why).or_insert(0) += 1;
         let c = ord.cust;
         let retry_p = self.p.retry_after_error_probability;
@@ -291,7 +293,7 @@ impl Ipl {
                 if let Some(cu) = self.cust_mut(c) {
                     cu.retry_pending = true;
                 }
-                self.engine.schedule_in(delay, Ev::Retry { c });
+                cx.schedule_in(delay, Ev::Retry { c });
             } else {
                 self.lose(c);
             }
@@ -301,9 +303,11 @@ impl Ipl {
         self.maybe_free(c);
     }
 
-    pub(super) fn cancel(&mut self, o: Ref) {
-        let Some(ord) = self.remove(o) else { return };
-        self.release_holdings(&ord);
+    pub(super) fn cancel(&mut self, cx: &mut Cx<'_>, o: Ref) {
+        let Some(ord) = self.remove(cx, o) else {
+            return;
+        };
+        self.release_holdings(cx, &ord);
         self.c.cancelled += 1;
         let c = ord.cust;
         if let Some(cu) = self.cust_mut(c) {

@@ -4,11 +4,12 @@
 use crate::sim::blocks::resilience::breaker::{Admit, Transition};
 use rand::Rng;
 
-use super::{Decline, Ev, Ipl, Ref, Stage, exp_s, secs};
+use super::faults::added_latency_s;
+use super::{Cx, Decline, Ev, Ipl, Ref, Stage, exp_s, secs};
 
 impl Ipl {
     pub(in crate::world::ipl) fn effective_pool(&self) -> u32 {
-        let f = self.region * (1.0 - self.fx.db_drop);
+        let f = self.region * self.fx.db.capacity_factor;
         ((f64::from(self.pool_size) * f).ceil() as u32).max(1)
     }
 
@@ -24,18 +25,18 @@ impl Ipl {
         let contention = 1.0 + over * over;
         let knee = (self.p.db_backlog_knee * self.p.volume_scale).max(1.0);
         let table = 1.0 + self.unassigned() as f64 / knee;
-        self.p.db_query_ms / 1000.0 * contention * table / self.fx.db_slow
+        self.p.db_query_ms / 1000.0 * contention * table / self.fx.db.slowdown
     }
 
-    pub(super) fn db_request(&mut self, o: Ref) {
+    pub(super) fn db_request(&mut self, cx: &mut Cx<'_>, o: Ref) {
         let mut trial = false;
         if self.breaker_on {
-            let now = self.now();
+            let now = cx.now();
             let (admit, change) = self.breaker.admit(now);
-            self.say_breaker(change);
+            self.say_breaker(cx, change);
             match admit {
                 Admit::No => {
-                    self.fail(o, Decline::BreakerOpen);
+                    self.fail(cx, o, Decline::BreakerOpen);
                     return;
                 }
                 Admit::Trial => trial = true,
@@ -46,12 +47,12 @@ impl Ipl {
             ord.trial = trial;
         }
         if self.fx.db_down {
-            self.breaker_result(false, trial);
-            self.fail(o, Decline::DbDown);
+            self.breaker_result(cx, false, trial);
+            self.fail(cx, o, Decline::DbDown);
             return;
         }
         if self.pool_in_use < self.effective_pool() {
-            self.start_query(o);
+            self.start_query(cx, o);
         } else {
             self.next_ticket = self.next_ticket.wrapping_add(1).max(1);
             let ticket = self.next_ticket;
@@ -61,7 +62,7 @@ impl Ipl {
             }
             self.pool_waiting += 1;
             self.pool_queue.push_back((o, ticket));
-            self.engine.schedule_in(
+            cx.schedule_in(
                 secs(self.p.db_acquire_timeout_s),
                 Ev::AcquireTimeout { o, ticket },
             );
@@ -83,32 +84,33 @@ impl Ipl {
         }
     }
 
-    pub(super) fn start_query(&mut self, o: Ref) {
+    pub(super) fn start_query(&mut self, cx: &mut Cx<'_>, o: Ref) {
         self.pool_in_use += 1;
         let mean = self.query_mean_s(self.pool_in_use);
-        let t = exp_s(&mut self.rng_db, mean) + self.fx.db_extra_ms / 1000.0;
-        self.query_ewma.observe(mean + self.fx.db_extra_ms / 1000.0);
+        let db = self.fx.db;
+        let t = exp_s(&mut self.rng_db, mean) + added_latency_s(&db, &mut self.rng_db);
+        self.query_ewma.observe(mean + db.latency_s);
         if let Some(ord) = self.order_mut(o) {
             ord.stage = Stage::Query;
         }
-        self.engine.schedule_in(secs(t), Ev::QueryDone(o));
+        cx.schedule_in(secs(t), Ev::QueryDone(o));
     }
 
-    pub(super) fn breaker_result(&mut self, ok: bool, trial: bool) {
+    pub(super) fn breaker_result(&mut self, cx: &mut Cx<'_>, ok: bool, trial: bool) {
         if !self.breaker_on {
             return;
         }
-        let now = self.now();
+        let now = cx.now();
         let change = if ok {
             self.breaker.on_success(trial)
         } else {
             self.breaker.on_failure(trial, now)
         };
-        self.say_breaker(change);
+        self.say_breaker(cx, change);
     }
 
     /// The event-log line for a change of the breaker's state.
-    fn say_breaker(&mut self, change: Option<Transition>) {
+    fn say_breaker(&mut self, cx: &mut Cx<'_>, change: Option<Transition>) {
         let Some(change) = change else { return };
         let line = match change {
             Transition::Opened { failures } => format!(
@@ -123,10 +125,10 @@ impl Ipl {
             }
             Transition::Reopened => "breaker OPEN again: a trial query failed".to_string(),
         };
-        self.say(line);
+        cx.log(line);
     }
 
-    pub(super) fn release_connection(&mut self) {
+    pub(super) fn release_connection(&mut self, cx: &mut Cx<'_>) {
         self.pool_in_use = self.pool_in_use.saturating_sub(1);
         while self.pool_in_use < self.effective_pool() {
             let Some((o, ticket)) = self.pool_queue.pop_front() else {
@@ -144,57 +146,59 @@ impl Ipl {
                 x.stage = Stage::Cpu; // holds a worker, not yet a connection
             }
             if self.server_lost(&ord) {
-                self.fail(o, Decline::ServerCrash);
+                self.fail(cx, o, Decline::ServerCrash);
                 continue;
             }
-            self.start_query(o);
+            self.start_query(cx, o);
         }
     }
 
-    pub(super) fn on_acquire_timeout(&mut self, o: Ref, ticket: u32) {
+    pub(super) fn on_acquire_timeout(&mut self, cx: &mut Cx<'_>, o: Ref, ticket: u32) {
         let Some(ord) = self.order(o) else { return };
         if ord.stage != Stage::PoolWait || ord.ticket != ticket {
             return;
         }
         let trial = ord.trial;
-        self.breaker_result(false, trial);
-        self.fail(o, Decline::PoolTimeout);
+        self.breaker_result(cx, false, trial);
+        self.fail(cx, o, Decline::PoolTimeout);
     }
 
-    pub(super) fn on_query_done(&mut self, o: Ref) {
-        self.release_connection();
+    pub(super) fn on_query_done(&mut self, cx: &mut Cx<'_>, o: Ref) {
+        self.release_connection(cx);
         let Some(ord) = self.order(o).cloned() else {
             return;
         };
-        self.breaker_result(true, ord.trial);
+        self.breaker_result(cx, true, ord.trial);
         if let Some(x) = self.order_mut(o) {
             x.stage = Stage::Payment;
         }
         if self.server_lost(&ord) {
-            self.fail(o, Decline::ServerCrash);
+            self.fail(cx, o, Decline::ServerCrash);
             return;
         }
-        let t =
-            exp_s(&mut self.rng_pay, self.p.payment_ms / 1000.0) + self.fx.pay_extra_ms / 1000.0;
-        self.engine.schedule_in(secs(t), Ev::PaymentDone(o));
+        let pay = self.fx.payment;
+        let t = exp_s(&mut self.rng_pay, self.p.payment_ms / 1000.0)
+            + added_latency_s(&pay, &mut self.rng_pay);
+        cx.schedule_in(secs(t), Ev::PaymentDone(o));
     }
 
-    pub(super) fn on_payment_done(&mut self, o: Ref) {
+    pub(super) fn on_payment_done(&mut self, cx: &mut Cx<'_>, o: Ref) {
         let Some(ord) = self.order(o).cloned() else {
             return;
         };
         if self.server_lost(&ord) {
-            self.fail(o, Decline::ServerCrash);
+            self.fail(cx, o, Decline::ServerCrash);
             return;
         }
-        let now = self.now();
-        if self.fx.pay_error > 0.0 && self.rng_pay.random::<f64>() < self.fx.pay_error {
+        let now = cx.now();
+        let p_err = self.fx.payment.error_p;
+        if p_err > 0.0 && self.rng_pay.random::<f64>() < p_err {
             self.note_server(ord.server, false, 0.0);
-            self.fail(o, Decline::Payment);
+            self.fail(cx, o, Decline::Payment);
             return;
         }
         self.note_server(ord.server, true, (now - ord.app_at).as_secs_f64());
-        self.release_worker(ord.server, ord.epoch);
+        self.release_worker(cx, ord.server, ord.epoch);
         let k = self.rng_kitchen.random_range(0..self.clusters.len());
         let cluster_epoch = self.clusters[k].epoch;
         if let Some(x) = self.order_mut(o) {
@@ -203,6 +207,6 @@ impl Ipl {
             x.cluster_epoch = cluster_epoch;
         }
         let t = exp_s(&mut self.rng_kitchen, self.p.accept_mean_s);
-        self.engine.schedule_in(secs(t), Ev::Accepted(o));
+        cx.schedule_in(secs(t), Ev::Accepted(o));
     }
 }

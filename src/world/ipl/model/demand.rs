@@ -5,8 +5,7 @@ use super::*;
 
 impl Ipl {
     /// The spike multiplier in force (the largest active spike).
-    pub(in crate::world::ipl) fn spike_multiplier(&self) -> f64 {
-        let now = self.now();
+    pub(in crate::world::ipl) fn spike_multiplier(&self, now: SimTime) -> f64 {
         self.spikes
             .iter()
             .filter(|(end, _)| *end > now)
@@ -14,9 +13,9 @@ impl Ipl {
             .fold(1.0, f64::max)
     }
 
-    pub(super) fn target_rate_per_s(&self) -> f64 {
+    pub(super) fn target_rate_per_s(&self, now: SimTime) -> f64 {
         self.base_per_min / 60.0
-            * self.spike_multiplier()
+            * self.spike_multiplier(now)
             * self.scale_arrivals
             * self.p.volume_scale
     }
@@ -26,16 +25,16 @@ impl Ipl {
     /// its cumulative intensity: one exponential per arrival, whatever the
     /// rate changes in between (so the arrival stream never depends on
     /// anything but the schedule and the match).
-    pub(super) fn rate_changed(&mut self) {
-        let now = self.now();
+    pub(super) fn rate_changed(&mut self, cx: &mut Cx<'_>) {
+        let now = cx.now();
         let used = self.rate_per_s * (now - self.arr_last).as_secs_f64();
         self.arr_mass = (self.arr_mass - used).max(0.0);
         self.arr_last = now;
-        self.rate_per_s = self.target_rate_per_s();
+        self.rate_per_s = self.target_rate_per_s(cx.now());
         self.arr_gen = self.arr_gen.wrapping_add(1);
         if self.rate_per_s > 0.0 {
             let at = now + secs(self.arr_mass / self.rate_per_s);
-            self.engine.schedule(
+            cx.schedule(
                 at,
                 Ev::Arrival {
                     generation: self.arr_gen,
@@ -44,8 +43,8 @@ impl Ipl {
         }
     }
 
-    pub(super) fn on_rate_step(&mut self) {
-        let now = self.now();
+    pub(super) fn on_rate_step(&mut self, cx: &mut Cx<'_>) {
+        let now = cx.now();
         while let Some(pt) = self.p.demand_schedule.get(self.schedule_next) {
             if secs(pt.at_s) > now {
                 break;
@@ -54,13 +53,13 @@ impl Ipl {
             self.schedule_next += 1;
         }
         if let Some(pt) = self.p.demand_schedule.get(self.schedule_next) {
-            self.engine.schedule(secs(pt.at_s), Ev::RateStep);
+            cx.schedule(secs(pt.at_s), Ev::RateStep);
         }
-        self.rate_changed();
+        self.rate_changed(cx);
     }
 
-    pub(super) fn on_feed(&mut self) {
-        let now = self.now();
+    pub(super) fn on_feed(&mut self, cx: &mut Cx<'_>) {
+        let now = cx.now();
         while let Some(item) = self.feed.get(self.feed_next) {
             if item.at > now {
                 break;
@@ -75,22 +74,22 @@ impl Ipl {
                 let end = now + secs(s.duration_s);
                 self.spikes.retain(|(e, _)| *e > now);
                 self.spikes.push((end, s.multiplier));
-                self.engine.schedule(end, Ev::SpikeEnd);
+                cx.schedule(end, Ev::SpikeEnd);
             }
             if !matches!(item.kind, FeedKind::Dot | FeedKind::Runs(_)) {
                 let line = self.scoreboard_for(&item);
-                self.say(line);
+                cx.log(line);
             }
             if self.autoscaling == Autoscaling::CricketAware
                 && matches!(item.kind, FeedKind::Four | FeedKind::Six | FeedKind::Wicket)
             {
-                self.warm_start_for_spike();
+                self.warm_start_for_spike(cx);
             }
         }
         if let Some(next) = self.feed.get(self.feed_next) {
-            self.engine.schedule(next.at, Ev::Feed);
+            cx.schedule(next.at, Ev::Feed);
         }
-        self.rate_changed();
+        self.rate_changed(cx);
     }
 
     /// The scoreboard line for one feed event.

@@ -3,7 +3,7 @@
 
 use crate::sim::SimTime;
 
-use super::{Ev, Ipl, PARTNER_TICK_S, Ref, Stage, exp_s, secs};
+use super::{Cx, Ev, Ipl, PARTNER_TICK_S, Ref, Stage, exp_s, secs};
 
 impl Ipl {
     /// Confirmed orders no rider has picked up yet: cooking queues and
@@ -27,7 +27,7 @@ impl Ipl {
         self.online.saturating_sub(self.busy_partners)
     }
 
-    pub(super) fn dispatch(&mut self) {
+    pub(super) fn dispatch(&mut self, cx: &mut Cx<'_>) {
         let per_trip = if self.batching {
             self.p.batch_size as usize
         } else {
@@ -57,14 +57,14 @@ impl Ipl {
                     x.stage = Stage::OnTrip;
                 }
                 let at = ride + j as f64 * self.p.batch_extra_s;
-                self.engine.schedule_in(secs(at), Ev::Drop(o));
+                cx.schedule_in(secs(at), Ev::Drop(o));
             }
             let back = ride + (n - 1) as f64 * self.p.batch_extra_s + self.p.return_s;
-            self.engine.schedule_in(secs(back), Ev::PartnerBack);
+            cx.schedule_in(secs(back), Ev::PartnerBack);
         }
     }
 
-    pub(super) fn on_partner_back(&mut self) {
+    pub(super) fn on_partner_back(&mut self, cx: &mut Cx<'_>) {
         self.busy_partners = self.busy_partners.saturating_sub(1);
         if self.leaving > 0 {
             self.leaving -= 1;
@@ -72,7 +72,7 @@ impl Ipl {
             self.offline += 1;
         }
         self.note_partners();
-        self.dispatch();
+        self.dispatch(cx);
     }
 
     pub(super) fn note_partners(&mut self) {
@@ -82,9 +82,11 @@ impl Ipl {
         }
     }
 
-    pub(super) fn on_drop(&mut self, o: Ref) {
-        let Some(ord) = self.remove(o) else { return };
-        let now = self.now();
+    pub(super) fn on_drop(&mut self, cx: &mut Cx<'_>, o: Ref) {
+        let Some(ord) = self.remove(cx, o) else {
+            return;
+        };
+        let now = cx.now();
         self.c.delivered += 1;
         let c = ord.cust;
         let aov = self.p.average_order_value_inr;
@@ -112,7 +114,7 @@ impl Ipl {
 
     /// Partners decide once a minute: log off when overloaded, come back
     /// slowly, or quickly with incentives.
-    pub(super) fn on_partner_tick(&mut self) {
+    pub(super) fn on_partner_tick(&mut self, cx: &mut Cx<'_>) {
         let load = self.partner_load();
         let per_min = PARTNER_TICK_S as f64 / 60.0;
         let before = self.online.saturating_sub(self.leaving);
@@ -143,14 +145,13 @@ impl Ipl {
             } else {
                 "back online"
             };
-            self.say(format!(
+            cx.log(format!(
                 "delivery partners {verb}: {from} → {after} online, {load:.2} orders waiting per partner"
             ));
         }
         self.note_partners();
-        self.dispatch();
-        self.engine
-            .schedule_in(SimTime::from_secs(PARTNER_TICK_S), Ev::PartnerTick);
+        self.dispatch(cx);
+        cx.schedule_in(SimTime::from_secs(PARTNER_TICK_S), Ev::PartnerTick);
     }
 
     /// Orders waiting for pickup per online partner.

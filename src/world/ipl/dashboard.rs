@@ -1,17 +1,13 @@
-//! What the IPL world shows: the [`World`] implementation, the dashboard
-//! snapshot (scoreboard, sparklines, gauges, backlog chart, servers) and
-//! the headless metrics.
+//! What the IPL world shows on the dashboard: the scoreboard, sparklines,
+//! gauges, the backlog chart and the servers, database and kitchens.
 
 use std::fmt::Write as _;
 
-use super::model::{Decline, Ipl, duration_text};
-use super::{Autoscaling, feed::FeedKind};
-use crate::fault::{FaultKind, FaultTemplate};
+use super::feed::FeedKind;
+use super::model::{Ipl, duration_text};
 use crate::sim::blocks::resilience::breaker::BreakerState;
-use crate::sim::engine::drive;
-use crate::sim::metrics::Metrics;
 use crate::sim::world::{AnalyticRow, ChartView, GaugeView, SeriesView, UnitState, UnitView};
-use crate::sim::{Command, CommandError, LogEntry, SimTime, Snapshot};
+use crate::sim::{SimTime, Snapshot};
 
 /// Indian style: ₹4.2 cr, ₹3.5 lakh, ₹800.
 fn rupees(v: f64) -> String {
@@ -26,8 +22,8 @@ fn rupees(v: f64) -> String {
 
 impl Ipl {
     /// The scoreboard: score, last ball and the spike it causes.
-    pub fn status_line(&self) -> String {
-        let now = self.now();
+    #[must_use]
+    pub fn status_line(&self, now: SimTime) -> String {
         let Some(i) = self.last_feed else {
             return match self.feed.first() {
                 Some(f) => {
@@ -44,7 +40,7 @@ impl Ipl {
         };
         let item = &self.feed[i];
         let mut s = self.scoreboard_for(item);
-        let m = self.spike_multiplier();
+        let m = self.spike_multiplier(now);
         if m > 1.0 && item.kind != FeedKind::MatchEnd {
             let left = self
                 .spikes
@@ -64,28 +60,10 @@ impl Ipl {
             "off"
         }
     }
-}
 
-impl crate::world::legacy::LegacyWorld for Ipl {
-    fn now(&self) -> SimTime {
-        self.engine.now()
-    }
-
-    fn next_event_time(&self) -> Option<SimTime> {
-        self.engine.peek_time()
-    }
-
-    fn advance(&mut self, until: SimTime, max_events: u64) -> u64 {
-        drive(self, |w| &mut w.engine, Self::handle, until, max_events)
-    }
-
-    fn apply(&mut self, cmd: &Command) -> Result<String, CommandError> {
-        self.command(cmd)
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        let now = self.now();
-        let m = self.metrics();
+    /// What the dashboard draws at `now`.
+    pub(super) fn dashboard(&self, now: SimTime) -> Snapshot {
+        let m = self.observe(now);
         let pool = self.effective_pool();
         let scale = self.p.volume_scale;
         let total_partners = (self.online + self.offline + self.striking).max(1);
@@ -185,7 +163,11 @@ impl crate::world::legacy::LegacyWorld for Ipl {
                 name: format!("app-{}", k + 1),
                 state: if s.down {
                     UnitState::Down
-                } else if s.provisioning || s.slow < 1.0 || s.extra_ms > 0.0 || s.error_p > 0.0 {
+                } else if s.provisioning
+                    || s.fx.slowdown < 1.0
+                    || s.fx.latency_s > 0.0
+                    || s.fx.error_p > 0.0
+                {
                     UnitState::Degraded
                 } else {
                     UnitState::Up
@@ -248,7 +230,7 @@ impl crate::world::legacy::LegacyWorld for Ipl {
         };
         Snapshot {
             now,
-            policy: self.policy(),
+            policy: self.autoscaling.name().to_string(),
             gauges,
             sparklines: vec![
                 SeriesView::of("orders/min (unique)", "/min", &self.s_unique),
@@ -270,7 +252,7 @@ impl crate::world::legacy::LegacyWorld for Ipl {
                 AnalyticRow {
                     label: "backlog L (λW vs mean)".into(),
                     closed_form: Some(lambda * w),
-                    simulated: m["mean_in_system"],
+                    simulated: m.mean_in_system,
                     unit: "orders".into(),
                 },
                 AnalyticRow {
@@ -286,180 +268,9 @@ impl crate::world::legacy::LegacyWorld for Ipl {
                     unit: "s".into(),
                 },
             ],
-            status_line: Some(self.status_line()),
+            status_line: Some(self.status_line(now)),
             toggles: self.toggles(),
-            events_processed: self.engine.processed(),
             ..Snapshot::default()
         }
-    }
-
-    fn metrics(&self) -> Metrics {
-        let now = self.now();
-        let c = &self.c;
-        let mut m = Metrics::new();
-        let mut put = |k: &str, v: f64| {
-            m.insert(k.to_string(), v);
-        };
-        put("attempts", c.attempts as f64);
-        put("orders_unique", c.unique as f64);
-        put("orders_duplicate", c.duplicate as f64);
-        put("duplicates_merged", c.merged as f64);
-        put("duplicates_prevented", c.merged as f64);
-        put("retries", c.retries as f64);
-        put("delivered", c.delivered as f64);
-        put("delivered_unique", c.delivered_unique as f64);
-        put("duplicates_delivered", c.duplicates_delivered as f64);
-        put("cancelled", c.cancelled as f64);
-        put("declined", c.declined_total() as f64);
-        for d in Decline::ALL {
-            put(d.key(), c.declined.get(&d).copied().unwrap_or(0) as f64);
-        }
-        put("customers_lost", c.customers_lost as f64);
-        put("customers_gave_up", c.customers_gave_up as f64);
-        put("in_system", self.in_system as f64);
-        put("in_system_at_reset", self.in_system_at_reset as f64);
-        put("backlog_peak", self.queued_peak as f64);
-        put("backlog", self.queued() as f64);
-        put("in_system_peak", self.backlog.peak());
-        put("mean_in_system", self.backlog.mean(now));
-        put("p50_delivery_time_s", self.delivery.quantile_s(0.5));
-        put("p95_delivery_time_s", self.delivery.quantile_s(0.95));
-        put("mean_delivery_time_s", self.delivery.mean_s());
-        put("p50_confirm_time_s", self.confirm.quantile_s(0.5));
-        put("p95_confirm_time_s", self.confirm.quantile_s(0.95));
-        put(
-            "mean_time_in_system_s",
-            if c.exits > 0 {
-                c.sojourn_s / c.exits as f64
-            } else {
-                f64::NAN
-            },
-        );
-        put("revenue_delivered_inr", c.revenue_delivered);
-        put("revenue_lost_inr", c.revenue_lost);
-        put("breaker_opens", self.opens() as f64);
-        put("partners_online", self.online as f64);
-        put("partners_online_min", self.partners_min as f64);
-        put("app_servers", self.servers.len() as f64);
-        put("app_servers_peak", self.servers_peak as f64);
-        m
-    }
-
-    fn analytic(&self) -> Metrics {
-        let now = self.now();
-        let span = (now - self.stats_since).as_secs_f64();
-        let mut m = Metrics::new();
-        if span > 0.0 && self.c.exits > 0 {
-            let lambda = self.c.exits as f64 / span;
-            let w = self.c.sojourn_s / self.c.exits as f64;
-            m.insert("mean_in_system".into(), lambda * w);
-        }
-        m
-    }
-
-    fn reset_statistics(&mut self) {
-        self.reset_counts();
-    }
-
-    fn policies(&self) -> Vec<String> {
-        Autoscaling::ALL
-            .iter()
-            .map(|a| a.name().to_string())
-            .collect()
-    }
-
-    fn policy(&self) -> String {
-        self.autoscaling.name().to_string()
-    }
-
-    fn fault_menu(&self) -> Vec<FaultTemplate> {
-        let servers = self.server_names();
-        let mut app_targets = servers.clone();
-        app_targets.push("all".into());
-        let mut kitchens = vec!["kitchens".to_string()];
-        kitchens.extend((1..=self.clusters.len()).map(|k| format!("kitchen-cluster-{k}")));
-        vec![
-            FaultTemplate::new(
-                "kill app server",
-                FaultKind::Kill {
-                    restart_after_s: Some(120.0),
-                },
-                app_targets.clone(),
-            )
-            .strength("restart after s", 10.0, 3600.0, 30.0),
-            FaultTemplate::new(
-                "kill kitchen cluster",
-                FaultKind::Kill {
-                    restart_after_s: None,
-                },
-                {
-                    let mut t = kitchens[1..].to_vec();
-                    t.push("kitchens".into());
-                    t
-                },
-            )
-            .lasting(900.0),
-            FaultTemplate::new(
-                "database latency",
-                FaultKind::Latency {
-                    ms: 1500.0,
-                    jitter_ms: 0.0,
-                },
-                ["db"],
-            )
-            .strength("ms", 100.0, 10_000.0, 250.0)
-            .lasting(600.0),
-            FaultTemplate::new(
-                "partner strike",
-                FaultKind::CapacityDrop { fraction: 0.3 },
-                ["partners"],
-            )
-            .strength("fraction", 0.05, 0.9, 0.05)
-            .lasting(1800.0),
-            FaultTemplate::new(
-                "payment errors",
-                FaultKind::ErrorRate { p: 0.2 },
-                ["payment"],
-            )
-            .strength("p", 0.05, 1.0, 0.05)
-            .lasting(300.0),
-            FaultTemplate::new(
-                "regional power loss",
-                FaultKind::World {
-                    name: "power-loss".into(),
-                    strength: 1.0,
-                },
-                ["region"],
-            )
-            .strength("fraction lost", 0.1, 1.0, 0.1)
-            .lasting(600.0),
-            FaultTemplate::new(
-                "slow app servers",
-                FaultKind::Slowdown { factor: 0.5 },
-                app_targets.clone(),
-            )
-            .strength("rate ×", 0.1, 1.0, 0.1)
-            .lasting(300.0),
-            FaultTemplate::new("slow database", FaultKind::Slowdown { factor: 0.5 }, ["db"])
-                .strength("rate ×", 0.1, 1.0, 0.1)
-                .lasting(300.0),
-            FaultTemplate::new("partition app server", FaultKind::Partition, app_targets)
-                .lasting(120.0),
-            FaultTemplate::new(
-                "shrink DB pool",
-                FaultKind::CapacityDrop { fraction: 0.5 },
-                ["db"],
-            )
-            .strength("fraction", 0.1, 0.9, 0.1)
-            .lasting(600.0),
-        ]
-    }
-
-    fn events_processed(&self) -> u64 {
-        self.engine.processed()
-    }
-
-    fn drain_log(&mut self) -> Vec<LogEntry> {
-        self.take_log()
     }
 }
