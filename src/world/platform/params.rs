@@ -325,3 +325,119 @@ impl WorldParams for PlatformParams {
         Ok(Box::new(Runtime::new(model, queue)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::Fault;
+    use crate::sim::{Command, EventLog};
+
+    /// One fault of every kind the vocabulary has.
+    fn every_kind() -> Vec<FaultKind> {
+        vec![
+            FaultKind::Kill {
+                restart_after_s: Some(30.0),
+            },
+            FaultKind::Latency {
+                ms: 100.0,
+                jitter_ms: 10.0,
+            },
+            FaultKind::Slowdown { factor: 0.5 },
+            FaultKind::CapacityDrop { fraction: 0.5 },
+            FaultKind::ErrorRate { p: 0.1 },
+            FaultKind::Partition,
+            FaultKind::Blackhole,
+            FaultKind::World {
+                name: "bot-wave".into(),
+                strength: 1.0,
+            },
+        ]
+    }
+
+    fn both_modes() -> [PlatformParams; 2] {
+        let servers = PlatformParams {
+            servers: 20,
+            capacity: 100,
+            ..PlatformParams::default()
+        };
+        let trains = PlatformParams {
+            service: Service::Trains {
+                headway_s: 180.0,
+                train_capacity: 600,
+            },
+            ..servers.clone()
+        };
+        [servers, trains]
+    }
+
+    #[test]
+    fn the_catalog_lists_every_unit_and_accepts_its_menu() {
+        for p in both_modes() {
+            let c = catalog(&p);
+            assert_eq!(c.policies, ["leave", "entrance"]);
+            assert!(c.other_policies.is_empty() && c.toggles.is_empty());
+            // `all` and every unit, beyond the menu's 16.
+            assert_eq!(c.faults.targets.len(), 21);
+            assert_eq!(c.faults.targets[0].name, "all");
+            assert!(c.faults.target(&unit_names(&p)[19]).is_some());
+            assert!(!c.faults.kinds().contains(&"blackhole"));
+            for t in &c.faults.menu {
+                assert!(t.targets.len() <= MENU_TARGETS + 1, "{}", t.label);
+                for target in &t.targets {
+                    let f = Fault {
+                        kind: t.kind.clone(),
+                        target: target.clone(),
+                        duration_s: t.duration_s,
+                    };
+                    assert_eq!(c.faults.check(&f), Ok(()), "{} on {target}", t.label);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_world_accepts_exactly_what_its_catalog_accepts() {
+        for p in both_modes() {
+            let mut w = WorldParams::build(&p, 1, None).expect("valid");
+            let mut log = EventLog::default();
+            w.advance(crate::sim::SimTime::from_secs(60), u64::MAX, &mut log);
+            assert_eq!(*w.catalog(), catalog(&p), "built from the same function");
+            let c = catalog(&p);
+            let mut targets: Vec<String> =
+                c.faults.targets.iter().map(|t| t.name.clone()).collect();
+            targets.push("server-99".into());
+            let mut id = 0;
+            for target in &targets {
+                for kind in every_kind() {
+                    id += 1;
+                    let fault = Fault {
+                        kind,
+                        target: target.clone(),
+                        duration_s: None,
+                    };
+                    let listed = c.faults.check(&fault);
+                    let applied = w.apply(&Command::InjectFault { id, fault }, &mut log);
+                    assert_eq!(
+                        listed.is_ok(),
+                        applied.is_ok(),
+                        "{id} on {target}: catalog {listed:?}, world {applied:?}"
+                    );
+                    w.apply(&Command::ClearFaults, &mut log).expect("clears");
+                }
+            }
+            let refused = w.apply(
+                &Command::InjectFault {
+                    id: 0,
+                    fault: Fault {
+                        kind: FaultKind::Blackhole,
+                        target: "all".into(),
+                        duration_s: None,
+                    },
+                },
+                &mut log,
+            );
+            let e = refused.expect_err("blackhole is refused");
+            assert!(e.to_string().contains("`blackhole`"), "{e}");
+        }
+    }
+}
