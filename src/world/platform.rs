@@ -79,3 +79,4 @@ pub use model::{Event, Overflow, Platform, Queue};
 pub use params::{
     MAX_CAPACITY, MAX_HEADWAY_S, MAX_RATE_PER_MIN, MAX_SERVERS, PlatformParams, Service, catalog,
 };
+pub use view::PlatformMetrics;

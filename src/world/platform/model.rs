@@ -575,7 +575,7 @@ impl Model for Platform {
     }
 
     fn metrics(&self, now: SimTime) -> Metrics {
-        self.metrics_at(now)
+        self.observe(now).to_metrics()
     }
 
     fn analytic(&self, _now: SimTime) -> Metrics {

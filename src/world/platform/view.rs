@@ -3,6 +3,8 @@
 //! tracks' table, the closed forms beside the simulated values) and the
 //! headless metrics (keys in the [module docs](super)).
 
+use serde::Serialize;
+
 use super::model::{Mode, Overflow, Platform};
 use super::params::Service;
 use crate::analytic;
@@ -11,16 +13,82 @@ use crate::sim::metrics::Metrics;
 use crate::sim::world::{AnalyticRow, ChartView, GaugeView, SeriesView, UnitState, UnitView};
 use crate::sim::{SimTime, Snapshot};
 
+/// The platform's metrics: one `f64` field per key (the field's name is
+/// the key), so that the snapshot and the headless metrics cannot drift
+/// apart and a missing key does not compile.
+macro_rules! observation {
+    ($(#[$doc:meta])* pub struct $name:ident { $($(#[$fdoc:meta])* $field:ident,)+ }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+        pub struct $name {
+            $($(#[$fdoc])* pub $field: f64,)+
+        }
+
+        impl $name {
+            /// The same figures keyed by field name.
+            #[must_use]
+            pub fn to_metrics(&self) -> Metrics {
+                let mut m = Metrics::new();
+                $(m.insert(stringify!($field).to_string(), self.$field);)+
+                m
+            }
+        }
+    };
+}
+
+observation! {
+    /// What the platform reports at one instant (keys in the
+    /// [module docs](super)).
+    pub struct PlatformMetrics {
+        /// Passengers let into the station (platform or entrance).
+        arrivals,
+        /// Boarded and left.
+        completed,
+        /// `rejected_full + rejected_error + rejected_unavailable`.
+        rejected,
+        /// Turned away by a full platform (and entrance).
+        rejected_full,
+        /// Gave up while boarding (`ErrorRate`).
+        rejected_error,
+        /// Turned away by a closed platform (`Partition` on `all`).
+        rejected_unavailable,
+        /// On the platform or at the entrance.
+        in_system,
+        /// In the system at the last statistics reset.
+        in_system_at_reset,
+        blocking_probability,
+        /// L, time-averaged.
+        mean_in_system,
+        mean_wait_s,
+        p50_wait_s,
+        p95_wait_s,
+        p99_wait_s,
+        mean_response_s,
+        p50_response_s,
+        p95_response_s,
+        p99_response_s,
+        throughput_per_s,
+        /// Busy servers / c; trains: seats filled / offered.
+        utilisation,
+        on_platform,
+        mean_on_platform,
+        in_entrance,
+        mean_in_entrance,
+        /// K after capacity drops.
+        capacity_effective,
+    }
+}
+
 impl Platform {
     /// What the dashboard draws at `now`.
     pub(super) fn view(&self, now: SimTime) -> Snapshot {
-        let m = self.metrics_at(now);
+        let m = self.observe(now);
         let cf = self.closed_form();
         let closed_form = self.has_closed_form();
         let n = self.on_platform() as f64;
         let k = self.k_effective.max(1) as f64;
-        let util = m["utilisation"];
-        let block = m["blocking_probability"];
+        let util = m.utilisation;
+        let block = m.blocking_probability;
         let mut gauges = vec![
             GaugeView {
                 label: "platform".into(),
@@ -61,19 +129,19 @@ impl Platform {
             AnalyticRow {
                 label: "L".into(),
                 closed_form: closed_form.then_some(cf.mean_in_system),
-                simulated: m["mean_in_system"],
+                simulated: m.mean_in_system,
                 unit: String::new(),
             },
             AnalyticRow {
                 label: "W".into(),
                 closed_form: closed_form.then_some(cf.mean_response_s),
-                simulated: m["mean_response_s"],
+                simulated: m.mean_response_s,
                 unit: "s".into(),
             },
             AnalyticRow {
                 label: "λW (Little)".into(),
-                closed_form: Some(m["throughput_per_s"] * m["mean_response_s"]),
-                simulated: m["mean_in_system"],
+                closed_form: Some(m.throughput_per_s * m.mean_response_s),
+                simulated: m.mean_in_system,
                 unit: String::new(),
             },
         ];
@@ -127,29 +195,38 @@ impl Platform {
         }
     }
 
-    /// The headless metrics at `now`.
-    pub(super) fn metrics_at(&self, now: SimTime) -> Metrics {
-        let mut m = Metrics::new();
-        self.stats.write(now, "", &mut m);
-        for r in [
-            Reject::Shed,
-            Reject::Throttled,
-            Reject::Timeout,
-            Reject::Crashed,
-        ] {
-            m.remove(&format!("rejected_{}", r.key()));
+    /// The observation at `now`: every metric, by name.
+    pub fn observe(&self, now: SimTime) -> PlatformMetrics {
+        let st = &self.stats;
+        let (wait, response) = (st.wait(), st.response());
+        PlatformMetrics {
+            arrivals: st.arrivals() as f64,
+            completed: st.completed() as f64,
+            rejected: st.rejected_total() as f64,
+            rejected_full: st.rejected(Reject::Full) as f64,
+            rejected_error: st.rejected(Reject::Error) as f64,
+            rejected_unavailable: st.rejected(Reject::Unavailable) as f64,
+            in_system: st.in_system() as f64,
+            in_system_at_reset: st.in_system_at_reset() as f64,
+            blocking_probability: st.blocking_probability(),
+            mean_in_system: st.mean_in_system(now),
+            mean_wait_s: wait.mean_s(),
+            p50_wait_s: wait.quantile_s(0.5),
+            p95_wait_s: wait.quantile_s(0.95),
+            p99_wait_s: wait.quantile_s(0.99),
+            mean_response_s: response.mean_s(),
+            p50_response_s: response.quantile_s(0.5),
+            p95_response_s: response.quantile_s(0.95),
+            p99_response_s: response.quantile_s(0.99),
+            throughput_per_s: st.throughput_per_s(now),
+            utilisation: self.utilisation(now),
+            on_platform: self.on_platform() as f64,
+            // Everyone in the system is on the platform or at the entrance.
+            mean_on_platform: st.mean_in_system(now) - self.entrance_avg.mean(now),
+            in_entrance: self.entrance.len() as f64,
+            mean_in_entrance: self.entrance_avg.mean(now),
+            capacity_effective: self.k_effective as f64,
         }
-        m.insert("utilisation".into(), self.utilisation(now));
-        m.insert("on_platform".into(), self.on_platform() as f64);
-        // Everyone in the system is on the platform or at the entrance.
-        m.insert(
-            "mean_on_platform".into(),
-            self.stats.mean_in_system(now) - self.entrance_avg.mean(now),
-        );
-        m.insert("in_entrance".into(), self.entrance.len() as f64);
-        m.insert("mean_in_entrance".into(), self.entrance_avg.mean(now));
-        m.insert("capacity_effective".into(), self.k_effective as f64);
-        m
     }
 
     /// Closed forms for the metrics' keys, where they apply.
@@ -264,5 +341,53 @@ impl Platform {
                 }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{EventLog, Model, Runtime, World};
+    use crate::world::platform::PlatformParams;
+
+    #[test]
+    fn the_metrics_are_the_blocks_figures_and_the_platforms_own() {
+        let p = PlatformParams {
+            arrival_rate_per_min: 400.0,
+            capacity: 100,
+            ..PlatformParams::default()
+        };
+        let (mut model, queue) = Platform::new(p, 3).expect("valid");
+        model.set_policy("entrance").expect("known");
+        let mut w = Runtime::new(model, queue);
+        w.advance(SimTime::from_secs(600), u64::MAX, &mut EventLog::default());
+        let now = w.now();
+        let platform = w.model();
+        // What the block reports, less the rejections a platform never makes.
+        let mut expected = Metrics::new();
+        platform.stats.write(now, "", &mut expected);
+        for r in [
+            Reject::Shed,
+            Reject::Throttled,
+            Reject::Timeout,
+            Reject::Crashed,
+        ] {
+            expected.remove(&format!("rejected_{}", r.key()));
+        }
+        let m = platform.metrics(now);
+        for (k, v) in &expected {
+            assert_eq!(m.get(k).map(|x| x.to_bits()), Some(v.to_bits()), "{k}");
+        }
+        let own = [
+            "utilisation",
+            "on_platform",
+            "mean_on_platform",
+            "in_entrance",
+            "mean_in_entrance",
+            "capacity_effective",
+        ];
+        assert_eq!(m.len(), expected.len() + own.len());
+        assert!(own.iter().all(|k| m.contains_key(*k)));
+        assert!(m["in_entrance"] > 0.0);
     }
 }
