@@ -11,7 +11,7 @@
 //! followed by its departure (`TrainLeaves`) after the added latency, if
 //! any; a kill with a restart schedules a `Refresh` at the restart instant.
 
-use super::params::{POLICIES, PlatformParams, Service, unit_names};
+use super::params::{MAX_RATE_PER_MIN, POLICIES, PlatformParams, Service, catalog, unit_names};
 use crate::fault::{Fault, FaultKind};
 use crate::sim::blocks::queue::{Discipline, FiniteQueue};
 use crate::sim::blocks::servers::{Outcome, ServerPool, ServiceDist, ServiceTime, Start, Trains};
@@ -162,7 +162,7 @@ impl Platform {
             p95: Rolling::new(HISTORY),
             window: WindowLatency::new(),
             chart: Rolling::new(HISTORY),
-            catalog: super::params::catalog(&p),
+            catalog: catalog(&p),
             p,
         };
         Ok((model, queue))
@@ -489,10 +489,9 @@ impl Platform {
     fn scale_arrivals(&mut self, cx: &mut Cx<'_>, f: f64) -> Result<String, CommandError> {
         let new = self.source.scale() * f;
         let rate = self.p.arrival_rate_per_min * new;
-        if !(f.is_finite() && f >= 0.0 && rate <= super::params::MAX_RATE_PER_MIN) {
+        if !(f.is_finite() && f >= 0.0 && rate <= MAX_RATE_PER_MIN) {
             return Err(CommandError::Invalid(format!(
-                "arrival rate ×{f} is out of range (at most {}/min)",
-                super::params::MAX_RATE_PER_MIN
+                "arrival rate ×{f} is out of range (at most {MAX_RATE_PER_MIN}/min)"
             )));
         }
         if let Some(t) = self.source.set_scale(cx.now(), new) {
