@@ -3,9 +3,12 @@
 //! 1. M/M/4/20 (λ = 3.6, μ = 1) wired directly from the blocks on an
 //!    `Engine` — the model `benches/simpy_mm4_20.py` runs in SimPy;
 //! 2. the same M/M/4/20 as the platform world, through `Simulation`;
-//! 3. the episode's platform (λ = 200/min, μ = 250/min, K = 500).
+//! 3. the episode's platform (λ = 200/min, μ = 250/min, K = 500);
+//! 4. the same M/M/4/20 on a bare `std::collections::BinaryHeap`, no
+//!    blocks, no world: the floor the others are measured against.
 //!
-//! `cargo bench --bench core` prints the median of 7 runs of each, and
+//! `cargo bench --bench core` prints the median of 7 runs of each, the
+//! ratio of the platform world's M/M/4/20 to the bare heap's, and
 //! the cost of one exponential draw both ways (rand_distr's ziggurat
 //! `Exp1`, used by the core, against the inverse transform −ln(1 − U)).
 //! An event is an arrival or a departure (the sampler's ticks of the
@@ -105,6 +108,65 @@ fn mmck_blocks(
     )
 }
 
+/// M/M/c/K on a bare std `BinaryHeap` (min-heap by `Reverse`, ties by
+/// insertion), a FIFO `VecDeque`, one random stream and counters: no
+/// blocks, no world. Returns (events, arrivals, blocking probability).
+fn mmck_bare_heap(
+    c: usize,
+    k: usize,
+    lambda: f64,
+    mu: f64,
+    horizon_s: f64,
+    seed: u64,
+) -> (u64, u64, f64) {
+    use std::cmp::Reverse;
+    use std::collections::{BinaryHeap, VecDeque};
+    let mut rng = chaoswala::sim::rng::stream(seed, "bench/bare");
+    let mut draw =
+        |rate: f64| SimTime::from_secs_f64(chaoswala::sim::blocks::exp1(&mut rng) / rate).0;
+    // (instant, insertion number, is an arrival)
+    let mut heap: BinaryHeap<Reverse<(u64, u64, bool)>> = BinaryHeap::new();
+    let mut seq = 0u64;
+    heap.push(Reverse((draw(lambda), seq, true)));
+    let horizon = SimTime::from_secs_f64(horizon_s).0;
+    let mut queue: VecDeque<u64> = VecDeque::with_capacity(k);
+    let (mut busy, mut events, mut arrivals, mut rejected, mut completed) =
+        (0usize, 0u64, 0u64, 0u64, 0u64);
+    let mut wait_us = 0u64;
+    while let Some(&Reverse((t, _, arrival))) = heap.peek() {
+        if t > horizon {
+            break;
+        }
+        heap.pop();
+        events += 1;
+        if arrival {
+            arrivals += 1;
+            seq += 1;
+            heap.push(Reverse((t + draw(lambda), seq, true)));
+            if busy < c {
+                busy += 1;
+                seq += 1;
+                heap.push(Reverse((t + draw(mu), seq, false)));
+            } else if busy + queue.len() < k {
+                queue.push_back(t);
+            } else {
+                rejected += 1;
+            }
+        } else {
+            completed += 1;
+            if let Some(a) = queue.pop_front() {
+                wait_us += t - a;
+                seq += 1;
+                heap.push(Reverse((t + draw(mu), seq, false)));
+            } else {
+                busy -= 1;
+            }
+        }
+    }
+    std::hint::black_box((completed, wait_us));
+    (events, arrivals, rejected as f64 / arrivals as f64)
+}
+
 fn platform(p: PlatformParams, horizon_s: f64, seed: u64) -> (u64, f64) {
     let s = Scenario {
         name: "bench".into(),
@@ -131,7 +193,8 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
-fn measure(label: &str, mut f: impl FnMut(u64) -> (u64, String)) {
+/// Runs `f` RUNS times, prints the figures and returns the median rate.
+fn measure(label: &str, mut f: impl FnMut(u64) -> (u64, String)) -> f64 {
     let mut rates = Vec::new();
     let mut note = String::new();
     let mut events = 0;
@@ -145,12 +208,14 @@ fn measure(label: &str, mut f: impl FnMut(u64) -> (u64, String)) {
     }
     let lo = rates.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = rates.iter().copied().fold(0.0, f64::max);
+    let mid = median(rates);
     println!(
         "{label:<40} {:>7.2} M events/s  (median of {RUNS}; min {:.2}, max {:.2}; {events} events/run; {note})",
-        median(rates) / 1e6,
+        mid / 1e6,
         lo / 1e6,
         hi / 1e6
     );
+    mid
 }
 
 fn exp_draws() {
@@ -189,7 +254,11 @@ fn main() {
         let (n, a, b) = mmck_blocks(4, 20, 3.6, 1.0, horizon, seed);
         (n, format!("{a} arrivals, P(block) {b:.5}"))
     });
-    measure("M/M/4/20 as the platform world", |seed| {
+    let bare = measure("M/M/4/20 on a bare BinaryHeap", |seed| {
+        let (n, a, b) = mmck_bare_heap(4, 20, 3.6, 1.0, horizon, seed);
+        (n, format!("{a} arrivals, P(block) {b:.5}"))
+    });
+    let world = measure("M/M/4/20 as the platform world", |seed| {
         let p = PlatformParams {
             arrival_rate_per_min: 216.0,
             service_rate_per_min: 60.0,
@@ -200,6 +269,10 @@ fn main() {
         let (n, b) = platform(p, horizon, seed);
         (n, format!("P(block) {b:.5}"))
     });
+    println!(
+        "M/M/4/20: the platform world runs at {:.2}× the bare heap's events/s",
+        world / bare
+    );
     measure("platform (λ 200/min, μ 250/min, K 500)", |seed| {
         let (n, b) = platform(PlatformParams::default(), horizon, seed);
         (n, format!("P(block) {b:.2e}"))
