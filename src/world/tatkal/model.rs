@@ -7,20 +7,19 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use rand_distr::{Beta, Distribution, StandardNormal};
 
-use super::arrivals::SortedArrivals;
-use super::wheel::Wheel;
+use super::queue::{Arrivals, TatkalQueue, ms_of};
 use super::{
     ADMISSION_POLICIES, AdmissionRate, BALANCING_POLICIES, Captcha, MAX_AGENTS, MAX_USERS,
     TatkalParams,
 };
-use crate::fault::{Fault, FaultKind, FaultTemplate};
+use crate::fault::{Fault, FaultKind};
 use crate::policy::{Backend, Balancer, Policy};
 use crate::sim::metrics::{Ewma, Latency, Metrics, Rolling, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
-use crate::sim::world::{
-    AnalyticRow, ChartView, GaugeView, LogEntry, SeriesView, UnitState, UnitView,
+use crate::sim::world::{AnalyticRow, ChartView, GaugeView, SeriesView, UnitState, UnitView};
+use crate::sim::{
+    Catalog, Command, CommandError, Context, EventQueue, Model, Runtime, SimTime, Snapshot,
 };
-use crate::sim::{Command, CommandError, SimTime, Snapshot};
 
 // ---------------------------------------------------------------- pipeline
 
@@ -265,8 +264,12 @@ impl Default for Dependency {
 
 // ---------------------------------------------------------------- events
 
+/// The world's events. Arrivals are not stored: the queue draws the next
+/// one when it is due ([`TatkalQueue`]).
 #[derive(Clone, Copy, Debug)]
-enum Ev {
+pub enum Ev {
+    /// The next user arrives.
+    Arrival,
     /// An engine finished a request.
     Done {
         engine: u16,
@@ -283,21 +286,16 @@ enum Ev {
         engine: u16,
     },
     /// A user sends their next request (after thinking, a CAPTCHA or a backoff).
-    Send {
-        user: u32,
-        attempt: u16,
-    },
+    Send { user: u32, attempt: u16 },
     /// A user who arrived early (no waiting room) hits the site at 10:00.
-    Start {
-        user: u32,
-    },
+    Start { user: u32 },
     /// A crashed engine comes back.
-    Restart {
-        engine: u16,
-        epoch: u16,
-    },
+    Restart { engine: u16, epoch: u16 },
+    /// Booking opens (10:00).
     Open,
+    /// The waiting room admits its next batch.
     Admit,
+    /// Crash checks, utilisation, the adaptive rate and the series.
     Sample,
 }
 
@@ -316,7 +314,6 @@ impl Ev {
 const PREFETCH_AHEAD: usize = 16;
 const ADMIT_EVERY_MS: u64 = 100;
 const HISTORY: usize = 600;
-const MAX_LOG: usize = 200;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Admission {
@@ -375,18 +372,12 @@ struct Counts {
 /// The Tatkal world.
 pub struct Tatkal {
     p: TatkalParams,
-    wheel: Wheel<Ev>,
-    now_us: u64,
-    processed: u64,
     /// Events until the next batch of user records is touched.
     touch_countdown: usize,
     open_ms: u64,
     opened: bool,
     // arrivals
-    source: SortedArrivals,
-    next_arrival_ms: Option<u64>,
     agents_cap_logged: bool,
-    arrivals_rng: SimRng,
     population_rng: SimRng,
     wave_rng: SimRng,
     reaction_rng: SimRng,
@@ -467,11 +458,23 @@ pub struct Tatkal {
     window: Latency,
     chart_t: Rolling,
     chart_v: Rolling,
-    log: Vec<LogEntry>,
+    /// What the world offers (from its parameters, at build).
+    catalog: Catalog,
 }
 
-fn ms_of(s: f64) -> u64 {
-    SimTime::from_secs_f64(s).micros().div_ceil(1000)
+/// A handler's view of the run-time.
+type Cx<'a> = Context<'a, Ev, TatkalQueue>;
+
+/// The current millisecond (rounded up: the wheel's clock).
+#[inline]
+fn now_ms(cx: &Cx<'_>) -> u64 {
+    cx.now().micros().div_ceil(1000)
+}
+
+/// Schedules `ev` at millisecond `at_ms`.
+#[inline]
+fn schedule(cx: &mut Cx<'_>, at_ms: u64, ev: Ev) {
+    cx.schedule(SimTime(at_ms.saturating_mul(1000)), ev);
 }
 
 /// A uniform factor in [0.5, 1.5): the spread of human and service times.
@@ -490,8 +493,10 @@ fn fmt_count(n: f64) -> String {
 }
 
 impl Tatkal {
+    /// The world built from `p`, seeded, with its queue: ready to run.
     #[must_use]
-    pub fn new(p: &TatkalParams, seed: u64) -> Self {
+    pub fn runtime(p: &TatkalParams, seed: u64) -> Runtime<Tatkal> {
+        let catalog = super::catalog::catalog(p);
         let p = p.scaled();
         let users = p.users.min(MAX_USERS);
         let open_ms = ms_of(p.opens_at_s);
@@ -513,17 +518,18 @@ impl Tatkal {
             AdmissionRate::Fixed { per_s } => Some(per_s),
             _ => None,
         };
+        let arrivals = Arrivals::new(
+            users,
+            p.arrivals.clone(),
+            p.opens_at_s,
+            stream(seed, "tatkal/arrivals"),
+        );
+        let mut queue = TatkalQueue::new(arrivals);
         let mut w = Tatkal {
-            wheel: Wheel::new(),
-            now_us: 0,
-            processed: 0,
             touch_countdown: 0,
             open_ms,
             opened: false,
-            source: SortedArrivals::new(users),
-            next_arrival_ms: None,
             agents_cap_logged: false,
-            arrivals_rng: stream(seed, "tatkal/arrivals"),
             population_rng: stream(seed, "tatkal/population"),
             wave_rng: stream(seed, "tatkal/bot-wave"),
             reaction_rng: stream(seed, "tatkal/reaction"),
@@ -591,7 +597,7 @@ impl Tatkal {
             window: Latency::new(),
             chart_t: Rolling::new(HISTORY),
             chart_v: Rolling::new(HISTORY),
-            log: Vec::new(),
+            catalog,
             p,
         };
         for e in 0..w.engines.len() {
@@ -599,31 +605,13 @@ impl Tatkal {
             w.sync_backend(e);
         }
         w.admission_rate = w.base_rate();
-        w.wheel.schedule(open_ms, Ev::Open);
-        w.wheel.schedule(0, Ev::Admit);
-        w.wheel.schedule(ms_of(w.p.sample_every_s), Ev::Sample);
-        w.pull_next_arrival();
-        w
+        queue.schedule(SimTime(open_ms * 1000), Ev::Open);
+        queue.schedule(SimTime::ZERO, Ev::Admit);
+        queue.schedule(SimTime(ms_of(w.p.sample_every_s) * 1000), Ev::Sample);
+        Runtime::new(w, queue)
     }
 
     // ------------------------------------------------------------ helpers
-
-    fn now_ms(&self) -> u64 {
-        self.now_us.div_ceil(1000)
-    }
-
-    fn now(&self) -> SimTime {
-        SimTime(self.now_us)
-    }
-
-    fn push_log(&mut self, text: String) {
-        if self.log.len() < MAX_LOG {
-            self.log.push(LogEntry {
-                at: self.now(),
-                text,
-            });
-        }
-    }
 
     /// The moment a user's booking clock starts: arrival, or 10:00 for the early.
     fn start_ms(&self, u: u32) -> u64 {
@@ -633,7 +621,7 @@ impl Tatkal {
     /// Patience runs from the start of booking — or, for those admitted
     /// from the waiting room, from their admission (they waited for it
     /// knowingly, and `informed_patience_factor` governed that wait).
-    fn out_of_patience(&self, u: u32) -> bool {
+    fn out_of_patience(&self, cx: &Cx<'_>, u: u32) -> bool {
         let user = &self.users.v[u as usize];
         let p = user.patience_s;
         if p == FOREVER {
@@ -649,7 +637,7 @@ impl Tatkal {
         } else {
             (self.start_ms(u), f64::from(p))
         };
-        self.now_ms().saturating_sub(from) as f64 > limit_s * 1000.0
+        now_ms(cx).saturating_sub(from) as f64 > limit_s * 1000.0
     }
 
     /// Users live in the waiting room (those of sold-out trains were told).
@@ -670,7 +658,7 @@ impl Tatkal {
 
     /// A train's last seat went: everyone waiting for it is told at once.
     /// They stay in the deque as ghosts, skipped at their turn.
-    fn train_sold_out(&mut self, train: usize) {
+    fn train_sold_out(&mut self, cx: &mut Cx<'_>, train: usize) {
         let before = self.effective(train);
         let n = std::mem::take(&mut self.room_count[train]);
         self.refresh_effective(train, before);
@@ -678,13 +666,13 @@ impl Tatkal {
         if n == 0 {
             return;
         }
-        let now = self.now_ms() as f64;
+        let now = now_ms(cx) as f64;
         self.queue_wait_sum_s += (f64::from(n) * now - sum_join) / 1000.0;
         self.c.queue_departures += u64::from(n);
         self.c.sold_out += u64::from(n);
         self.c.told_sold_out_in_room += u64::from(n);
         self.queued -= u64::from(n);
-        self.set_level();
+        self.set_level(cx);
     }
 
     fn sync_backend(&mut self, e: usize) {
@@ -714,8 +702,8 @@ impl Tatkal {
         self.fixed_rate.unwrap_or_else(|| self.planned_rate())
     }
 
-    fn set_level(&mut self) {
-        let now = self.now();
+    fn set_level(&mut self, cx: &mut Cx<'_>) {
+        let now = cx.now();
         self.queue_len.set(now, self.room_len() as f64);
         self.booking_level.set(now, self.booking as f64);
     }
@@ -725,13 +713,6 @@ impl Tatkal {
     }
 
     // ------------------------------------------------------------ arrivals
-
-    fn pull_next_arrival(&mut self) {
-        self.next_arrival_ms = self.source.next_share(&mut self.arrivals_rng).map(|u| {
-            let t = self.p.arrivals.inverse(self.p.opens_at_s, u);
-            ms_of(t)
-        });
-    }
 
     fn pick_train(&mut self, rng_is_wave: bool) -> u16 {
         let x: f64 = if rng_is_wave {
@@ -743,7 +724,7 @@ impl Tatkal {
         i.min(self.popularity_cdf.len().saturating_sub(1)) as u16
     }
 
-    fn handle_arrival(&mut self) {
+    fn handle_arrival(&mut self, cx: &mut Cx<'_>) {
         let bot = self.population_rng.random::<f64>() < self.p.bot_share;
         let train = self.pick_train(false);
         let z: f64 = self.population_rng.sample(StandardNormal);
@@ -753,7 +734,7 @@ impl Tatkal {
             let s = self.p.patience_median_s * (self.p.patience_sigma * z).exp();
             s.round().clamp(1.0, f64::from(FOREVER - 1)) as u16
         };
-        self.new_user(train, bot, patience);
+        self.new_user(cx, train, bot, patience);
         if bot && self.bot_wave > 1.0 {
             let extra = self.bot_wave - 1.0;
             let mut n = extra.floor() as u64;
@@ -762,22 +743,22 @@ impl Tatkal {
             }
             for _ in 0..n {
                 let t = self.pick_train(true);
-                self.new_user(t, true, FOREVER);
+                self.new_user(cx, t, true, FOREVER);
             }
         }
     }
 
-    fn new_user(&mut self, train: u16, bot: bool, patience: u16) {
+    fn new_user(&mut self, cx: &mut Cx<'_>, train: u16, bot: bool, patience: u16) {
         if self.users.len() as u64 >= MAX_AGENTS {
             if !self.agents_cap_logged {
                 self.agents_cap_logged = true;
-                self.push_log(format!(
+                cx.log(format!(
                     "agent cap reached ({MAX_AGENTS}): no more arrivals are created"
                 ));
             }
             return;
         }
-        let now = self.now_ms();
+        let now = now_ms(cx);
         let flags = if bot { FLAG_BOT } else { 0 };
         let u = self.users.push(now as u32, train, flags, patience);
         self.c.arrived += 1;
@@ -788,20 +769,19 @@ impl Tatkal {
         }
         self.pending += 1; // counted as pending until placed
         if self.trains_left == 0 && now >= self.open_ms {
-            self.finish(u, SOLD_OUT);
+            self.finish(cx, u, SOLD_OUT);
             return;
         }
         if self.waiting_room && !(self.opened && self.admission == Admission::None) {
-            self.join_queue(u);
+            self.join_queue(cx, u);
         } else if now < self.open_ms {
             // On the page early, refreshing at 10:00 (a second or two of reaction).
             let jitter = 2.0 * self.reaction_rng.random::<f64>();
-            self.wheel
-                .schedule(self.open_ms + ms_of(jitter), Ev::Start { user: u });
+            schedule(cx, self.open_ms + ms_of(jitter), Ev::Start { user: u });
         } else {
             self.pending -= 1;
             self.booking += 1;
-            self.begin_session(u);
+            self.begin_session(cx, u);
         }
     }
 
@@ -812,12 +792,12 @@ impl Tatkal {
         self.admission_rate.max(1e-9)
     }
 
-    fn join_queue(&mut self, u: u32) {
-        let now = self.now_ms();
+    fn join_queue(&mut self, cx: &mut Cx<'_>, u: u32) {
+        let now = now_ms(cx);
         let train = self.users.v[u as usize].train as usize;
         if self.opened && self.seats[train] == 0 {
             // The room shows availability: nothing to wait for.
-            self.finish(u, SOLD_OUT);
+            self.finish(cx, u, SOLD_OUT);
             return;
         }
         // Little's law with inventory: of those ahead, only as many as
@@ -844,7 +824,7 @@ impl Tatkal {
         {
             self.c.abandoned_on_eta += 1;
             self.pending += 1;
-            self.finish(u, ABANDONED);
+            self.finish(cx, u, ABANDONED);
             return;
         }
         self.users.eta_ms[i] = shown_ms;
@@ -856,12 +836,12 @@ impl Tatkal {
         self.room_join_sum_ms[train] += f64::from(self.users.v[i].arrived_ms);
         self.queue.push_back(u);
         self.queue_peak = self.queue_peak.max(self.queued);
-        self.set_level();
+        self.set_level(cx);
     }
 
     /// Takes the next user off the front of the room; true when one was
     /// admitted to booking (skips and those long gone cost no admission).
-    fn admit_front(&mut self) -> Option<bool> {
+    fn admit_front(&mut self, cx: &mut Cx<'_>) -> Option<bool> {
         let u = self.queue.pop_front()?;
         let i = u as usize;
         let train = self.users.v[i].train as usize;
@@ -873,7 +853,7 @@ impl Tatkal {
             self.users.v[i].state = SOLD_OUT;
             return Some(false);
         }
-        let now = self.now_ms();
+        let now = now_ms(cx);
         let arrived = u64::from(self.users.v[i].arrived_ms);
         let waited = now.saturating_sub(arrived);
         let before = self.effective(train);
@@ -883,14 +863,14 @@ impl Tatkal {
         self.c.queue_departures += 1;
         self.queue_wait_sum_s += waited as f64 / 1000.0;
         // `finish` moves a user out of `booking`: count them there first.
-        let gone = self.out_of_patience(u);
+        let gone = self.out_of_patience(cx, u);
         self.queued -= 1;
         self.booking += 1;
         self.users.v[i].state = THINKING;
         if gone {
             // Closed the tab a while ago; noticed at their turn.
             self.c.abandoned_in_queue += 1;
-            self.finish(u, ABANDONED);
+            self.finish(cx, u, ABANDONED);
             return Some(false);
         }
         self.c.admitted += 1;
@@ -904,29 +884,29 @@ impl Tatkal {
         self.admitted_wait.record(SimTime(waited * 1000));
         self.users.v[i].flags |= FLAG_ADMITTED;
         self.users.eta_ms[i] = now as u32;
-        self.begin_session(u);
+        self.begin_session(cx, u);
         Some(true)
     }
 
-    fn release_all(&mut self) {
-        while self.admit_front().is_some() {}
+    fn release_all(&mut self, cx: &mut Cx<'_>) {
+        while self.admit_front(cx).is_some() {}
         self.admit_budget = 0.0;
-        self.set_level();
+        self.set_level(cx);
     }
 
-    fn handle_admit(&mut self) {
-        let now = self.now_ms();
-        self.wheel.schedule(now + ADMIT_EVERY_MS, Ev::Admit);
+    fn handle_admit(&mut self, cx: &mut Cx<'_>) {
+        let now = now_ms(cx);
+        schedule(cx, now + ADMIT_EVERY_MS, Ev::Admit);
         if !self.opened || !self.waiting_room {
             return;
         }
         if self.admission == Admission::None {
-            self.release_all();
+            self.release_all(cx);
             return;
         }
         self.admit_budget += self.admission_rate * ADMIT_EVERY_MS as f64 / 1000.0;
         while self.admit_budget >= 1.0 {
-            match self.admit_front() {
+            match self.admit_front(cx) {
                 Some(true) => self.admit_budget -= 1.0,
                 Some(false) => {}
                 None => break,
@@ -935,22 +915,22 @@ impl Tatkal {
         if self.queued == 0 {
             self.admit_budget = self.admit_budget.min(1.0);
         }
-        self.set_level();
+        self.set_level(cx);
     }
 
-    fn handle_open(&mut self) {
+    fn handle_open(&mut self, cx: &mut Cx<'_>) {
         self.opened = true;
         if self.waiting_room && self.admission == Admission::Random {
             let slice = self.queue.make_contiguous();
             slice.shuffle(&mut self.shuffle_rng);
         }
         let n = self.room_len();
-        self.push_log(format!(
+        cx.log(format!(
             "10:00 — Tatkal opens; {} in the waiting room",
             fmt_count(n as f64)
         ));
         if self.waiting_room && self.admission == Admission::None {
-            self.release_all();
+            self.release_all(cx);
         }
     }
 
@@ -989,12 +969,12 @@ impl Tatkal {
         }
     }
 
-    fn begin_session(&mut self, u: u32) {
+    fn begin_session(&mut self, cx: &mut Cx<'_>, u: u32) {
         // The caller has counted the user in `booking`.
         let i = u as usize;
         self.users.v[i].state = THINKING;
         if self.trains_left == 0 {
-            self.finish(u, SOLD_OUT);
+            self.finish(cx, u, SOLD_OUT);
             return;
         }
         self.users.v[i].step = 0;
@@ -1025,22 +1005,22 @@ impl Tatkal {
                     self.c.humans_challenged += 1;
                 }
                 let Ok(t) = self.challenge(u, level) else {
-                    self.finish(u, BLOCKED);
+                    self.finish(cx, u, BLOCKED);
                     return;
                 };
                 delay += t;
             }
         }
-        self.schedule_send(u, delay);
+        self.schedule_send(cx, u, delay);
     }
 
     /// Schedules the user's next request after `delay_s` (plus a CAPTCHA
     /// when every step has one).
-    fn schedule_send(&mut self, u: u32, mut delay_s: f64) {
+    fn schedule_send(&mut self, cx: &mut Cx<'_>, u: u32, mut delay_s: f64) {
         let i = u as usize;
         if self.captcha == Captcha::EveryStep {
             let Ok(t) = self.challenge(u, 2) else {
-                self.finish(u, BLOCKED);
+                self.finish(cx, u, BLOCKED);
                 return;
             };
             delay_s += t;
@@ -1048,18 +1028,18 @@ impl Tatkal {
         self.users.v[i].state = THINKING;
         let attempt = self.users.v[i].attempt;
         if delay_s <= 0.0 {
-            self.send(u);
+            self.send(cx, u);
         } else {
-            let at = self.now_ms() + ms_of(delay_s);
-            self.wheel.schedule(at, Ev::Send { user: u, attempt });
+            let at = now_ms(cx) + ms_of(delay_s);
+            schedule(cx, at, Ev::Send { user: u, attempt });
         }
     }
 
-    fn service_s(&mut self, e: usize, step: Step, base: f64) -> f64 {
+    fn service_s(&mut self, cx: &mut Cx<'_>, e: usize, step: Step, base: f64) -> f64 {
         let cold = if self.prewarm {
             1.0
         } else {
-            let since_open = self.now_ms().saturating_sub(self.open_ms) as f64 / 1000.0;
+            let since_open = now_ms(cx).saturating_sub(self.open_ms) as f64 / 1000.0;
             1.0 + (self.p.cold_cache_factor - 1.0) * (-since_open / self.p.cache_warmup_s).exp()
         };
         let rng = &mut self.service_rng;
@@ -1088,22 +1068,22 @@ impl Tatkal {
         work * thrash / en.slow + extra
     }
 
-    fn send(&mut self, u: u32) {
+    fn send(&mut self, cx: &mut Cx<'_>, u: u32) {
         let i = u as usize;
-        if self.out_of_patience(u) {
-            self.finish(u, ABANDONED);
+        if self.out_of_patience(cx, u) {
+            self.finish(cx, u, ABANDONED);
             return;
         }
         self.users.v[i].attempt = self.users.v[i].attempt.wrapping_add(1);
         let attempt = self.users.v[i].attempt;
         self.users.v[i].state = AWAITING;
         self.c.requests += 1;
-        let now = self.now_ms();
+        let now = now_ms(cx);
         let step = self.users.v[i].step;
         let Some(e) = self.balancer.choose(&self.backends, &mut self.balancer_rng) else {
             // Nothing is up: an error page at once.
             self.c.refused += 1;
-            self.retry(u);
+            self.retry(cx, u);
             return;
         };
         let en = &mut self.engines[e];
@@ -1112,7 +1092,7 @@ impl Tatkal {
             en.success.observe(0.0);
             self.c.refused += 1;
             self.sync_backend(e);
-            self.retry(u);
+            self.retry(cx, u);
             return;
         }
         let timeout_at = now + ms_of(self.p.timeout_s);
@@ -1122,7 +1102,7 @@ impl Tatkal {
             engine: e as u16,
         };
         if en.blackholed {
-            self.wheel.schedule(timeout_at, timeout);
+            schedule(cx, timeout_at, timeout);
             return;
         }
         let req = Req {
@@ -1133,35 +1113,36 @@ impl Tatkal {
         };
         let slots = en.slots(self.p.engine_slots);
         if en.busy < slots {
-            let s = self.start_request(e, req);
+            let s = self.start_request(cx, e, req);
             if s >= self.p.timeout_s {
-                self.wheel.schedule(timeout_at, timeout);
+                schedule(cx, timeout_at, timeout);
             }
         } else if (en.queue.len() as u64) < u64::from(self.p.engine_backlog) {
             en.queue.push_back(req);
-            self.wheel.schedule(timeout_at, timeout);
+            schedule(cx, timeout_at, timeout);
         } else {
             en.success.observe(0.0);
             self.c.refused += 1;
             self.sync_backend(e);
-            self.retry(u);
+            self.retry(cx, u);
             return;
         }
         self.sync_backend(e);
     }
 
     /// Starts serving `req` on engine `e`; returns the service time (s).
-    fn start_request(&mut self, e: usize, req: Req) -> f64 {
+    fn start_request(&mut self, cx: &mut Cx<'_>, e: usize, req: Req) -> f64 {
         self.engines[e].busy += 1;
         let parallel = self.users.v[req.user as usize].flags & FLAG_PARALLEL != 0;
         let (step, base) = pipeline(parallel)
             .get(req.step as usize)
             .copied()
             .unwrap_or((Step::Confirm, 1.0));
-        let s = self.service_s(e, step, base);
-        let at = self.now_ms() + ms_of(s).max(1);
+        let s = self.service_s(cx, e, step, base);
+        let at = now_ms(cx) + ms_of(s).max(1);
         let en = &self.engines[e];
-        self.wheel.schedule(
+        schedule(
+            cx,
             at,
             Ev::Done {
                 engine: e as u16,
@@ -1176,7 +1157,7 @@ impl Tatkal {
     }
 
     /// A request failed or timed out: refresh after a backoff, or give up.
-    fn retry(&mut self, u: u32) {
+    fn retry(&mut self, cx: &mut Cx<'_>, u: u32) {
         let i = u as usize;
         let bot = self.users.is_bot(u);
         let r = self.users.v[i].retries.saturating_add(1);
@@ -1186,8 +1167,8 @@ impl Tatkal {
         } else {
             self.p.max_retries
         };
-        if u32::from(r) > limit || self.out_of_patience(u) {
-            self.finish(u, ABANDONED);
+        if u32::from(r) > limit || self.out_of_patience(cx, u) {
+            self.finish(cx, u, ABANDONED);
             return;
         }
         self.c.retries += 1;
@@ -1198,19 +1179,20 @@ impl Tatkal {
             b.min(self.p.backoff_max_s) * spread(&mut self.retry_rng)
         };
         self.users.v[i].state = THINKING;
-        self.schedule_send(u, backoff);
+        self.schedule_send(cx, u, backoff);
     }
 
-    fn handle_done(&mut self, engine: u16, epoch: u16, req: Req) {
+    fn handle_done(&mut self, cx: &mut Cx<'_>, engine: u16, epoch: u16, req: Req) {
         let e = engine as usize;
-        let now = self.now_ms();
+        let now = now_ms(cx);
         let u = req.user;
         let i = u as usize;
         if self.engines[e].epoch != epoch {
             // The engine crashed while serving this: the answer never comes.
             if self.users.v[i].state == AWAITING && self.users.v[i].attempt == req.attempt {
                 let at = u64::from(req.sent_ms) + ms_of(self.p.timeout_s);
-                self.wheel.schedule(
+                schedule(
+                    cx,
                     at,
                     Ev::Timeout {
                         user: u,
@@ -1240,7 +1222,7 @@ impl Tatkal {
         if self.engines[e].busy < slots
             && let Some(next) = self.engines[e].queue.pop_front()
         {
-            self.start_request(e, next);
+            self.start_request(cx, e, next);
         }
         self.sync_backend(e);
         if self.users.v[i].state != AWAITING || self.users.v[i].attempt != req.attempt {
@@ -1248,10 +1230,10 @@ impl Tatkal {
             self.c.duplicates += 1;
             return;
         }
-        self.step_done(u, req.step);
+        self.step_done(cx, u, req.step);
     }
 
-    fn step_done(&mut self, u: u32, step_idx: u8) {
+    fn step_done(&mut self, cx: &mut Cx<'_>, u: u32, step_idx: u8) {
         let i = u as usize;
         let parallel = self.users.v[i].flags & FLAG_PARALLEL != 0;
         let pipe = pipeline(parallel);
@@ -1261,34 +1243,34 @@ impl Tatkal {
         let train = self.users.v[i].train as usize;
         match step {
             Step::Availability | Step::Parallel if self.seats[train] == 0 => {
-                self.finish(u, SOLD_OUT);
+                self.finish(cx, u, SOLD_OUT);
                 return;
             }
             Step::Payment
                 if self.payment.error_p > 0.0
                     && self.error_rng.random::<f64>() < self.payment.error_p =>
             {
-                self.retry(u);
+                self.retry(cx, u);
                 return;
             }
             _ => {}
         }
         if step_idx as usize + 1 >= pipe.len() {
             if self.seats[train] == 0 {
-                self.finish(u, SOLD_OUT);
+                self.finish(cx, u, SOLD_OUT);
             } else {
                 let before = self.effective(train);
                 self.seats[train] -= 1;
                 self.refresh_effective(train, before);
                 self.seats_left -= 1;
                 if self.seats[train] == 0 {
-                    self.train_sold_out(train);
+                    self.train_sold_out(cx, train);
                     self.trains_left -= 1;
                     if self.trains_left == 0 {
-                        self.all_sold_out();
+                        self.all_sold_out(cx);
                     }
                 }
-                self.finish(u, BOOKED);
+                self.finish(cx, u, BOOKED);
             }
             return;
         }
@@ -1299,11 +1281,11 @@ impl Tatkal {
         } else {
             self.p.think_s
         } * spread(&mut self.think_rng);
-        self.schedule_send(u, think);
+        self.schedule_send(cx, u, think);
     }
 
-    fn all_sold_out(&mut self) {
-        self.push_log("every Tatkal seat is sold".to_string());
+    fn all_sold_out(&mut self, cx: &mut Cx<'_>) {
+        cx.log("every Tatkal seat is sold".to_string());
         // Everyone waiting was told as their train sold out: drop the ghosts.
         while let Some(u) = self.queue.pop_front() {
             let user = &mut self.users.v[u as usize];
@@ -1311,12 +1293,12 @@ impl Tatkal {
                 user.state = SOLD_OUT;
             }
         }
-        self.set_level();
+        self.set_level(cx);
     }
 
     /// Ends a user's story. The user must be counted in `booking` (callers
     /// move them there first) — or in `pending` for arrivals turned away.
-    fn finish(&mut self, u: u32, outcome: u8) {
+    fn finish(&mut self, cx: &mut Cx<'_>, u: u32, outcome: u8) {
         let i = u as usize;
         let was = self.users.v[i].state;
         debug_assert!(was < BOOKED, "user {u} finished twice");
@@ -1334,7 +1316,7 @@ impl Tatkal {
                     self.c.bots_booked += 1;
                 } else {
                     self.c.humans_booked += 1;
-                    let t = self.now_ms().saturating_sub(self.start_ms(u));
+                    let t = now_ms(cx).saturating_sub(self.start_ms(u));
                     self.time_to_book.record(SimTime(t * 1000));
                 }
             }
@@ -1349,7 +1331,7 @@ impl Tatkal {
         }
     }
 
-    fn handle_timeout(&mut self, u: u32, attempt: u16, engine: u16) {
+    fn handle_timeout(&mut self, cx: &mut Cx<'_>, u: u32, attempt: u16, engine: u16) {
         let i = u as usize;
         if self.users.v[i].state != AWAITING || self.users.v[i].attempt != attempt {
             return;
@@ -1360,17 +1342,17 @@ impl Tatkal {
             let e = engine as usize;
             self.sync_backend(e);
         }
-        self.retry(u);
+        self.retry(cx, u);
     }
 
-    fn handle_send(&mut self, u: u32, attempt: u16) {
+    fn handle_send(&mut self, cx: &mut Cx<'_>, u: u32, attempt: u16) {
         let i = u as usize;
         if self.users.v[i].state == THINKING && self.users.v[i].attempt == attempt {
-            self.send(u);
+            self.send(cx, u);
         }
     }
 
-    fn handle_start(&mut self, u: u32) {
+    fn handle_start(&mut self, cx: &mut Cx<'_>, u: u32) {
         let i = u as usize;
         if self.users.v[i].state != PENDING {
             return;
@@ -1379,14 +1361,14 @@ impl Tatkal {
         if self.waiting_room && self.admission != Admission::None {
             // The room was switched on meanwhile: join it.
             self.pending += 1;
-            self.join_queue(u);
+            self.join_queue(cx, u);
             return;
         }
         self.booking += 1;
-        self.begin_session(u);
+        self.begin_session(cx, u);
     }
 
-    fn crash(&mut self, e: usize, why: &str) {
+    fn crash(&mut self, cx: &mut Cx<'_>, e: usize, why: &str) {
         let en = &mut self.engines[e];
         if !en.up {
             return;
@@ -1400,7 +1382,7 @@ impl Tatkal {
         en.crashes += 1;
         self.c.crashes += 1;
         self.sync_backend(e);
-        self.push_log(format!(
+        cx.log(format!(
             "engine-{} crashed ({why}); {} requests lost",
             e + 1,
             fmt_count(f64::from(held))
@@ -1408,7 +1390,7 @@ impl Tatkal {
         self.on_capacity_change();
     }
 
-    fn restart(&mut self, e: usize) {
+    fn restart(&mut self, cx: &mut Cx<'_>, e: usize) {
         let en = &mut self.engines[e];
         if en.up {
             return;
@@ -1418,7 +1400,7 @@ impl Tatkal {
         en.saturated_since = None;
         en.endurance_ms = ms_of(self.p.crash_after_s * spread(&mut self.engines_rng));
         self.sync_backend(e);
-        self.push_log(format!("engine-{} restarted", e + 1));
+        cx.log(format!("engine-{} restarted", e + 1));
         self.on_capacity_change();
     }
 
@@ -1428,10 +1410,10 @@ impl Tatkal {
         }
     }
 
-    fn handle_sample(&mut self) {
-        let now = self.now_ms();
+    fn handle_sample(&mut self, cx: &mut Cx<'_>) {
+        let now = now_ms(cx);
         let dt = self.p.sample_every_s;
-        self.wheel.schedule(now + ms_of(dt), Ev::Sample);
+        schedule(cx, now + ms_of(dt), Ev::Sample);
         // Crash check: saturated with a backlog for too long.
         for e in 0..self.engines.len() {
             let en = &mut self.engines[e];
@@ -1443,10 +1425,11 @@ impl Tatkal {
                 let since = *en.saturated_since.get_or_insert(now);
                 if now - since >= en.endurance_ms {
                     let why = format!("saturated for {:.0} s", (now - since) as f64 / 1000.0);
-                    self.crash(e, &why);
+                    self.crash(cx, e, &why);
                     let epoch = self.engines[e].epoch;
                     let delay = self.p.restart_s * spread(&mut self.engines_rng);
-                    self.wheel.schedule(
+                    schedule(
+                        cx,
                         now + ms_of(delay),
                         Ev::Restart {
                             engine: e as u16,
@@ -1517,7 +1500,7 @@ impl Tatkal {
         let p95 = self.window.quantile_s(0.95);
         self.s_p95.push(if p95.is_nan() { 0.0 } else { p95 });
         self.window.reset();
-        self.chart_t.push(self.now().as_secs_f64());
+        self.chart_t.push(cx.now().as_secs_f64());
         self.chart_v.push(if self.waiting_room {
             self.room_len() as f64
         } else {
@@ -1526,8 +1509,9 @@ impl Tatkal {
         self.last = self.c.clone();
     }
 
-    fn handle(&mut self, ev: Ev) {
+    fn dispatch(&mut self, cx: &mut Cx<'_>, ev: Ev) {
         match ev {
+            Ev::Arrival => self.handle_arrival(cx),
             Ev::Done {
                 engine,
                 epoch,
@@ -1536,6 +1520,7 @@ impl Tatkal {
                 step,
                 sent_ms,
             } => self.handle_done(
+                cx,
                 engine,
                 epoch,
                 Req {
@@ -1549,28 +1534,22 @@ impl Tatkal {
                 user,
                 attempt,
                 engine,
-            } => self.handle_timeout(user, attempt, engine),
-            Ev::Send { user, attempt } => self.handle_send(user, attempt),
-            Ev::Start { user } => self.handle_start(user),
+            } => self.handle_timeout(cx, user, attempt, engine),
+            Ev::Send { user, attempt } => self.handle_send(cx, user, attempt),
+            Ev::Start { user } => self.handle_start(cx, user),
             Ev::Restart { engine, epoch } => {
                 let e = engine as usize;
                 if self.engines[e].epoch == epoch && self.engines[e].killed_by.is_none() {
-                    self.restart(e);
+                    self.restart(cx, e);
                 }
             }
-            Ev::Open => self.handle_open(),
-            Ev::Admit => self.handle_admit(),
-            Ev::Sample => self.handle_sample(),
+            Ev::Open => self.handle_open(cx),
+            Ev::Admit => self.handle_admit(cx),
+            Ev::Sample => self.handle_sample(cx),
         }
     }
 
     // ------------------------------------------------------------ faults
-
-    fn engine_names(&self) -> Vec<String> {
-        (1..=self.engines.len())
-            .map(|i| format!("engine-{i}"))
-            .collect()
-    }
 
     /// Which engines a target names (`all`, or `engine-K`).
     fn engine_targets(&self, target: &str) -> Option<Vec<usize>> {
@@ -1581,58 +1560,22 @@ impl Tatkal {
         (1..=self.engines.len()).contains(&k).then(|| vec![k - 1])
     }
 
+    /// Whether the world accepts `fault`: the catalog's targets and
+    /// kinds, and a bot wave's strength.
     fn check_fault(&self, fault: &Fault) -> Result<(), CommandError> {
-        let t = fault.target.as_str();
-        let expected = || {
-            let mut v = vec!["all".to_string(), "payment".into(), "db".into()];
-            let names = self.engine_names();
-            if names.len() > 3 {
-                v.push(format!("engine-1 … engine-{}", names.len()));
-            } else {
-                v.extend(names);
-            }
-            v.join(", ")
-        };
-        match &fault.kind {
-            FaultKind::World { name, strength } => {
-                if name != "bot-wave" {
-                    return Err(CommandError::UnsupportedFault(name.clone()));
-                }
-                if !(0.0..=1000.0).contains(strength) {
-                    return Err(CommandError::Invalid(format!(
-                        "bot-wave strength must be between 0 and 1000, got {strength}"
-                    )));
-                }
-                Ok(())
-            }
-            kind => match t {
-                "payment" => match kind {
-                    FaultKind::Latency { .. }
-                    | FaultKind::Slowdown { .. }
-                    | FaultKind::ErrorRate { .. } => Ok(()),
-                    _ => Err(CommandError::UnsupportedFault(format!(
-                        "{} on payment (payment takes latency, slowdown, error-rate)",
-                        kind.name()
-                    ))),
-                },
-                "db" => match kind {
-                    FaultKind::Latency { .. } | FaultKind::Slowdown { .. } => Ok(()),
-                    _ => Err(CommandError::UnsupportedFault(format!(
-                        "{} on db (db takes latency, slowdown)",
-                        kind.name()
-                    ))),
-                },
-                _ if self.engine_targets(t).is_some() => Ok(()),
-                _ => Err(CommandError::UnknownTarget {
-                    name: t.to_string(),
-                    expected: expected(),
-                }),
-            },
+        self.catalog.faults.check(fault)?;
+        if let FaultKind::World { strength, .. } = &fault.kind
+            && !(0.0..=1000.0).contains(strength)
+        {
+            return Err(CommandError::Invalid(format!(
+                "bot-wave strength must be between 0 and 1000, got {strength}"
+            )));
         }
+        Ok(())
     }
 
     /// Recomputes every continuous fault effect from the active faults.
-    fn recompute_faults(&mut self) {
+    fn recompute_faults(&mut self, cx: &mut Cx<'_>) {
         for en in &mut self.engines {
             en.clear_fault_effects();
         }
@@ -1697,23 +1640,24 @@ impl Tatkal {
                 let Some(next) = self.engines[e].queue.pop_front() else {
                     break;
                 };
-                self.start_request(e, next);
+                self.start_request(cx, e, next);
             }
             self.sync_backend(e);
         }
         self.on_capacity_change();
     }
 
-    fn inject(&mut self, id: u64, fault: &Fault) -> Result<String, CommandError> {
+    fn inject(&mut self, cx: &mut Cx<'_>, id: u64, fault: &Fault) -> Result<String, CommandError> {
         self.check_fault(fault)?;
         if let FaultKind::Kill { restart_after_s } = fault.kind {
             let targets = self.engine_targets(&fault.target).unwrap_or_default();
-            let now = self.now_ms();
+            let now = now_ms(cx);
             for e in targets {
-                self.crash(e, "killed");
+                self.crash(cx, e, "killed");
                 let epoch = self.engines[e].epoch;
                 match restart_after_s {
-                    Some(s) => self.wheel.schedule(
+                    Some(s) => schedule(
+                        cx,
                         now + ms_of(s),
                         Ev::Restart {
                             engine: e as u16,
@@ -1725,20 +1669,20 @@ impl Tatkal {
             }
         }
         self.faults.insert(id, fault.clone());
-        self.recompute_faults();
+        self.recompute_faults(cx);
         Ok(String::new())
     }
 
-    fn clear_fault(&mut self, id: u64) {
+    fn clear_fault(&mut self, cx: &mut Cx<'_>, id: u64) {
         if self.faults.remove(&id).is_none() {
             return;
         }
         for e in 0..self.engines.len() {
             if self.engines[e].killed_by == Some(id) {
-                self.restart(e);
+                self.restart(cx, e);
             }
         }
-        self.recompute_faults();
+        self.recompute_faults(cx);
     }
 
     // ------------------------------------------------------------ toggles
@@ -1753,7 +1697,7 @@ impl Tatkal {
         ]
     }
 
-    fn toggle(&mut self, name: &str, on: bool) -> Result<String, CommandError> {
+    fn toggle(&mut self, cx: &mut Cx<'_>, name: &str, on: bool) -> Result<String, CommandError> {
         match name {
             "waiting_room" => {
                 self.waiting_room = on;
@@ -1761,7 +1705,7 @@ impl Tatkal {
                     // Everyone waiting rushes in at once.
                     let n = self.room_len();
                     if self.opened {
-                        self.release_all();
+                        self.release_all(cx);
                     } else {
                         while let Some(u) = self.queue.pop_front() {
                             let user = self.users.v[u as usize];
@@ -1771,16 +1715,16 @@ impl Tatkal {
                             self.refresh_effective(train, before);
                             self.room_join_sum_ms[train] -= f64::from(user.arrived_ms);
                             self.queue_wait_sum_s +=
-                                self.now_ms().saturating_sub(u64::from(user.arrived_ms)) as f64
+                                now_ms(cx).saturating_sub(u64::from(user.arrived_ms)) as f64
                                     / 1000.0;
                             self.queued -= 1;
                             self.pending += 1;
                             self.c.queue_departures += 1;
                             self.users.v[u as usize].state = PENDING;
                             let at = self.open_ms + ms_of(2.0 * self.reaction_rng.random::<f64>());
-                            self.wheel.schedule(at, Ev::Start { user: u });
+                            schedule(cx, at, Ev::Start { user: u });
                         }
-                        self.set_level();
+                        self.set_level(cx);
                     }
                     return Ok(format!(
                         "waiting room off: {} waiting users hit the engines",
@@ -1866,86 +1810,47 @@ impl Tatkal {
         self.engines.len()
     }
 
-    fn clock(&self) -> String {
+    fn clock(&self, now: SimTime) -> String {
         // 10:00:00 at the opening.
         let open_s = 10 * 3600;
-        let rel = self.now_us as i64 / 1_000_000 - (self.open_ms / 1000) as i64;
+        let rel = now.micros() as i64 / 1_000_000 - (self.open_ms / 1000) as i64;
         let s = (open_s + rel).rem_euclid(86_400);
         format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
     }
 }
 
-impl crate::world::legacy::LegacyWorld for Tatkal {
-    fn now(&self) -> SimTime {
-        SimTime(self.now_us)
-    }
+impl Model for Tatkal {
+    type Event = Ev;
+    type Queue = TatkalQueue;
 
-    fn next_event_time(&self) -> Option<SimTime> {
-        let w = self.wheel.peek();
-        let a = self.next_arrival_ms;
-        let t = match (w, a) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
-        };
-        t.map(|ms| SimTime(ms * 1000))
-    }
-
-    fn advance(&mut self, until: SimTime, max_events: u64) -> u64 {
-        let limit_ms = until.micros() / 1000;
-        let mut n = 0;
-        while n < max_events {
-            let w = self.wheel.peek();
-            let arrival_first = match (self.next_arrival_ms, w) {
-                (Some(a), Some(b)) => a <= b,
-                (Some(_), None) => true,
-                _ => false,
-            };
-            if arrival_first {
-                let Some(a) = self.next_arrival_ms.filter(|a| *a <= limit_ms) else {
-                    break;
-                };
-                self.wheel.advance_to(a);
-                self.now_us = self.now_us.max(a * 1000);
-                self.handle_arrival();
-                self.pull_next_arrival();
-            } else {
-                let Some((t, ev)) = self.wheel.pop_until(limit_ms) else {
-                    break;
-                };
-                // Every PREFETCH_AHEAD events, read the records of the users
-                // of the next PREFETCH_AHEAD events together: their cache
-                // misses overlap instead of stalling one event at a time.
-                if self.touch_countdown == 0 {
-                    self.touch_countdown = PREFETCH_AHEAD;
-                    let mut acc = 0u8;
-                    for k in 0..PREFETCH_AHEAD {
-                        if let Some(u) = self.wheel.ahead(k).and_then(Ev::user) {
-                            acc ^= self.users.v.get(u as usize).map_or(0, |x| x.state);
-                        }
+    #[inline]
+    fn handle(&mut self, cx: &mut Cx<'_>, ev: Ev) {
+        if !matches!(ev, Ev::Arrival) {
+            // Every PREFETCH_AHEAD events, read the records of the users
+            // of the next PREFETCH_AHEAD events together: their cache
+            // misses overlap instead of stalling one event at a time.
+            if self.touch_countdown == 0 {
+                self.touch_countdown = PREFETCH_AHEAD;
+                let mut acc = 0u8;
+                for k in 0..PREFETCH_AHEAD {
+                    if let Some(u) = cx.queue().ahead(k).and_then(Ev::user) {
+                        acc ^= self.users.v.get(u as usize).map_or(0, |x| x.state);
                     }
-                    std::hint::black_box(acc);
                 }
-                self.touch_countdown -= 1;
-                self.now_us = self.now_us.max(t * 1000);
-                self.handle(ev);
+                std::hint::black_box(acc);
             }
-            n += 1;
-            self.processed += 1;
+            self.touch_countdown -= 1;
         }
-        if self.next_event_time().is_none_or(|t| t > until) {
-            self.now_us = self.now_us.max(until.micros());
-            self.wheel.advance_to(limit_ms);
-        }
-        n
+        self.dispatch(cx, ev);
     }
 
-    fn apply(&mut self, cmd: &Command) -> Result<String, CommandError> {
+    fn apply(&mut self, cx: &mut Cx<'_>, cmd: &Command) -> Result<String, CommandError> {
         match cmd {
             Command::SetPolicy(name) => {
                 if let Some(a) = Admission::from_name(name) {
                     self.admission = a;
                     if a == Admission::None && self.opened && self.waiting_room {
-                        self.release_all();
+                        self.release_all(cx);
                     }
                     Ok(format!("admission: {name}"))
                 } else if let Some(p) = Policy::from_name(name)
@@ -1961,40 +1866,39 @@ impl crate::world::legacy::LegacyWorld for Tatkal {
                 }
             }
             Command::ScaleArrivals(f) => {
-                let rem = self.source.remaining() as f64 * f;
+                let rem = cx.queue().arrivals().remaining() as f64 * f;
                 let room = MAX_USERS.saturating_sub(self.users.len() as u64) as f64;
                 if !(f.is_finite() && *f >= 0.0) || rem > room {
                     return Err(CommandError::Invalid(format!(
                         "arrivals ×{f} is out of range (at most {MAX_USERS} users)"
                     )));
                 }
-                self.source.set_remaining(rem.round() as u64);
-                if self.next_arrival_ms.is_none() {
-                    self.pull_next_arrival();
-                }
+                cx.queue_mut()
+                    .arrivals_mut()
+                    .set_remaining(rem.round() as u64);
                 Ok(format!(
                     "arrivals ×{f}: {} still to come",
                     fmt_count(rem.round())
                 ))
             }
-            Command::InjectFault { id, fault } => self.inject(*id, fault),
+            Command::InjectFault { id, fault } => self.inject(cx, *id, fault),
             Command::ClearFault(id) => {
-                self.clear_fault(*id);
+                self.clear_fault(cx, *id);
                 Ok(String::new())
             }
             Command::ClearFaults => {
                 let ids: Vec<u64> = self.faults.keys().copied().collect();
                 for id in ids {
-                    self.clear_fault(id);
+                    self.clear_fault(cx, id);
                 }
                 Ok("faults cleared".to_string())
             }
-            Command::Toggle { name, on } => self.toggle(name, *on),
+            Command::Toggle { name, on } => self.toggle(cx, name, *on),
         }
     }
 
-    fn snapshot(&self) -> Snapshot {
-        let m = self.metrics();
+    fn snapshot(&self, now: SimTime) -> Snapshot {
+        let m = self.metrics(now);
         let waiting = self.room_len() as f64;
         let peak = (self.queue_peak as f64).max(1.0);
         let success = m["success_rate"];
@@ -2029,8 +1933,8 @@ impl crate::world::legacy::LegacyWorld for Tatkal {
                 extra: format!("{} queued · {} crashes", en.queue.len(), en.crashes),
             })
             .collect();
-        let little_l = self.queue_len.mean(self.now());
-        let span = (self.now_us - self.stats_since_us) as f64 / 1e6;
+        let little_l = self.queue_len.mean(now);
+        let span = (now.micros() - self.stats_since_us) as f64 / 1e6;
         let lambda = if span > 0.0 {
             self.c.queue_departures as f64 / span
         } else {
@@ -2042,7 +1946,7 @@ impl crate::world::legacy::LegacyWorld for Tatkal {
             f64::NAN
         };
         Snapshot {
-            now: self.now(),
+            now,
             policy: self.policy(),
             gauges: vec![
                 GaugeView {
@@ -2137,7 +2041,7 @@ impl crate::world::legacy::LegacyWorld for Tatkal {
             ],
             status_line: Some(format!(
                 "{} · {} waiting · admitting {:.0}/s · {} booked · {} seats left",
-                self.clock(),
+                self.clock(now),
                 fmt_count(waiting),
                 if self.waiting_room {
                     self.admission_rate
@@ -2148,12 +2052,11 @@ impl crate::world::legacy::LegacyWorld for Tatkal {
                 fmt_count(self.seats_left as f64)
             )),
             toggles: self.toggles(),
-            events_processed: self.processed,
             ..Snapshot::default()
         }
     }
 
-    fn metrics(&self) -> Metrics {
+    fn metrics(&self, now: SimTime) -> Metrics {
         let c = &self.c;
         let mut m = Metrics::new();
         let mut put = |k: &str, v: f64| {
@@ -2222,14 +2125,14 @@ impl crate::world::legacy::LegacyWorld for Tatkal {
         put("engine_load_vs_knee", per_sample(self.load_sum));
         put("admission_rate_per_s", self.admission_rate);
         put("planned_rate_per_s", self.planned_rate());
-        put("mean_waiting_room", self.queue_len.mean(self.now()));
+        put("mean_waiting_room", self.queue_len.mean(now));
         put("p95_response_s", self.response.quantile_s(0.95));
         m
     }
 
-    fn analytic(&self) -> Metrics {
+    fn analytic(&self, now: SimTime) -> Metrics {
         let mut m = Metrics::new();
-        let span = (self.now_us - self.stats_since_us) as f64 / 1e6;
+        let span = (now.micros() - self.stats_since_us) as f64 / 1e6;
         let w = if self.c.queue_departures > 0 {
             self.queue_wait_sum_s / self.c.queue_departures as f64
         } else {
@@ -2246,12 +2149,11 @@ impl crate::world::legacy::LegacyWorld for Tatkal {
         m
     }
 
-    fn reset_statistics(&mut self) {
-        let now = self.now();
+    fn reset_statistics(&mut self, now: SimTime) {
         self.in_system_at_reset = self.in_system();
         self.c = Counts::default();
         self.last = Counts::default();
-        self.stats_since_us = self.now_us;
+        self.stats_since_us = now.micros();
         self.time_to_book.reset();
         self.eta_error.reset();
         self.eta_error_after_open.reset();
@@ -2267,86 +2169,11 @@ impl crate::world::legacy::LegacyWorld for Tatkal {
         self.queue_peak = self.room_len();
     }
 
-    fn policies(&self) -> Vec<String> {
-        ADMISSION_POLICIES.iter().map(ToString::to_string).collect()
-    }
-
     fn policy(&self) -> String {
         self.admission.name().to_string()
     }
 
-    fn fault_menu(&self) -> Vec<FaultTemplate> {
-        let mut engines = self.engine_names();
-        engines.push("all".into());
-        vec![
-            FaultTemplate::new(
-                "kill booking engine",
-                FaultKind::Kill {
-                    restart_after_s: Some(120.0),
-                },
-                engines.clone(),
-            )
-            .strength("restart after s", 10.0, 600.0, 10.0),
-            FaultTemplate::new(
-                "slow payment gateway",
-                FaultKind::Slowdown { factor: 0.3 },
-                ["payment"],
-            )
-            .strength("rate ×", 0.05, 1.0, 0.05)
-            .lasting(120.0),
-            FaultTemplate::new(
-                "database latency",
-                FaultKind::Latency {
-                    ms: 2000.0,
-                    jitter_ms: 500.0,
-                },
-                ["db"],
-            )
-            .strength("ms", 100.0, 20_000.0, 100.0)
-            .lasting(120.0),
-            FaultTemplate::new(
-                "bot wave",
-                FaultKind::World {
-                    name: "bot-wave".into(),
-                    strength: 5.0,
-                },
-                ["all"],
-            )
-            .strength("× bots", 1.0, 50.0, 1.0)
-            .lasting(60.0),
-            FaultTemplate::new(
-                "engine errors",
-                FaultKind::ErrorRate { p: 0.3 },
-                engines.clone(),
-            )
-            .strength("p", 0.05, 1.0, 0.05)
-            .lasting(120.0),
-            FaultTemplate::new(
-                "payment failures",
-                FaultKind::ErrorRate { p: 0.3 },
-                ["payment"],
-            )
-            .strength("p", 0.05, 1.0, 0.05)
-            .lasting(120.0),
-            FaultTemplate::new("partition engine", FaultKind::Partition, engines.clone())
-                .lasting(120.0),
-            FaultTemplate::new("blackhole engine", FaultKind::Blackhole, engines.clone())
-                .lasting(120.0),
-            FaultTemplate::new(
-                "engine capacity drop",
-                FaultKind::CapacityDrop { fraction: 0.5 },
-                engines,
-            )
-            .strength("fraction", 0.1, 0.9, 0.1)
-            .lasting(120.0),
-        ]
-    }
-
-    fn events_processed(&self) -> u64 {
-        self.processed
-    }
-
-    fn drain_log(&mut self) -> Vec<LogEntry> {
-        std::mem::take(&mut self.log)
+    fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 }
