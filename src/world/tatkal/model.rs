@@ -1,7 +1,7 @@
 //! The Tatkal world's state and event handling (see the parent module for
 //! the model).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -12,7 +12,7 @@ use super::{
     ADMISSION_POLICIES, AdmissionRate, BALANCING_POLICIES, Captcha, MAX_AGENTS, MAX_USERS,
     TatkalParams,
 };
-use crate::fault::{Fault, FaultKind};
+use crate::fault::{Effect, Fault, FaultBook, FaultKind, Target};
 use crate::policy::{Backend, Balancer, Policy};
 use crate::sim::metrics::{Ewma, Latency, Metrics, Rolling, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
@@ -173,14 +173,9 @@ struct Engine {
     /// Down because of a Kill fault (its id) with no automatic restart.
     killed_by: Option<u64>,
     crashes: u32,
-    // effects of active faults
-    slow: f64,
-    latency_ms: f64,
-    jitter_ms: f64,
-    capacity_frac: f64,
-    error_p: f64,
-    partitioned: bool,
-    blackholed: bool,
+    /// What the faults in force do to it (kills aside: a kill crashes
+    /// the engine, see `crash`).
+    fault: Effect,
     // measurements
     latency: Ewma,
     success: Ewma,
@@ -200,13 +195,7 @@ impl Engine {
             endurance_ms: 0,
             killed_by: None,
             crashes: 0,
-            slow: 1.0,
-            latency_ms: 0.0,
-            jitter_ms: 0.0,
-            capacity_frac: 1.0,
-            error_p: 0.0,
-            partitioned: false,
-            blackholed: false,
+            fault: Effect::NONE,
             latency: Ewma::new(0.05),
             success: Ewma::new(0.05),
             dispatched: 0,
@@ -215,18 +204,8 @@ impl Engine {
         }
     }
 
-    fn clear_fault_effects(&mut self) {
-        self.slow = 1.0;
-        self.latency_ms = 0.0;
-        self.jitter_ms = 0.0;
-        self.capacity_frac = 1.0;
-        self.error_p = 0.0;
-        self.partitioned = false;
-        self.blackholed = false;
-    }
-
     fn slots(&self, base: u32) -> u32 {
-        ((f64::from(base) * self.capacity_frac).round() as u32).max(1)
+        ((f64::from(base) * self.fault.capacity_factor).round() as u32).max(1)
     }
 
     fn in_flight(&self) -> u32 {
@@ -234,32 +213,18 @@ impl Engine {
     }
 
     fn degraded(&self) -> bool {
-        self.slow < 1.0
-            || self.latency_ms > 0.0
-            || self.capacity_frac < 1.0
-            || self.error_p > 0.0
-            || self.blackholed
+        self.fault.degraded()
     }
 }
 
-/// Effects of faults on the payment gateway or the database.
-#[derive(Clone, Copy, Debug)]
-struct Dependency {
-    slow: f64,
-    latency_ms: f64,
-    jitter_ms: f64,
-    error_p: f64,
-}
+/// The payment gateway's unit in `dependency_faults`.
+const PAYMENT: usize = 0;
+/// The database's unit in `dependency_faults`.
+const DB: usize = 1;
 
-impl Default for Dependency {
-    fn default() -> Self {
-        Dependency {
-            slow: 1.0,
-            latency_ms: 0.0,
-            jitter_ms: 0.0,
-            error_p: 0.0,
-        }
-    }
+/// A latency fault's added seconds for one request (± its jitter).
+fn added_latency_s(e: &Effect, rng: &mut SimRng) -> f64 {
+    (e.latency_s + e.jitter_s * (2.0 * rng.random::<f64>() - 1.0)).max(0.0)
 }
 
 // ---------------------------------------------------------------- events
@@ -416,9 +381,14 @@ pub struct Tatkal {
     engines: Vec<Engine>,
     backends: Vec<Backend>,
     balancer: Balancer,
-    payment: Dependency,
-    db: Dependency,
-    faults: BTreeMap<u64, Fault>,
+    /// Faults in force on the engines (`all`, `engine-K`), bot waves included.
+    engine_faults: FaultBook,
+    /// Faults in force on the payment gateway and the database.
+    dependency_faults: FaultBook,
+    /// Ids of the faults in force.
+    fault_ids: BTreeSet<u64>,
+    payment: Effect,
+    db: Effect,
     // levels
     pending: u64,
     queued: u64,
@@ -564,9 +534,11 @@ impl Tatkal {
             backends: vec![Backend::default(); n_engines],
             engines,
             balancer: Balancer::new(policy),
-            payment: Dependency::default(),
-            db: Dependency::default(),
-            faults: BTreeMap::new(),
+            engine_faults: FaultBook::new(),
+            dependency_faults: FaultBook::new(),
+            fault_ids: BTreeSet::new(),
+            payment: Effect::NONE,
+            db: Effect::NONE,
             pending: 0,
             queued: 0,
             booking: 0,
@@ -678,7 +650,7 @@ impl Tatkal {
     fn sync_backend(&mut self, e: usize) {
         let en = &self.engines[e];
         self.backends[e] = Backend {
-            available: en.up && !en.partitioned,
+            available: en.up && !en.fault.partitioned,
             in_flight: en.in_flight(),
             weight: f64::from(en.slots(self.p.engine_knee)),
             success_rate: en.success.value_or(1.0),
@@ -691,7 +663,7 @@ impl Tatkal {
         let knees: f64 = self
             .engines
             .iter()
-            .filter(|e| e.up && !e.partitioned)
+            .filter(|e| e.up && !e.fault.partitioned)
             .map(|e| f64::from(e.slots(self.p.engine_knee)))
             .sum();
         knees / engine_seconds_per_booking(self.parallel)
@@ -1045,17 +1017,15 @@ impl Tatkal {
         let rng = &mut self.service_rng;
         let db = self.db;
         let pay = self.payment;
-        let dep = |d: &Dependency, rng: &mut SimRng| {
-            (d.latency_ms + d.jitter_ms * (2.0 * rng.random::<f64>() - 1.0)).max(0.0) / 1000.0
-        };
+        let dep = added_latency_s;
         let work = match step {
-            Step::Availability => base * cold * spread(rng) / db.slow + dep(&db, rng),
-            Step::Verify | Step::Confirm => base * spread(rng) / db.slow + dep(&db, rng),
-            Step::Payment => base * spread(rng) / pay.slow + dep(&pay, rng),
+            Step::Availability => base * cold * spread(rng) / db.slowdown + dep(&db, rng),
+            Step::Verify | Step::Confirm => base * spread(rng) / db.slowdown + dep(&db, rng),
+            Step::Payment => base * spread(rng) / pay.slowdown + dep(&pay, rng),
             Step::Parallel => {
-                let avail = base * cold * spread(rng) / db.slow + dep(&db, rng);
-                let verify = VERIFY_S * spread(rng) / db.slow + dep(&db, rng);
-                let prepare = PREPARE_PAYMENT_S * spread(rng) / pay.slow + dep(&pay, rng);
+                let avail = base * cold * spread(rng) / db.slowdown + dep(&db, rng);
+                let verify = VERIFY_S * spread(rng) / db.slowdown + dep(&db, rng);
+                let prepare = PREPARE_PAYMENT_S * spread(rng) / pay.slowdown + dep(&pay, rng);
                 avail.max(verify).max(prepare)
             }
         };
@@ -1063,9 +1033,8 @@ impl Tatkal {
         let knee = f64::from(en.slots(self.p.engine_knee));
         let excess = (f64::from(en.busy) - knee).max(0.0);
         let thrash = 1.0 + self.p.thrash * excess / knee;
-        let extra =
-            (en.latency_ms + en.jitter_ms * (2.0 * rng.random::<f64>() - 1.0)).max(0.0) / 1000.0;
-        work * thrash / en.slow + extra
+        let extra = added_latency_s(&en.fault, rng);
+        work * thrash / en.fault.slowdown + extra
     }
 
     fn send(&mut self, cx: &mut Cx<'_>, u: u32) {
@@ -1088,7 +1057,7 @@ impl Tatkal {
         };
         let en = &mut self.engines[e];
         en.dispatched += 1;
-        if en.error_p > 0.0 && self.error_rng.random::<f64>() < en.error_p {
+        if en.fault.error_p > 0.0 && self.error_rng.random::<f64>() < en.fault.error_p {
             en.success.observe(0.0);
             self.c.refused += 1;
             self.sync_backend(e);
@@ -1101,7 +1070,7 @@ impl Tatkal {
             attempt,
             engine: e as u16,
         };
-        if en.blackholed {
+        if en.fault.blackholed {
             schedule(cx, timeout_at, timeout);
             return;
         }
@@ -1574,61 +1543,37 @@ impl Tatkal {
         Ok(())
     }
 
-    /// Recomputes every continuous fault effect from the active faults.
+    /// Where a fault on `target` is kept: the dependencies' book (true) or
+    /// the engines', and which unit it hits.
+    fn fault_unit(&self, target: &str) -> Result<(bool, Target), CommandError> {
+        match target {
+            "payment" => Ok((true, Target::One(PAYMENT))),
+            "db" => Ok((true, Target::One(DB))),
+            "all" => Ok((false, Target::All)),
+            t => match self.engine_targets(t).as_deref() {
+                Some([e]) => Ok((false, Target::One(*e))),
+                _ => Err(CommandError::UnknownTarget {
+                    name: t.to_string(),
+                    expected: format!("all, payment, db, engine-1 … engine-{}", self.engines.len()),
+                }),
+            },
+        }
+    }
+
+    /// Recomputes every continuous fault effect from the faults in force
+    /// (the shared [`FaultBook`] combines them).
     fn recompute_faults(&mut self, cx: &mut Cx<'_>) {
-        for en in &mut self.engines {
-            en.clear_fault_effects();
+        let now = cx.now();
+        for (e, en) in self.engines.iter_mut().enumerate() {
+            en.fault = self.engine_faults.effect(e, now);
         }
-        self.payment = Dependency::default();
-        self.db = Dependency::default();
-        self.bot_wave = 1.0;
-        let faults: Vec<Fault> = self.faults.values().cloned().collect();
-        for f in &faults {
-            match &f.kind {
-                FaultKind::World { strength, .. } => self.bot_wave *= strength,
-                FaultKind::Kill { .. } => {}
-                kind => {
-                    let dep = match f.target.as_str() {
-                        "payment" => Some(&mut self.payment),
-                        "db" => Some(&mut self.db),
-                        _ => None,
-                    };
-                    if let Some(d) = dep {
-                        match kind {
-                            FaultKind::Latency { ms, jitter_ms } => {
-                                d.latency_ms += ms;
-                                d.jitter_ms += jitter_ms;
-                            }
-                            FaultKind::Slowdown { factor } => d.slow *= factor,
-                            FaultKind::ErrorRate { p } => {
-                                d.error_p = 1.0 - (1.0 - d.error_p) * (1.0 - p);
-                            }
-                            _ => {}
-                        }
-                        continue;
-                    }
-                    for e in self.engine_targets(&f.target).unwrap_or_default() {
-                        let en = &mut self.engines[e];
-                        match kind {
-                            FaultKind::Latency { ms, jitter_ms } => {
-                                en.latency_ms += ms;
-                                en.jitter_ms += jitter_ms;
-                            }
-                            FaultKind::Slowdown { factor } => en.slow *= factor,
-                            FaultKind::CapacityDrop { fraction } => {
-                                en.capacity_frac *= 1.0 - fraction;
-                            }
-                            FaultKind::ErrorRate { p } => {
-                                en.error_p = 1.0 - (1.0 - en.error_p) * (1.0 - p);
-                            }
-                            FaultKind::Partition => en.partitioned = true,
-                            FaultKind::Blackhole => en.blackholed = true,
-                            _ => {}
-                        }
-                    }
-                }
-            }
-        }
+        self.payment = self.dependency_faults.effect(PAYMENT, now);
+        self.db = self.dependency_faults.effect(DB, now);
+        self.bot_wave = self
+            .engine_faults
+            .world_faults()
+            .map(|(_, strength, _)| strength)
+            .product();
         for e in 0..self.engines.len() {
             self.sync_backend(e);
             // Capacity may have grown back: start what waits.
@@ -1649,6 +1594,7 @@ impl Tatkal {
 
     fn inject(&mut self, cx: &mut Cx<'_>, id: u64, fault: &Fault) -> Result<String, CommandError> {
         self.check_fault(fault)?;
+        let (on_dependency, target) = self.fault_unit(&fault.target)?;
         if let FaultKind::Kill { restart_after_s } = fault.kind {
             let targets = self.engine_targets(&fault.target).unwrap_or_default();
             let now = now_ms(cx);
@@ -1668,15 +1614,24 @@ impl Tatkal {
                 }
             }
         }
-        self.faults.insert(id, fault.clone());
+        let now = cx.now();
+        let book = if on_dependency {
+            &mut self.dependency_faults
+        } else {
+            &mut self.engine_faults
+        };
+        book.insert(id, fault.kind.clone(), target, now);
+        self.fault_ids.insert(id);
         self.recompute_faults(cx);
         Ok(String::new())
     }
 
     fn clear_fault(&mut self, cx: &mut Cx<'_>, id: u64) {
-        if self.faults.remove(&id).is_none() {
+        if !self.fault_ids.remove(&id) {
             return;
         }
+        self.engine_faults.remove(id);
+        self.dependency_faults.remove(id);
         for e in 0..self.engines.len() {
             if self.engines[e].killed_by == Some(id) {
                 self.restart(cx, e);
@@ -1887,7 +1842,7 @@ impl Model for Tatkal {
                 Ok(String::new())
             }
             Command::ClearFaults => {
-                let ids: Vec<u64> = self.faults.keys().copied().collect();
+                let ids: Vec<u64> = self.fault_ids.iter().copied().collect();
                 for id in ids {
                     self.clear_fault(cx, id);
                 }
@@ -1920,7 +1875,7 @@ impl Model for Tatkal {
             .enumerate()
             .map(|(i, en)| UnitView {
                 name: format!("engine-{}", i + 1),
-                state: if !en.up || en.partitioned {
+                state: if !en.up || en.fault.partitioned {
                     UnitState::Down
                 } else if en.degraded() || en.busy > en.slots(self.p.engine_knee) {
                     UnitState::Degraded
@@ -2175,5 +2130,152 @@ impl Model for Tatkal {
 
     fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{EventLog, World};
+
+    fn small() -> Runtime<Tatkal> {
+        let p = TatkalParams {
+            scale: 0.001,
+            capacity: super::super::Capacity::Fixed { engines: 3 },
+            ..TatkalParams::default()
+        };
+        Tatkal::runtime(&p, 1)
+    }
+
+    fn fault(kind: FaultKind, target: &str) -> Fault {
+        Fault {
+            kind,
+            target: target.into(),
+            duration_s: None,
+        }
+    }
+
+    /// Every kind there is, and one no world has.
+    fn every_kind() -> Vec<FaultKind> {
+        vec![
+            FaultKind::Kill {
+                restart_after_s: Some(5.0),
+            },
+            FaultKind::Latency {
+                ms: 100.0,
+                jitter_ms: 10.0,
+            },
+            FaultKind::Slowdown { factor: 0.5 },
+            FaultKind::CapacityDrop { fraction: 0.5 },
+            FaultKind::ErrorRate { p: 0.2 },
+            FaultKind::Partition,
+            FaultKind::Blackhole,
+            FaultKind::World {
+                name: "bot-wave".into(),
+                strength: 2.0,
+            },
+            FaultKind::World {
+                name: "meteor".into(),
+                strength: 1.0,
+            },
+        ]
+    }
+
+    #[test]
+    fn the_catalog_is_what_apply_accepts() {
+        let mut w = small();
+        let mut log = EventLog::default();
+        let catalog = w.catalog().clone();
+        assert_eq!(catalog, super::super::catalog::catalog(&w.model().p));
+        for tpl in &catalog.faults.menu {
+            for t in &tpl.targets {
+                let f = fault(tpl.kind.clone(), t);
+                assert!(catalog.faults.check(&f).is_ok(), "{}: {t}", tpl.label);
+            }
+        }
+        let mut targets: Vec<String> = catalog
+            .faults
+            .targets
+            .iter()
+            .map(|t| t.name.clone())
+            .collect();
+        targets.extend(["engine-4".into(), "engine-0".into(), "cache".into()]);
+        let mut id = 0;
+        for t in &targets {
+            for kind in every_kind() {
+                id += 1;
+                let f = fault(kind, t);
+                let by_catalog = catalog.faults.check(&f).is_ok();
+                let cmd = Command::InjectFault { id, fault: f };
+                let by_world = w.apply(&cmd, &mut log);
+                assert_eq!(by_catalog, by_world.is_ok(), "{cmd:?}: {by_world:?}");
+            }
+        }
+        assert_eq!(catalog.policies, ["fifo", "random", "none"]);
+        assert!(catalog.other_policies.iter().any(|p| p == "least-loaded"));
+        for p in catalog.all_policies() {
+            assert!(w.apply(&Command::SetPolicy(p.into()), &mut log).is_ok());
+        }
+        for t in &catalog.toggles {
+            assert!(!t.about.is_empty());
+            let on = Command::Toggle {
+                name: t.name.clone(),
+                on: true,
+            };
+            assert!(w.apply(&on, &mut log).is_ok(), "{}", t.name);
+        }
+    }
+
+    #[test]
+    fn faults_combine_in_the_shared_book() {
+        let mut w = small();
+        let mut log = EventLog::default();
+        let faults = [
+            fault(FaultKind::ErrorRate { p: 0.5 }, "all"),
+            fault(FaultKind::ErrorRate { p: 0.5 }, "engine-1"),
+            fault(FaultKind::Slowdown { factor: 0.5 }, "engine-1"),
+            fault(FaultKind::Slowdown { factor: 0.5 }, "all"),
+            fault(
+                FaultKind::Latency {
+                    ms: 200.0,
+                    jitter_ms: 0.0,
+                },
+                "payment",
+            ),
+            fault(
+                FaultKind::Latency {
+                    ms: 300.0,
+                    jitter_ms: 0.0,
+                },
+                "payment",
+            ),
+            fault(FaultKind::ErrorRate { p: 0.1 }, "payment"),
+        ];
+        for (i, f) in faults.into_iter().enumerate() {
+            let cmd = Command::InjectFault {
+                id: i as u64 + 1,
+                fault: f,
+            };
+            w.apply(&cmd, &mut log).expect("accepted");
+        }
+        let m = w.model();
+        // Error rates combine as independent failures, slowdowns multiply.
+        assert_eq!(m.engines[0].fault.error_p, 0.75);
+        assert_eq!(m.engines[0].fault.slowdown, 0.25);
+        assert_eq!(m.engines[1].fault.error_p, 0.5);
+        assert_eq!(m.engines[1].fault.slowdown, 0.5);
+        // `all` means every engine, not the payment gateway or the database.
+        assert!((m.payment.latency_s - 0.5).abs() < 1e-12);
+        assert!((m.payment.error_p - 0.1).abs() < 1e-12);
+        assert_eq!(m.payment.slowdown, 1.0);
+        assert_eq!(m.db, Effect::NONE);
+        for id in [2, 3] {
+            w.apply(&Command::ClearFault(id), &mut log)
+                .expect("cleared");
+        }
+        assert_eq!(w.model().engines[0].fault, w.model().engines[1].fault);
+        w.apply(&Command::ClearFaults, &mut log).expect("cleared");
+        assert_eq!(w.model().engines[0].fault, Effect::NONE);
+        assert_eq!(w.model().payment, Effect::NONE);
     }
 }
