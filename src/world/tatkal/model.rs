@@ -213,10 +213,10 @@ fn now_ms(cx: &Cx<'_>) -> u64 {
     cx.now().micros().div_ceil(1000)
 }
 
-/// Schedules `ev` at millisecond `at_ms`.
+/// Schedules `ev` at millisecond `at_ms` (straight into the wheel).
 #[inline]
 fn schedule(cx: &mut Cx<'_>, at_ms: u64, ev: Ev) {
-    cx.schedule(SimTime(at_ms.saturating_mul(1000)), ev);
+    cx.queue_mut().schedule_ms(at_ms, ev);
 }
 
 /// A uniform factor in [0.5, 1.5): the spread of human and service times.

@@ -99,6 +99,14 @@ impl TatkalQueue {
         self.wheel.ahead(k)
     }
 
+    /// Schedules `event` at millisecond `at_ms` (the wheel's own unit:
+    /// what [`EventQueue::schedule`] does for `at_ms × 1000 µs`, without
+    /// the round trip).
+    #[inline]
+    pub fn schedule_ms(&mut self, at_ms: u64, event: Ev) {
+        self.wheel.schedule(at_ms, event);
+    }
+
     #[must_use]
     pub fn arrivals(&self) -> &Arrivals {
         &self.arrivals

@@ -2,14 +2,86 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
+use serde::Serialize;
+
+/// Declares the world's metrics once: the typed struct (one `f64` per
+/// key, serialisable) and its conversion to [`Metrics`] under the same keys.
+macro_rules! metrics {
+    ($($(#[$doc:meta])* $name:ident),+ $(,)?) => {
+        /// The Tatkal world's headless metrics (see the parent module for
+        /// their meaning), by name.
+        #[derive(Clone, Debug, PartialEq, Serialize)]
+        pub struct TatkalMetrics {
+            $($(#[$doc])* pub $name: f64,)+
+        }
+
+        impl TatkalMetrics {
+            /// The same values keyed by field name.
+            #[must_use]
+            pub fn to_metrics(&self) -> Metrics {
+                let mut m = Metrics::new();
+                $(m.insert(stringify!($name).to_string(), self.$name);)+
+                m
+            }
+        }
+    };
+}
+
+metrics! {
+    users,
+    humans,
+    bots,
+    booked,
+    humans_booked,
+    bots_booked,
+    sold_out,
+    abandoned,
+    humans_abandoned,
+    abandoned_on_eta,
+    abandoned_in_queue,
+    bots_blocked,
+    in_system,
+    in_system_at_reset,
+    waiting_room,
+    waiting_room_peak,
+    humans_tried,
+    success_rate,
+    median_time_to_book_s,
+    p95_time_to_book_s,
+    mean_time_to_book_s,
+    median_eta_error_s,
+    p95_eta_error_s,
+    median_eta_error_after_open_s,
+    median_eta_shown_s,
+    median_room_wait_s,
+    retries,
+    duplicates,
+    timeouts,
+    refused,
+    requests,
+    admitted,
+    told_sold_out_in_room,
+    seats_total,
+    seats_left,
+    engines,
+    engine_crashes,
+    humans_challenged,
+    bots_challenged,
+    engine_utilisation,
+    engine_load_vs_knee,
+    admission_rate_per_s,
+    planned_rate_per_s,
+    mean_waiting_room,
+    p95_response_s,
+}
 
 impl Tatkal {
     /// What the dashboard draws at `now`.
     pub(super) fn view(&self, now: SimTime) -> Snapshot {
-        let m = self.metrics(now);
+        let m = self.observation(now);
         let waiting = self.room_len() as f64;
         let peak = (self.queue_peak as f64).max(1.0);
-        let success = m["success_rate"];
+        let success = m.success_rate;
         let seats_ratio = if self.seats_total > 0 {
             self.seats_left as f64 / self.seats_total as f64
         } else {
@@ -137,7 +209,7 @@ impl Tatkal {
                 AnalyticRow {
                     label: "ETA |error| median".into(),
                     closed_form: None,
-                    simulated: m["median_eta_error_s"],
+                    simulated: m.median_eta_error_s,
                     unit: "s".into(),
                 },
                 AnalyticRow {
@@ -164,63 +236,10 @@ impl Tatkal {
         }
     }
 
-    /// Headless metrics at `now`.
-    pub(super) fn measure(&self, now: SimTime) -> Metrics {
+    /// The metrics at `now`, typed: `metrics()` and the snapshot read these.
+    pub(super) fn observation(&self, now: SimTime) -> TatkalMetrics {
         let c = &self.c;
-        let mut m = Metrics::new();
-        let mut put = |k: &str, v: f64| {
-            m.insert(k.to_string(), v);
-        };
         let tried = c.humans_booked + c.humans_abandoned;
-        put("users", c.arrived as f64);
-        put("humans", c.humans as f64);
-        put("bots", c.bots as f64);
-        put("booked", c.booked as f64);
-        put("humans_booked", c.humans_booked as f64);
-        put("bots_booked", c.bots_booked as f64);
-        put("sold_out", c.sold_out as f64);
-        put("abandoned", c.abandoned as f64);
-        put("humans_abandoned", c.humans_abandoned as f64);
-        put("abandoned_on_eta", c.abandoned_on_eta as f64);
-        put("abandoned_in_queue", c.abandoned_in_queue as f64);
-        put("bots_blocked", c.blocked as f64);
-        put("in_system", self.in_system() as f64);
-        put("in_system_at_reset", self.in_system_at_reset as f64);
-        put("waiting_room", self.room_len() as f64);
-        put("waiting_room_peak", self.queue_peak as f64);
-        put("humans_tried", tried as f64);
-        put(
-            "success_rate",
-            if tried > 0 {
-                c.humans_booked as f64 / tried as f64
-            } else {
-                f64::NAN
-            },
-        );
-        put("median_time_to_book_s", self.time_to_book.quantile_s(0.5));
-        put("p95_time_to_book_s", self.time_to_book.quantile_s(0.95));
-        put("mean_time_to_book_s", self.time_to_book.mean_s());
-        put("median_eta_error_s", self.eta_error.quantile_s(0.5));
-        put("p95_eta_error_s", self.eta_error.quantile_s(0.95));
-        put(
-            "median_eta_error_after_open_s",
-            self.eta_error_after_open.quantile_s(0.5),
-        );
-        put("median_eta_shown_s", self.eta_shown.quantile_s(0.5));
-        put("median_room_wait_s", self.admitted_wait.quantile_s(0.5));
-        put("retries", c.retries as f64);
-        put("duplicates", c.duplicates as f64);
-        put("timeouts", c.timeouts as f64);
-        put("refused", c.refused as f64);
-        put("requests", c.requests as f64);
-        put("admitted", c.admitted as f64);
-        put("told_sold_out_in_room", c.told_sold_out_in_room as f64);
-        put("seats_total", self.seats_total as f64);
-        put("seats_left", self.seats_left as f64);
-        put("engines", self.engines.len() as f64);
-        put("engine_crashes", c.crashes as f64);
-        put("humans_challenged", c.humans_challenged as f64);
-        put("bots_challenged", c.bots_challenged as f64);
         let per_sample = |x: f64| {
             if self.util_samples > 0 {
                 x / self.util_samples as f64
@@ -228,15 +247,64 @@ impl Tatkal {
                 0.0
             }
         };
-        // Busy slots / all slots since 10:00 (down engines count as idle).
-        put("engine_utilisation", per_sample(self.util_sum));
-        // Busy / knee of the engines that are up: above 1 they thrash.
-        put("engine_load_vs_knee", per_sample(self.load_sum));
-        put("admission_rate_per_s", self.admission_rate);
-        put("planned_rate_per_s", self.planned_rate());
-        put("mean_waiting_room", self.queue_len.mean(now));
-        put("p95_response_s", self.response.quantile_s(0.95));
-        m
+        TatkalMetrics {
+            users: c.arrived as f64,
+            humans: c.humans as f64,
+            bots: c.bots as f64,
+            booked: c.booked as f64,
+            humans_booked: c.humans_booked as f64,
+            bots_booked: c.bots_booked as f64,
+            sold_out: c.sold_out as f64,
+            abandoned: c.abandoned as f64,
+            humans_abandoned: c.humans_abandoned as f64,
+            abandoned_on_eta: c.abandoned_on_eta as f64,
+            abandoned_in_queue: c.abandoned_in_queue as f64,
+            bots_blocked: c.blocked as f64,
+            in_system: self.in_system() as f64,
+            in_system_at_reset: self.in_system_at_reset as f64,
+            waiting_room: self.room_len() as f64,
+            waiting_room_peak: self.queue_peak as f64,
+            humans_tried: tried as f64,
+            success_rate: if tried > 0 {
+                c.humans_booked as f64 / tried as f64
+            } else {
+                f64::NAN
+            },
+            median_time_to_book_s: self.time_to_book.quantile_s(0.5),
+            p95_time_to_book_s: self.time_to_book.quantile_s(0.95),
+            mean_time_to_book_s: self.time_to_book.mean_s(),
+            median_eta_error_s: self.eta_error.quantile_s(0.5),
+            p95_eta_error_s: self.eta_error.quantile_s(0.95),
+            median_eta_error_after_open_s: self.eta_error_after_open.quantile_s(0.5),
+            median_eta_shown_s: self.eta_shown.quantile_s(0.5),
+            median_room_wait_s: self.admitted_wait.quantile_s(0.5),
+            retries: c.retries as f64,
+            duplicates: c.duplicates as f64,
+            timeouts: c.timeouts as f64,
+            refused: c.refused as f64,
+            requests: c.requests as f64,
+            admitted: c.admitted as f64,
+            told_sold_out_in_room: c.told_sold_out_in_room as f64,
+            seats_total: self.seats_total as f64,
+            seats_left: self.seats_left as f64,
+            engines: self.engines.len() as f64,
+            engine_crashes: c.crashes as f64,
+            humans_challenged: c.humans_challenged as f64,
+            bots_challenged: c.bots_challenged as f64,
+            // Busy slots / all slots since 10:00 (down engines count as idle).
+            engine_utilisation: per_sample(self.util_sum),
+            // Busy / knee of the engines that are up: above 1 they thrash.
+            engine_load_vs_knee: per_sample(self.load_sum),
+            admission_rate_per_s: self.admission_rate,
+            planned_rate_per_s: self.planned_rate(),
+            mean_waiting_room: self.queue_len.mean(now),
+            p95_response_s: self.response.quantile_s(0.95),
+        }
+    }
+
+    /// Headless metrics at `now`.
+    pub(super) fn measure(&self, now: SimTime) -> Metrics {
+        self.observation(now).to_metrics()
     }
 
     /// Closed forms at `now`.
