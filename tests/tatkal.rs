@@ -7,8 +7,7 @@
 use chaoswala::fault::{Fault, FaultKind};
 use chaoswala::report::{self, RunOptions};
 use chaoswala::scenario::{self, Scenario};
-use chaoswala::sim::{Command, Metrics, SimTime};
-use chaoswala::world::legacy::LegacyWorld;
+use chaoswala::sim::{Command, EventLog, Metrics, Runtime, SimTime, World};
 use chaoswala::world::tatkal::{Audit, Tatkal, TatkalParams};
 
 fn scenario(name: &str, sets: &[&str]) -> Scenario {
@@ -49,7 +48,7 @@ fn counted(m: &Metrics) -> Audit {
 
 /// Every user is in exactly one outcome, and the per-user record agrees
 /// with the running counters.
-fn assert_conserved(w: &Tatkal, when: &str) {
+fn assert_conserved(w: &Runtime<Tatkal>, when: &str) {
     let m = w.metrics();
     let c = counted(&m);
     assert_eq!(
@@ -57,7 +56,7 @@ fn assert_conserved(w: &Tatkal, when: &str) {
         c.booked + c.sold_out + c.abandoned + c.blocked + c.in_system,
         "{when}: users are lost or double counted: {c:?}"
     );
-    let a = w.audit();
+    let a = w.model().audit();
     assert_eq!(a, c, "{when}: per-user states disagree with the counters");
     assert_eq!(
         m["booked"] as u64,
@@ -146,7 +145,8 @@ fn eta_is_littles_law_and_close_for_fifo() {
 fn users_are_conserved_at_every_checkpoint_with_faults_and_switches() {
     for (name, seed) in [("tatkal", 7), ("tatkal-2023", 8)] {
         let p = params(name, &["scale=0.004"]);
-        let mut w = Tatkal::new(&p, seed);
+        let mut w = Tatkal::runtime(&p, seed);
+        let mut log = EventLog::default();
         let fault = |kind: FaultKind, target: &str| Fault {
             kind,
             target: target.to_string(),
@@ -285,9 +285,9 @@ fn users_are_conserved_at_every_checkpoint_with_faults_and_switches() {
         let mut checkpoints = 0;
         let mut t = 0;
         while t <= 2400 {
-            w.advance(SimTime::from_secs(t), u64::MAX);
+            w.advance(SimTime::from_secs(t), u64::MAX, &mut log);
             while next < plan.len() && plan[next].0 <= t {
-                w.apply(&plan[next].1)
+                w.apply(&plan[next].1, &mut log)
                     .unwrap_or_else(|e| panic!("{name} at {t} s: {e}"));
                 next += 1;
                 assert_conserved(&w, &format!("{name} after a command at {t} s"));
@@ -367,10 +367,11 @@ fn switching_policy_keeps_the_same_arrivals() {
 
 #[test]
 fn policies_toggles_and_fault_menu_are_accepted() {
-    let mut w = Tatkal::new(&params("tatkal", &["scale=0.002"]), 1);
+    let mut w = Tatkal::runtime(&params("tatkal", &["scale=0.002"]), 1);
+    let mut log = EventLog::default();
     assert_eq!(w.policies(), vec!["fifo", "random", "none"]);
     for p in w.policies() {
-        w.apply(&Command::SetPolicy(p.clone()))
+        w.apply(&Command::SetPolicy(p.clone()), &mut log)
             .unwrap_or_else(|e| panic!("{p}: {e}"));
         assert_eq!(w.policy(), p);
     }
@@ -380,10 +381,13 @@ fn policies_toggles_and_fault_menu_are_accepted() {
         "power-of-two",
         "health-aware",
     ] {
-        w.apply(&Command::SetPolicy(p.to_string()))
+        w.apply(&Command::SetPolicy(p.to_string()), &mut log)
             .unwrap_or_else(|e| panic!("{p}: {e}"));
     }
-    assert!(w.apply(&Command::SetPolicy("lifo".into())).is_err());
+    assert!(
+        w.apply(&Command::SetPolicy("lifo".into()), &mut log)
+            .is_err()
+    );
     let snap = w.snapshot();
     let names: Vec<&str> = snap.toggles.iter().map(|(n, _)| n.as_str()).collect();
     for t in [
@@ -395,10 +399,13 @@ fn policies_toggles_and_fault_menu_are_accepted() {
         assert!(names.contains(&t), "{t} missing from {names:?}");
     }
     assert!(
-        w.apply(&Command::Toggle {
-            name: "turbo".into(),
-            on: true
-        })
+        w.apply(
+            &Command::Toggle {
+                name: "turbo".into(),
+                on: true
+            },
+            &mut log
+        )
         .is_err()
     );
     let mut id = 100;
@@ -410,11 +417,11 @@ fn policies_toggles_and_fault_menu_are_accepted() {
                 target: target.clone(),
                 duration_s: tpl.duration_s,
             };
-            w.apply(&Command::InjectFault { id, fault: f })
+            w.apply(&Command::InjectFault { id, fault: f }, &mut log)
                 .unwrap_or_else(|e| panic!("{}: {target}: {e}", tpl.label));
         }
     }
-    w.apply(&Command::ClearFaults).expect("clears");
+    w.apply(&Command::ClearFaults, &mut log).expect("clears");
     let bad = Fault {
         kind: FaultKind::Kill {
             restart_after_s: None,
@@ -423,7 +430,7 @@ fn policies_toggles_and_fault_menu_are_accepted() {
         duration_s: None,
     };
     assert!(
-        w.apply(&Command::InjectFault { id: 1, fault: bad })
+        w.apply(&Command::InjectFault { id: 1, fault: bad }, &mut log)
             .is_err()
     );
     let nowhere = Fault {
@@ -432,10 +439,13 @@ fn policies_toggles_and_fault_menu_are_accepted() {
         duration_s: None,
     };
     assert!(
-        w.apply(&Command::InjectFault {
-            id: 2,
-            fault: nowhere
-        })
+        w.apply(
+            &Command::InjectFault {
+                id: 2,
+                fault: nowhere
+            },
+            &mut log
+        )
         .is_err()
     );
 }
@@ -578,13 +588,14 @@ fn a_bot_wave_brings_more_bots_for_its_duration_only() {
 
 #[test]
 fn scaling_arrivals_changes_who_is_still_to_come() {
-    let mut w = Tatkal::new(&params("tatkal", &["scale=0.002"]), 3);
-    w.advance(SimTime::from_secs(600), u64::MAX);
+    let mut w = Tatkal::runtime(&params("tatkal", &["scale=0.002"]), 3);
+    let mut log = EventLog::default();
+    w.advance(SimTime::from_secs(600), u64::MAX, &mut log);
     let before = w.metrics()["users"];
-    w.apply(&Command::ScaleArrivals(2.0))
+    w.apply(&Command::ScaleArrivals(2.0), &mut log)
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(w.apply(&Command::ScaleArrivals(1.0e9)).is_err());
-    w.advance(SimTime::from_secs(20_000), u64::MAX);
+    assert!(w.apply(&Command::ScaleArrivals(1.0e9), &mut log).is_err());
+    w.advance(SimTime::from_secs(20_000), u64::MAX, &mut log);
     let total = w.metrics()["users"];
     let planned = 24_000.0;
     let expected = before + 2.0 * (planned - before);

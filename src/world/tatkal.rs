@@ -63,16 +63,19 @@
 //! seconds (see `benches/tatkal.rs`).
 
 mod arrivals;
+pub mod catalog;
 mod model;
+pub mod queue;
 pub mod wheel;
 
 use serde::{Deserialize, Serialize};
 
 pub use arrivals::ArrivalCurve;
-pub use model::{Audit, Tatkal};
+pub use model::{Audit, Ev, Tatkal};
+pub use queue::TatkalQueue;
 
 use crate::policy::Policy;
-use crate::sim::{Command, World};
+use crate::sim::{Command, EventLog, World};
 use crate::world::ParamIssue;
 
 /// How many booking engines there are.
@@ -816,16 +819,19 @@ impl TatkalParams {
         }
     }
 
+    /// Builds the world, seeded; `policy` (admission or balancing)
+    /// overrides the parameters'.
     pub fn build(&self, seed: u64, policy: Option<&str>) -> Result<Box<dyn World>, String> {
         if let Some(issue) = self.validate().into_iter().next() {
             return Err(issue.message);
         }
-        let mut w = Tatkal::new(self, seed);
+        let mut w = Tatkal::runtime(self, seed);
         if let Some(p) = policy {
-            crate::world::legacy::LegacyWorld::apply(&mut w, &Command::SetPolicy(p.to_string()))
+            let mut log = EventLog::default();
+            World::apply(&mut w, &Command::SetPolicy(p.to_string()), &mut log)
                 .map_err(|e| e.to_string())?;
         }
-        Ok(Box::new(crate::world::legacy::Legacy::new(w)))
+        Ok(Box::new(w))
     }
 }
 
@@ -838,10 +844,7 @@ impl crate::world::WorldParams for TatkalParams {
         TatkalParams::validate(self)
     }
     fn catalog(&self) -> crate::sim::Catalog {
-        // Transitional: read from a built world.
-        TatkalParams::build(self, 0, None)
-            .map(|w| w.catalog().clone())
-            .unwrap_or_default()
+        catalog::catalog(self)
     }
     fn build(
         &self,

@@ -1,322 +1,56 @@
 //! The Tatkal world's state and event handling (see the parent module for
-//! the model).
+//! the model). This file holds the state, its construction and the
+//! [`Model`] face the run-time drives; each part of the story has its own
+//! file: the booking [`pipeline`], the [`users`], the booking [`engines`],
+//! the [`events`], [`arrivals`], the waiting [`room`], booking
+//! [`sessions`], [`faults`], the [`toggles`], [`checks`] and what the
+//! world shows ([`observe`]).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use rand::Rng;
 use rand::seq::SliceRandom;
 use rand_distr::{Beta, Distribution, StandardNormal};
 
-use super::arrivals::SortedArrivals;
-use super::wheel::Wheel;
+use super::queue::{Arrivals, TatkalQueue, ms_of};
 use super::{
     ADMISSION_POLICIES, AdmissionRate, BALANCING_POLICIES, Captcha, MAX_AGENTS, MAX_USERS,
     TatkalParams,
 };
-use crate::fault::{Fault, FaultKind, FaultTemplate};
+use crate::fault::{Effect, Fault, FaultBook, FaultKind, Target};
 use crate::policy::{Backend, Balancer, Policy};
 use crate::sim::metrics::{Ewma, Latency, Metrics, Rolling, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
-use crate::sim::world::{
-    AnalyticRow, ChartView, GaugeView, LogEntry, SeriesView, UnitState, UnitView,
+use crate::sim::world::{AnalyticRow, ChartView, GaugeView, SeriesView, UnitState, UnitView};
+use crate::sim::{
+    Catalog, Command, CommandError, Context, EventQueue, Model, Runtime, SimTime, Snapshot,
 };
-use crate::sim::{Command, CommandError, SimTime, Snapshot};
 
-// ---------------------------------------------------------------- pipeline
+mod arrivals;
+mod checks;
+mod engines;
+mod events;
+mod faults;
+mod observe;
+mod pipeline;
+mod room;
+mod sessions;
+mod toggles;
+mod users;
 
-/// What one request asks an engine to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Step {
-    Availability,
-    Verify,
-    Payment,
-    Confirm,
-    /// availability ‖ verify ‖ prepare payment, in one request.
-    Parallel,
-}
+#[cfg(test)]
+mod tests;
 
-/// The old pipeline, as in the episode: 2 + 1 + 3 + 1 s.
-const SEQUENTIAL: [(Step, f64); 4] = [
-    (Step::Availability, 2.0),
-    (Step::Verify, 1.0),
-    (Step::Payment, 3.0),
-    (Step::Confirm, 1.0),
-];
-/// The new one: max(2, 1, 1) + 2 + 0.5 s.
-const PARALLEL: [(Step, f64); 3] = [
-    (Step::Parallel, 2.0),
-    (Step::Payment, 2.0),
-    (Step::Confirm, 0.5),
-];
-/// Parallel first step: verify user and prepare payment take 1 s each.
-const VERIFY_S: f64 = 1.0;
-const PREPARE_PAYMENT_S: f64 = 1.0;
-
-fn pipeline(parallel: bool) -> &'static [(Step, f64)] {
-    if parallel { &PARALLEL } else { &SEQUENTIAL }
-}
-
-/// Engine seconds one booking holds a request slot for (at full speed,
-/// warm cache): what capacity planning divides by.
-#[must_use]
-pub(super) fn engine_seconds_per_booking(parallel: bool) -> f64 {
-    pipeline(parallel).iter().map(|(_, s)| s).sum()
-}
-
-// ---------------------------------------------------------------- users
-
-const PENDING: u8 = 0;
-const QUEUED: u8 = 1;
-const THINKING: u8 = 2;
-const AWAITING: u8 = 3;
-const BOOKED: u8 = 10;
-const SOLD_OUT: u8 = 11;
-const ABANDONED: u8 = 12;
-const BLOCKED: u8 = 13;
-
-const FLAG_BOT: u8 = 1;
-const FLAG_PARALLEL: u8 = 2;
-const FLAG_CHALLENGED: u8 = 4;
-/// Admitted from the waiting room: `eta_ms` now holds the admission instant.
-const FLAG_ADMITTED: u8 = 8;
-
-/// Patience value meaning "never gives up" (bots).
-const FOREVER: u16 = u16::MAX;
-
-/// One user: 16 bytes, all of a user's hot state in one cache line
-/// (events touch users in random order, so one record beats many arrays).
-#[derive(Clone, Copy, Debug)]
-struct User {
-    arrived_ms: u32,
-    train: u16,
-    attempt: u16,
-    patience_s: u16,
-    flags: u8,
-    state: u8,
-    step: u8,
-    retries: u8,
-}
-
-/// Every user, indexed by `u32`.
-#[derive(Default)]
-struct Users {
-    v: Vec<User>,
-    /// The ETA shown on joining the waiting room; after admission, the
-    /// admission instant (ms). Apart, since only the room touches it.
-    eta_ms: Vec<u32>,
-}
-
-impl Users {
-    fn with_capacity(n: usize) -> Self {
-        Users {
-            v: Vec::with_capacity(n),
-            eta_ms: Vec::with_capacity(n),
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.v.len()
-    }
-
-    fn push(&mut self, arrived_ms: u32, train: u16, flags: u8, patience_s: u16) -> u32 {
-        let id = self.v.len() as u32;
-        self.eta_ms.push(0);
-        self.v.push(User {
-            arrived_ms,
-            train,
-            attempt: 0,
-            patience_s,
-            flags,
-            state: PENDING,
-            step: 0,
-            retries: 0,
-        });
-        id
-    }
-
-    fn is_bot(&self, u: u32) -> bool {
-        self.v[u as usize].flags & FLAG_BOT != 0
-    }
-}
-
-/// Every user's outcome counted by scanning the per-user state: an
-/// independent check of the running counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Audit {
-    pub users: u64,
-    pub booked: u64,
-    pub sold_out: u64,
-    pub abandoned: u64,
-    pub blocked: u64,
-    pub in_system: u64,
-}
-
-// ---------------------------------------------------------------- engines
-
-/// A request in an engine's backlog.
-#[derive(Clone, Copy, Debug)]
-struct Req {
-    user: u32,
-    attempt: u16,
-    step: u8,
-    sent_ms: u32,
-}
-
-struct Engine {
-    up: bool,
-    epoch: u16,
-    busy: u32,
-    queue: VecDeque<Req>,
-    saturated_since: Option<u64>,
-    /// How long this life of the engine survives saturation (ms): the
-    /// fleet's engines differ, so they do not all fall at once.
-    endurance_ms: u64,
-    /// Down because of a Kill fault (its id) with no automatic restart.
-    killed_by: Option<u64>,
-    crashes: u32,
-    // effects of active faults
-    slow: f64,
-    latency_ms: f64,
-    jitter_ms: f64,
-    capacity_frac: f64,
-    error_p: f64,
-    partitioned: bool,
-    blackholed: bool,
-    // measurements
-    latency: Ewma,
-    success: Ewma,
-    dispatched: u64,
-    dispatched_last: u64,
-    share: f64,
-}
-
-impl Engine {
-    fn new() -> Self {
-        Engine {
-            up: true,
-            epoch: 0,
-            busy: 0,
-            queue: VecDeque::new(),
-            saturated_since: None,
-            endurance_ms: 0,
-            killed_by: None,
-            crashes: 0,
-            slow: 1.0,
-            latency_ms: 0.0,
-            jitter_ms: 0.0,
-            capacity_frac: 1.0,
-            error_p: 0.0,
-            partitioned: false,
-            blackholed: false,
-            latency: Ewma::new(0.05),
-            success: Ewma::new(0.05),
-            dispatched: 0,
-            dispatched_last: 0,
-            share: 0.0,
-        }
-    }
-
-    fn clear_fault_effects(&mut self) {
-        self.slow = 1.0;
-        self.latency_ms = 0.0;
-        self.jitter_ms = 0.0;
-        self.capacity_frac = 1.0;
-        self.error_p = 0.0;
-        self.partitioned = false;
-        self.blackholed = false;
-    }
-
-    fn slots(&self, base: u32) -> u32 {
-        ((f64::from(base) * self.capacity_frac).round() as u32).max(1)
-    }
-
-    fn in_flight(&self) -> u32 {
-        self.busy + self.queue.len() as u32
-    }
-
-    fn degraded(&self) -> bool {
-        self.slow < 1.0
-            || self.latency_ms > 0.0
-            || self.capacity_frac < 1.0
-            || self.error_p > 0.0
-            || self.blackholed
-    }
-}
-
-/// Effects of faults on the payment gateway or the database.
-#[derive(Clone, Copy, Debug)]
-struct Dependency {
-    slow: f64,
-    latency_ms: f64,
-    jitter_ms: f64,
-    error_p: f64,
-}
-
-impl Default for Dependency {
-    fn default() -> Self {
-        Dependency {
-            slow: 1.0,
-            latency_ms: 0.0,
-            jitter_ms: 0.0,
-            error_p: 0.0,
-        }
-    }
-}
-
-// ---------------------------------------------------------------- events
-
-#[derive(Clone, Copy, Debug)]
-enum Ev {
-    /// An engine finished a request.
-    Done {
-        engine: u16,
-        epoch: u16,
-        user: u32,
-        attempt: u16,
-        step: u8,
-        sent_ms: u32,
-    },
-    /// A user's patience with one page ran out.
-    Timeout {
-        user: u32,
-        attempt: u16,
-        engine: u16,
-    },
-    /// A user sends their next request (after thinking, a CAPTCHA or a backoff).
-    Send {
-        user: u32,
-        attempt: u16,
-    },
-    /// A user who arrived early (no waiting room) hits the site at 10:00.
-    Start {
-        user: u32,
-    },
-    /// A crashed engine comes back.
-    Restart {
-        engine: u16,
-        epoch: u16,
-    },
-    Open,
-    Admit,
-    Sample,
-}
-
-impl Ev {
-    fn user(self) -> Option<u32> {
-        match self {
-            Ev::Done { user, .. }
-            | Ev::Timeout { user, .. }
-            | Ev::Send { user, .. }
-            | Ev::Start { user } => Some(user),
-            _ => None,
-        }
-    }
-}
-
-const PREFETCH_AHEAD: usize = 16;
-const ADMIT_EVERY_MS: u64 = 100;
-const HISTORY: usize = 600;
-const MAX_LOG: usize = 200;
+use engines::{DB, Engine, PAYMENT, Req, added_latency_s};
+pub use events::Ev;
+use events::{ADMIT_EVERY_MS, HISTORY, PREFETCH_AHEAD};
+pub(super) use pipeline::engine_seconds_per_booking;
+use pipeline::{PREPARE_PAYMENT_S, Step, VERIFY_S, pipeline};
+pub use users::Audit;
+use users::{
+    ABANDONED, AWAITING, BLOCKED, BOOKED, FLAG_ADMITTED, FLAG_BOT, FLAG_CHALLENGED, FLAG_PARALLEL,
+    FOREVER, PENDING, QUEUED, SOLD_OUT, THINKING, Users,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Admission {
@@ -375,18 +109,12 @@ struct Counts {
 /// The Tatkal world.
 pub struct Tatkal {
     p: TatkalParams,
-    wheel: Wheel<Ev>,
-    now_us: u64,
-    processed: u64,
     /// Events until the next batch of user records is touched.
     touch_countdown: usize,
     open_ms: u64,
     opened: bool,
     // arrivals
-    source: SortedArrivals,
-    next_arrival_ms: Option<u64>,
     agents_cap_logged: bool,
-    arrivals_rng: SimRng,
     population_rng: SimRng,
     wave_rng: SimRng,
     reaction_rng: SimRng,
@@ -425,9 +153,14 @@ pub struct Tatkal {
     engines: Vec<Engine>,
     backends: Vec<Backend>,
     balancer: Balancer,
-    payment: Dependency,
-    db: Dependency,
-    faults: BTreeMap<u64, Fault>,
+    /// Faults in force on the engines (`all`, `engine-K`), bot waves included.
+    engine_faults: FaultBook,
+    /// Faults in force on the payment gateway and the database.
+    dependency_faults: FaultBook,
+    /// Ids of the faults in force.
+    fault_ids: BTreeSet<u64>,
+    payment: Effect,
+    db: Effect,
     // levels
     pending: u64,
     queued: u64,
@@ -467,11 +200,23 @@ pub struct Tatkal {
     window: Latency,
     chart_t: Rolling,
     chart_v: Rolling,
-    log: Vec<LogEntry>,
+    /// What the world offers (from its parameters, at build).
+    catalog: Catalog,
 }
 
-fn ms_of(s: f64) -> u64 {
-    SimTime::from_secs_f64(s).micros().div_ceil(1000)
+/// A handler's view of the run-time.
+type Cx<'a> = Context<'a, Ev, TatkalQueue>;
+
+/// The current millisecond (rounded up: the wheel's clock).
+#[inline]
+fn now_ms(cx: &Cx<'_>) -> u64 {
+    cx.now().micros().div_ceil(1000)
+}
+
+/// Schedules `ev` at millisecond `at_ms` (straight into the wheel).
+#[inline]
+fn schedule(cx: &mut Cx<'_>, at_ms: u64, ev: Ev) {
+    cx.queue_mut().schedule_ms(at_ms, ev);
 }
 
 /// A uniform factor in [0.5, 1.5): the spread of human and service times.
@@ -490,8 +235,10 @@ fn fmt_count(n: f64) -> String {
 }
 
 impl Tatkal {
+    /// The world built from `p`, seeded, with its queue: ready to run.
     #[must_use]
-    pub fn new(p: &TatkalParams, seed: u64) -> Self {
+    pub fn runtime(p: &TatkalParams, seed: u64) -> Runtime<Tatkal> {
+        let catalog = super::catalog::catalog(p);
         let p = p.scaled();
         let users = p.users.min(MAX_USERS);
         let open_ms = ms_of(p.opens_at_s);
@@ -513,17 +260,18 @@ impl Tatkal {
             AdmissionRate::Fixed { per_s } => Some(per_s),
             _ => None,
         };
+        let arrivals = Arrivals::new(
+            users,
+            p.arrivals.clone(),
+            p.opens_at_s,
+            stream(seed, "tatkal/arrivals"),
+        );
+        let mut queue = TatkalQueue::new(arrivals);
         let mut w = Tatkal {
-            wheel: Wheel::new(),
-            now_us: 0,
-            processed: 0,
             touch_countdown: 0,
             open_ms,
             opened: false,
-            source: SortedArrivals::new(users),
-            next_arrival_ms: None,
             agents_cap_logged: false,
-            arrivals_rng: stream(seed, "tatkal/arrivals"),
             population_rng: stream(seed, "tatkal/population"),
             wave_rng: stream(seed, "tatkal/bot-wave"),
             reaction_rng: stream(seed, "tatkal/reaction"),
@@ -558,9 +306,11 @@ impl Tatkal {
             backends: vec![Backend::default(); n_engines],
             engines,
             balancer: Balancer::new(policy),
-            payment: Dependency::default(),
-            db: Dependency::default(),
-            faults: BTreeMap::new(),
+            engine_faults: FaultBook::new(),
+            dependency_faults: FaultBook::new(),
+            fault_ids: BTreeSet::new(),
+            payment: Effect::NONE,
+            db: Effect::NONE,
             pending: 0,
             queued: 0,
             booking: 0,
@@ -591,7 +341,7 @@ impl Tatkal {
             window: Latency::new(),
             chart_t: Rolling::new(HISTORY),
             chart_v: Rolling::new(HISTORY),
-            log: Vec::new(),
+            catalog,
             p,
         };
         for e in 0..w.engines.len() {
@@ -599,31 +349,13 @@ impl Tatkal {
             w.sync_backend(e);
         }
         w.admission_rate = w.base_rate();
-        w.wheel.schedule(open_ms, Ev::Open);
-        w.wheel.schedule(0, Ev::Admit);
-        w.wheel.schedule(ms_of(w.p.sample_every_s), Ev::Sample);
-        w.pull_next_arrival();
-        w
+        queue.schedule(SimTime(open_ms * 1000), Ev::Open);
+        queue.schedule(SimTime::ZERO, Ev::Admit);
+        queue.schedule(SimTime(ms_of(w.p.sample_every_s) * 1000), Ev::Sample);
+        Runtime::new(w, queue)
     }
 
     // ------------------------------------------------------------ helpers
-
-    fn now_ms(&self) -> u64 {
-        self.now_us.div_ceil(1000)
-    }
-
-    fn now(&self) -> SimTime {
-        SimTime(self.now_us)
-    }
-
-    fn push_log(&mut self, text: String) {
-        if self.log.len() < MAX_LOG {
-            self.log.push(LogEntry {
-                at: self.now(),
-                text,
-            });
-        }
-    }
 
     /// The moment a user's booking clock starts: arrival, or 10:00 for the early.
     fn start_ms(&self, u: u32) -> u64 {
@@ -633,7 +365,7 @@ impl Tatkal {
     /// Patience runs from the start of booking — or, for those admitted
     /// from the waiting room, from their admission (they waited for it
     /// knowingly, and `informed_patience_factor` governed that wait).
-    fn out_of_patience(&self, u: u32) -> bool {
+    fn out_of_patience(&self, cx: &Cx<'_>, u: u32) -> bool {
         let user = &self.users.v[u as usize];
         let p = user.patience_s;
         if p == FOREVER {
@@ -649,7 +381,7 @@ impl Tatkal {
         } else {
             (self.start_ms(u), f64::from(p))
         };
-        self.now_ms().saturating_sub(from) as f64 > limit_s * 1000.0
+        now_ms(cx).saturating_sub(from) as f64 > limit_s * 1000.0
     }
 
     /// Users live in the waiting room (those of sold-out trains were told).
@@ -670,7 +402,7 @@ impl Tatkal {
 
     /// A train's last seat went: everyone waiting for it is told at once.
     /// They stay in the deque as ghosts, skipped at their turn.
-    fn train_sold_out(&mut self, train: usize) {
+    fn train_sold_out(&mut self, cx: &mut Cx<'_>, train: usize) {
         let before = self.effective(train);
         let n = std::mem::take(&mut self.room_count[train]);
         self.refresh_effective(train, before);
@@ -678,19 +410,19 @@ impl Tatkal {
         if n == 0 {
             return;
         }
-        let now = self.now_ms() as f64;
+        let now = now_ms(cx) as f64;
         self.queue_wait_sum_s += (f64::from(n) * now - sum_join) / 1000.0;
         self.c.queue_departures += u64::from(n);
         self.c.sold_out += u64::from(n);
         self.c.told_sold_out_in_room += u64::from(n);
         self.queued -= u64::from(n);
-        self.set_level();
+        self.set_level(cx);
     }
 
     fn sync_backend(&mut self, e: usize) {
         let en = &self.engines[e];
         self.backends[e] = Backend {
-            available: en.up && !en.partitioned,
+            available: en.up && !en.fault.partitioned,
             in_flight: en.in_flight(),
             weight: f64::from(en.slots(self.p.engine_knee)),
             success_rate: en.success.value_or(1.0),
@@ -703,7 +435,7 @@ impl Tatkal {
         let knees: f64 = self
             .engines
             .iter()
-            .filter(|e| e.up && !e.partitioned)
+            .filter(|e| e.up && !e.fault.partitioned)
             .map(|e| f64::from(e.slots(self.p.engine_knee)))
             .sum();
         knees / engine_seconds_per_booking(self.parallel)
@@ -714,8 +446,8 @@ impl Tatkal {
         self.fixed_rate.unwrap_or_else(|| self.planned_rate())
     }
 
-    fn set_level(&mut self) {
-        let now = self.now();
+    fn set_level(&mut self, cx: &mut Cx<'_>) {
+        let now = cx.now();
         self.queue_len.set(now, self.room_len() as f64);
         self.booking_level.set(now, self.booking as f64);
     }
@@ -723,1229 +455,40 @@ impl Tatkal {
     fn in_system(&self) -> u64 {
         self.pending + self.queued + self.booking
     }
-
-    // ------------------------------------------------------------ arrivals
-
-    fn pull_next_arrival(&mut self) {
-        self.next_arrival_ms = self.source.next_share(&mut self.arrivals_rng).map(|u| {
-            let t = self.p.arrivals.inverse(self.p.opens_at_s, u);
-            ms_of(t)
-        });
-    }
-
-    fn pick_train(&mut self, rng_is_wave: bool) -> u16 {
-        let x: f64 = if rng_is_wave {
-            self.wave_rng.random()
-        } else {
-            self.population_rng.random()
-        };
-        let i = self.popularity_cdf.partition_point(|c| *c <= x);
-        i.min(self.popularity_cdf.len().saturating_sub(1)) as u16
-    }
-
-    fn handle_arrival(&mut self) {
-        let bot = self.population_rng.random::<f64>() < self.p.bot_share;
-        let train = self.pick_train(false);
-        let z: f64 = self.population_rng.sample(StandardNormal);
-        let patience = if bot {
-            FOREVER
-        } else {
-            let s = self.p.patience_median_s * (self.p.patience_sigma * z).exp();
-            s.round().clamp(1.0, f64::from(FOREVER - 1)) as u16
-        };
-        self.new_user(train, bot, patience);
-        if bot && self.bot_wave > 1.0 {
-            let extra = self.bot_wave - 1.0;
-            let mut n = extra.floor() as u64;
-            if self.wave_rng.random::<f64>() < extra.fract() {
-                n += 1;
-            }
-            for _ in 0..n {
-                let t = self.pick_train(true);
-                self.new_user(t, true, FOREVER);
-            }
-        }
-    }
-
-    fn new_user(&mut self, train: u16, bot: bool, patience: u16) {
-        if self.users.len() as u64 >= MAX_AGENTS {
-            if !self.agents_cap_logged {
-                self.agents_cap_logged = true;
-                self.push_log(format!(
-                    "agent cap reached ({MAX_AGENTS}): no more arrivals are created"
-                ));
-            }
-            return;
-        }
-        let now = self.now_ms();
-        let flags = if bot { FLAG_BOT } else { 0 };
-        let u = self.users.push(now as u32, train, flags, patience);
-        self.c.arrived += 1;
-        if bot {
-            self.c.bots += 1;
-        } else {
-            self.c.humans += 1;
-        }
-        self.pending += 1; // counted as pending until placed
-        if self.trains_left == 0 && now >= self.open_ms {
-            self.finish(u, SOLD_OUT);
-            return;
-        }
-        if self.waiting_room && !(self.opened && self.admission == Admission::None) {
-            self.join_queue(u);
-        } else if now < self.open_ms {
-            // On the page early, refreshing at 10:00 (a second or two of reaction).
-            let jitter = 2.0 * self.reaction_rng.random::<f64>();
-            self.wheel
-                .schedule(self.open_ms + ms_of(jitter), Ev::Start { user: u });
-        } else {
-            self.pending -= 1;
-            self.booking += 1;
-            self.begin_session(u);
-        }
-    }
-
-    // ------------------------------------------------------------ waiting room
-
-    /// The rate an ETA divides by: the admission rate now.
-    fn eta_rate(&self) -> f64 {
-        self.admission_rate.max(1e-9)
-    }
-
-    fn join_queue(&mut self, u: u32) {
-        let now = self.now_ms();
-        let train = self.users.v[u as usize].train as usize;
-        if self.opened && self.seats[train] == 0 {
-            // The room shows availability: nothing to wait for.
-            self.finish(u, SOLD_OUT);
-            return;
-        }
-        // Little's law with inventory: of those ahead, only as many as
-        // their trains have seats left will be admitted; the rest will be
-        // told "sold out" without using an admission.
-        let ahead = self.room_effective as f64;
-        let to_open = self.open_ms.saturating_sub(now) as f64 / 1000.0;
-        let position = if self.admission == Admission::Random && !self.opened {
-            f64::midpoint(ahead, 1.0)
-        } else if self.admission == Admission::None {
-            0.0
-        } else {
-            ahead + 1.0
-        };
-        let eta_s = to_open + position / self.eta_rate();
-        let shown_ms = (eta_s * 1000.0).round().min(f64::from(u32::MAX)) as u32;
-        let i = u as usize;
-        let patience = self.users.v[i].patience_s;
-        self.pending -= 1;
-        // Would wait past their (informed) patience, counted from 10:00: leave now.
-        let waits_past_open = eta_s - to_open;
-        if patience != FOREVER
-            && waits_past_open > f64::from(patience) * self.p.informed_patience_factor
-        {
-            self.c.abandoned_on_eta += 1;
-            self.pending += 1;
-            self.finish(u, ABANDONED);
-            return;
-        }
-        self.users.eta_ms[i] = shown_ms;
-        self.users.v[i].state = QUEUED;
-        self.queued += 1;
-        let before = self.effective(train);
-        self.room_count[train] += 1;
-        self.refresh_effective(train, before);
-        self.room_join_sum_ms[train] += f64::from(self.users.v[i].arrived_ms);
-        self.queue.push_back(u);
-        self.queue_peak = self.queue_peak.max(self.queued);
-        self.set_level();
-    }
-
-    /// Takes the next user off the front of the room; true when one was
-    /// admitted to booking (skips and those long gone cost no admission).
-    fn admit_front(&mut self) -> Option<bool> {
-        let u = self.queue.pop_front()?;
-        let i = u as usize;
-        let train = self.users.v[i].train as usize;
-        if self.users.v[i].state != QUEUED {
-            return Some(false); // moved out while waiting (room switched off)
-        }
-        if self.seats[train] == 0 {
-            // A ghost: told "sold out" (and counted) when the train sold out.
-            self.users.v[i].state = SOLD_OUT;
-            return Some(false);
-        }
-        let now = self.now_ms();
-        let arrived = u64::from(self.users.v[i].arrived_ms);
-        let waited = now.saturating_sub(arrived);
-        let before = self.effective(train);
-        self.room_count[train] -= 1;
-        self.refresh_effective(train, before);
-        self.room_join_sum_ms[train] -= arrived as f64;
-        self.c.queue_departures += 1;
-        self.queue_wait_sum_s += waited as f64 / 1000.0;
-        // `finish` moves a user out of `booking`: count them there first.
-        let gone = self.out_of_patience(u);
-        self.queued -= 1;
-        self.booking += 1;
-        self.users.v[i].state = THINKING;
-        if gone {
-            // Closed the tab a while ago; noticed at their turn.
-            self.c.abandoned_in_queue += 1;
-            self.finish(u, ABANDONED);
-            return Some(false);
-        }
-        self.c.admitted += 1;
-        let eta = u64::from(self.users.eta_ms[i]);
-        let error = SimTime(waited.abs_diff(eta) * 1000);
-        self.eta_error.record(error);
-        if arrived >= self.open_ms {
-            self.eta_error_after_open.record(error);
-        }
-        self.eta_shown.record(SimTime(eta * 1000));
-        self.admitted_wait.record(SimTime(waited * 1000));
-        self.users.v[i].flags |= FLAG_ADMITTED;
-        self.users.eta_ms[i] = now as u32;
-        self.begin_session(u);
-        Some(true)
-    }
-
-    fn release_all(&mut self) {
-        while self.admit_front().is_some() {}
-        self.admit_budget = 0.0;
-        self.set_level();
-    }
-
-    fn handle_admit(&mut self) {
-        let now = self.now_ms();
-        self.wheel.schedule(now + ADMIT_EVERY_MS, Ev::Admit);
-        if !self.opened || !self.waiting_room {
-            return;
-        }
-        if self.admission == Admission::None {
-            self.release_all();
-            return;
-        }
-        self.admit_budget += self.admission_rate * ADMIT_EVERY_MS as f64 / 1000.0;
-        while self.admit_budget >= 1.0 {
-            match self.admit_front() {
-                Some(true) => self.admit_budget -= 1.0,
-                Some(false) => {}
-                None => break,
-            }
-        }
-        if self.queued == 0 {
-            self.admit_budget = self.admit_budget.min(1.0);
-        }
-        self.set_level();
-    }
-
-    fn handle_open(&mut self) {
-        self.opened = true;
-        if self.waiting_room && self.admission == Admission::Random {
-            let slice = self.queue.make_contiguous();
-            slice.shuffle(&mut self.shuffle_rng);
-        }
-        let n = self.room_len();
-        self.push_log(format!(
-            "10:00 — Tatkal opens; {} in the waiting room",
-            fmt_count(n as f64)
-        ));
-        if self.waiting_room && self.admission == Admission::None {
-            self.release_all();
-        }
-    }
-
-    // ------------------------------------------------------------ sessions
-
-    /// Challenge before a request; `Err(())` when a bot is stopped.
-    /// Returns the human seconds it costs.
-    fn challenge(&mut self, u: u32, level: u8) -> Result<f64, ()> {
-        // level 2 = CAPTCHA, 1 = simple verification
-        let bot = self.users.is_bot(u);
-        let i = u as usize;
-        self.users.v[i].flags |= FLAG_CHALLENGED;
-        if bot {
-            let pass = if level == 2 {
-                self.p.bot_captcha_pass
-            } else {
-                self.p.bot_verify_pass
-            };
-            if self.captcha_rng.random::<f64>() < pass {
-                Ok(self.p.bot_think_s * 3.0)
-            } else {
-                Err(())
-            }
-        } else if level == 2 {
-            // Geometric number of tries until one is right.
-            let mut t = 0.0;
-            loop {
-                t += self.p.captcha_s * spread(&mut self.captcha_rng);
-                if self.captcha_rng.random::<f64>() >= self.p.captcha_fail {
-                    break;
-                }
-            }
-            Ok(t)
-        } else {
-            Ok(self.p.verify_s * spread(&mut self.captcha_rng))
-        }
-    }
-
-    fn begin_session(&mut self, u: u32) {
-        // The caller has counted the user in `booking`.
-        let i = u as usize;
-        self.users.v[i].state = THINKING;
-        if self.trains_left == 0 {
-            self.finish(u, SOLD_OUT);
-            return;
-        }
-        self.users.v[i].step = 0;
-        self.users.v[i].retries = 0;
-        if self.parallel {
-            self.users.v[i].flags |= FLAG_PARALLEL;
-        } else {
-            self.users.v[i].flags &= !FLAG_PARALLEL;
-        }
-        let mut delay = 0.0;
-        if self.captcha == Captcha::RiskBased {
-            let bot = self.users.is_bot(u);
-            let dist = if bot {
-                self.bot_risk.as_ref()
-            } else {
-                self.human_risk.as_ref()
-            };
-            let score = dist.map_or(0.0, |d| d.sample(&mut self.risk_rng));
-            let level = if score > 0.8 {
-                2
-            } else {
-                u8::from(score > 0.5)
-            };
-            if level > 0 {
-                if bot {
-                    self.c.bots_challenged += 1;
-                } else {
-                    self.c.humans_challenged += 1;
-                }
-                let Ok(t) = self.challenge(u, level) else {
-                    self.finish(u, BLOCKED);
-                    return;
-                };
-                delay += t;
-            }
-        }
-        self.schedule_send(u, delay);
-    }
-
-    /// Schedules the user's next request after `delay_s` (plus a CAPTCHA
-    /// when every step has one).
-    fn schedule_send(&mut self, u: u32, mut delay_s: f64) {
-        let i = u as usize;
-        if self.captcha == Captcha::EveryStep {
-            let Ok(t) = self.challenge(u, 2) else {
-                self.finish(u, BLOCKED);
-                return;
-            };
-            delay_s += t;
-        }
-        self.users.v[i].state = THINKING;
-        let attempt = self.users.v[i].attempt;
-        if delay_s <= 0.0 {
-            self.send(u);
-        } else {
-            let at = self.now_ms() + ms_of(delay_s);
-            self.wheel.schedule(at, Ev::Send { user: u, attempt });
-        }
-    }
-
-    fn service_s(&mut self, e: usize, step: Step, base: f64) -> f64 {
-        let cold = if self.prewarm {
-            1.0
-        } else {
-            let since_open = self.now_ms().saturating_sub(self.open_ms) as f64 / 1000.0;
-            1.0 + (self.p.cold_cache_factor - 1.0) * (-since_open / self.p.cache_warmup_s).exp()
-        };
-        let rng = &mut self.service_rng;
-        let db = self.db;
-        let pay = self.payment;
-        let dep = |d: &Dependency, rng: &mut SimRng| {
-            (d.latency_ms + d.jitter_ms * (2.0 * rng.random::<f64>() - 1.0)).max(0.0) / 1000.0
-        };
-        let work = match step {
-            Step::Availability => base * cold * spread(rng) / db.slow + dep(&db, rng),
-            Step::Verify | Step::Confirm => base * spread(rng) / db.slow + dep(&db, rng),
-            Step::Payment => base * spread(rng) / pay.slow + dep(&pay, rng),
-            Step::Parallel => {
-                let avail = base * cold * spread(rng) / db.slow + dep(&db, rng);
-                let verify = VERIFY_S * spread(rng) / db.slow + dep(&db, rng);
-                let prepare = PREPARE_PAYMENT_S * spread(rng) / pay.slow + dep(&pay, rng);
-                avail.max(verify).max(prepare)
-            }
-        };
-        let en = &self.engines[e];
-        let knee = f64::from(en.slots(self.p.engine_knee));
-        let excess = (f64::from(en.busy) - knee).max(0.0);
-        let thrash = 1.0 + self.p.thrash * excess / knee;
-        let extra =
-            (en.latency_ms + en.jitter_ms * (2.0 * rng.random::<f64>() - 1.0)).max(0.0) / 1000.0;
-        work * thrash / en.slow + extra
-    }
-
-    fn send(&mut self, u: u32) {
-        let i = u as usize;
-        if self.out_of_patience(u) {
-            self.finish(u, ABANDONED);
-            return;
-        }
-        self.users.v[i].attempt = self.users.v[i].attempt.wrapping_add(1);
-        let attempt = self.users.v[i].attempt;
-        self.users.v[i].state = AWAITING;
-        self.c.requests += 1;
-        let now = self.now_ms();
-        let step = self.users.v[i].step;
-        let Some(e) = self.balancer.choose(&self.backends, &mut self.balancer_rng) else {
-            // Nothing is up: an error page at once.
-            self.c.refused += 1;
-            self.retry(u);
-            return;
-        };
-        let en = &mut self.engines[e];
-        en.dispatched += 1;
-        if en.error_p > 0.0 && self.error_rng.random::<f64>() < en.error_p {
-            en.success.observe(0.0);
-            self.c.refused += 1;
-            self.sync_backend(e);
-            self.retry(u);
-            return;
-        }
-        let timeout_at = now + ms_of(self.p.timeout_s);
-        let timeout = Ev::Timeout {
-            user: u,
-            attempt,
-            engine: e as u16,
-        };
-        if en.blackholed {
-            self.wheel.schedule(timeout_at, timeout);
-            return;
-        }
-        let req = Req {
-            user: u,
-            attempt,
-            step,
-            sent_ms: now as u32,
-        };
-        let slots = en.slots(self.p.engine_slots);
-        if en.busy < slots {
-            let s = self.start_request(e, req);
-            if s >= self.p.timeout_s {
-                self.wheel.schedule(timeout_at, timeout);
-            }
-        } else if (en.queue.len() as u64) < u64::from(self.p.engine_backlog) {
-            en.queue.push_back(req);
-            self.wheel.schedule(timeout_at, timeout);
-        } else {
-            en.success.observe(0.0);
-            self.c.refused += 1;
-            self.sync_backend(e);
-            self.retry(u);
-            return;
-        }
-        self.sync_backend(e);
-    }
-
-    /// Starts serving `req` on engine `e`; returns the service time (s).
-    fn start_request(&mut self, e: usize, req: Req) -> f64 {
-        self.engines[e].busy += 1;
-        let parallel = self.users.v[req.user as usize].flags & FLAG_PARALLEL != 0;
-        let (step, base) = pipeline(parallel)
-            .get(req.step as usize)
-            .copied()
-            .unwrap_or((Step::Confirm, 1.0));
-        let s = self.service_s(e, step, base);
-        let at = self.now_ms() + ms_of(s).max(1);
-        let en = &self.engines[e];
-        self.wheel.schedule(
-            at,
-            Ev::Done {
-                engine: e as u16,
-                epoch: en.epoch,
-                user: req.user,
-                attempt: req.attempt,
-                step: req.step,
-                sent_ms: req.sent_ms,
-            },
-        );
-        s
-    }
-
-    /// A request failed or timed out: refresh after a backoff, or give up.
-    fn retry(&mut self, u: u32) {
-        let i = u as usize;
-        let bot = self.users.is_bot(u);
-        let r = self.users.v[i].retries.saturating_add(1);
-        self.users.v[i].retries = r;
-        let limit = if bot {
-            self.p.bot_max_retries
-        } else {
-            self.p.max_retries
-        };
-        if u32::from(r) > limit || self.out_of_patience(u) {
-            self.finish(u, ABANDONED);
-            return;
-        }
-        self.c.retries += 1;
-        let backoff = if bot {
-            self.p.bot_backoff_s * spread(&mut self.retry_rng)
-        } else {
-            let b = self.p.backoff_s * 1.5f64.powi(i32::from(r) - 1);
-            b.min(self.p.backoff_max_s) * spread(&mut self.retry_rng)
-        };
-        self.users.v[i].state = THINKING;
-        self.schedule_send(u, backoff);
-    }
-
-    fn handle_done(&mut self, engine: u16, epoch: u16, req: Req) {
-        let e = engine as usize;
-        let now = self.now_ms();
-        let u = req.user;
-        let i = u as usize;
-        if self.engines[e].epoch != epoch {
-            // The engine crashed while serving this: the answer never comes.
-            if self.users.v[i].state == AWAITING && self.users.v[i].attempt == req.attempt {
-                let at = u64::from(req.sent_ms) + ms_of(self.p.timeout_s);
-                self.wheel.schedule(
-                    at,
-                    Ev::Timeout {
-                        user: u,
-                        attempt: req.attempt,
-                        engine,
-                    },
-                );
-            }
-            return;
-        }
-        let latency_s = now.saturating_sub(u64::from(req.sent_ms)) as f64 / 1000.0;
-        {
-            let en = &mut self.engines[e];
-            en.busy -= 1;
-            en.latency.observe(latency_s);
-            en.success.observe(if latency_s <= self.p.timeout_s {
-                1.0
-            } else {
-                0.0
-            });
-        }
-        let d = SimTime(now.saturating_sub(u64::from(req.sent_ms)) * 1000);
-        self.response.record(d);
-        self.window.record(d);
-        // Next from the backlog.
-        let slots = self.engines[e].slots(self.p.engine_slots);
-        if self.engines[e].busy < slots
-            && let Some(next) = self.engines[e].queue.pop_front()
-        {
-            self.start_request(e, next);
-        }
-        self.sync_backend(e);
-        if self.users.v[i].state != AWAITING || self.users.v[i].attempt != req.attempt {
-            // Served after the user had given up on it: wasted work.
-            self.c.duplicates += 1;
-            return;
-        }
-        self.step_done(u, req.step);
-    }
-
-    fn step_done(&mut self, u: u32, step_idx: u8) {
-        let i = u as usize;
-        let parallel = self.users.v[i].flags & FLAG_PARALLEL != 0;
-        let pipe = pipeline(parallel);
-        let step = pipe
-            .get(step_idx as usize)
-            .map_or(Step::Confirm, |(s, _)| *s);
-        let train = self.users.v[i].train as usize;
-        match step {
-            Step::Availability | Step::Parallel if self.seats[train] == 0 => {
-                self.finish(u, SOLD_OUT);
-                return;
-            }
-            Step::Payment
-                if self.payment.error_p > 0.0
-                    && self.error_rng.random::<f64>() < self.payment.error_p =>
-            {
-                self.retry(u);
-                return;
-            }
-            _ => {}
-        }
-        if step_idx as usize + 1 >= pipe.len() {
-            if self.seats[train] == 0 {
-                self.finish(u, SOLD_OUT);
-            } else {
-                let before = self.effective(train);
-                self.seats[train] -= 1;
-                self.refresh_effective(train, before);
-                self.seats_left -= 1;
-                if self.seats[train] == 0 {
-                    self.train_sold_out(train);
-                    self.trains_left -= 1;
-                    if self.trains_left == 0 {
-                        self.all_sold_out();
-                    }
-                }
-                self.finish(u, BOOKED);
-            }
-            return;
-        }
-        self.users.v[i].step = step_idx + 1;
-        self.users.v[i].retries = 0;
-        let think = if self.users.is_bot(u) {
-            self.p.bot_think_s
-        } else {
-            self.p.think_s
-        } * spread(&mut self.think_rng);
-        self.schedule_send(u, think);
-    }
-
-    fn all_sold_out(&mut self) {
-        self.push_log("every Tatkal seat is sold".to_string());
-        // Everyone waiting was told as their train sold out: drop the ghosts.
-        while let Some(u) = self.queue.pop_front() {
-            let user = &mut self.users.v[u as usize];
-            if user.state == QUEUED {
-                user.state = SOLD_OUT;
-            }
-        }
-        self.set_level();
-    }
-
-    /// Ends a user's story. The user must be counted in `booking` (callers
-    /// move them there first) — or in `pending` for arrivals turned away.
-    fn finish(&mut self, u: u32, outcome: u8) {
-        let i = u as usize;
-        let was = self.users.v[i].state;
-        debug_assert!(was < BOOKED, "user {u} finished twice");
-        if was == PENDING {
-            self.pending -= 1;
-        } else {
-            self.booking -= 1;
-        }
-        self.users.v[i].state = outcome;
-        let bot = self.users.is_bot(u);
-        match outcome {
-            BOOKED => {
-                self.c.booked += 1;
-                if bot {
-                    self.c.bots_booked += 1;
-                } else {
-                    self.c.humans_booked += 1;
-                    let t = self.now_ms().saturating_sub(self.start_ms(u));
-                    self.time_to_book.record(SimTime(t * 1000));
-                }
-            }
-            SOLD_OUT => self.c.sold_out += 1,
-            ABANDONED => {
-                self.c.abandoned += 1;
-                if !bot {
-                    self.c.humans_abandoned += 1;
-                }
-            }
-            _ => self.c.blocked += 1,
-        }
-    }
-
-    fn handle_timeout(&mut self, u: u32, attempt: u16, engine: u16) {
-        let i = u as usize;
-        if self.users.v[i].state != AWAITING || self.users.v[i].attempt != attempt {
-            return;
-        }
-        self.c.timeouts += 1;
-        if let Some(en) = self.engines.get_mut(engine as usize) {
-            en.success.observe(0.0);
-            let e = engine as usize;
-            self.sync_backend(e);
-        }
-        self.retry(u);
-    }
-
-    fn handle_send(&mut self, u: u32, attempt: u16) {
-        let i = u as usize;
-        if self.users.v[i].state == THINKING && self.users.v[i].attempt == attempt {
-            self.send(u);
-        }
-    }
-
-    fn handle_start(&mut self, u: u32) {
-        let i = u as usize;
-        if self.users.v[i].state != PENDING {
-            return;
-        }
-        self.pending -= 1;
-        if self.waiting_room && self.admission != Admission::None {
-            // The room was switched on meanwhile: join it.
-            self.pending += 1;
-            self.join_queue(u);
-            return;
-        }
-        self.booking += 1;
-        self.begin_session(u);
-    }
-
-    fn crash(&mut self, e: usize, why: &str) {
-        let en = &mut self.engines[e];
-        if !en.up {
-            return;
-        }
-        let held = en.in_flight();
-        en.up = false;
-        en.epoch = en.epoch.wrapping_add(1);
-        en.busy = 0;
-        en.queue.clear();
-        en.saturated_since = None;
-        en.crashes += 1;
-        self.c.crashes += 1;
-        self.sync_backend(e);
-        self.push_log(format!(
-            "engine-{} crashed ({why}); {} requests lost",
-            e + 1,
-            fmt_count(f64::from(held))
-        ));
-        self.on_capacity_change();
-    }
-
-    fn restart(&mut self, e: usize) {
-        let en = &mut self.engines[e];
-        if en.up {
-            return;
-        }
-        en.up = true;
-        en.killed_by = None;
-        en.saturated_since = None;
-        en.endurance_ms = ms_of(self.p.crash_after_s * spread(&mut self.engines_rng));
-        self.sync_backend(e);
-        self.push_log(format!("engine-{} restarted", e + 1));
-        self.on_capacity_change();
-    }
-
-    fn on_capacity_change(&mut self) {
-        if !self.adaptive {
-            self.admission_rate = self.base_rate();
-        }
-    }
-
-    fn handle_sample(&mut self) {
-        let now = self.now_ms();
-        let dt = self.p.sample_every_s;
-        self.wheel.schedule(now + ms_of(dt), Ev::Sample);
-        // Crash check: saturated with a backlog for too long.
-        for e in 0..self.engines.len() {
-            let en = &mut self.engines[e];
-            if !en.up {
-                continue;
-            }
-            let saturated = en.busy >= en.slots(self.p.engine_slots) && !en.queue.is_empty();
-            if saturated {
-                let since = *en.saturated_since.get_or_insert(now);
-                if now - since >= en.endurance_ms {
-                    let why = format!("saturated for {:.0} s", (now - since) as f64 / 1000.0);
-                    self.crash(e, &why);
-                    let epoch = self.engines[e].epoch;
-                    let delay = self.p.restart_s * spread(&mut self.engines_rng);
-                    self.wheel.schedule(
-                        now + ms_of(delay),
-                        Ev::Restart {
-                            engine: e as u16,
-                            epoch,
-                        },
-                    );
-                }
-            } else {
-                en.saturated_since = None;
-            }
-        }
-        // Utilisation (busy / knee over engines that are up) and shares.
-        let mut busy = 0.0;
-        let mut knee = 0.0;
-        let mut in_flight = 0.0;
-        let mut slots = 0.0;
-        let total_disp: u64 = self
-            .engines
-            .iter()
-            .map(|e| e.dispatched - e.dispatched_last)
-            .sum();
-        for en in &mut self.engines {
-            slots += f64::from(en.slots(self.p.engine_slots));
-            let d = en.dispatched - en.dispatched_last;
-            en.dispatched_last = en.dispatched;
-            en.share = if total_disp > 0 {
-                d as f64 / total_disp as f64
-            } else {
-                0.0
-            };
-            if en.up {
-                busy += f64::from(en.busy);
-                in_flight += f64::from(en.in_flight());
-                knee += f64::from(en.slots(self.p.engine_knee));
-            }
-        }
-        if self.opened {
-            self.util_sum += if slots > 0.0 { busy / slots } else { 0.0 };
-            self.load_sum += if knee > 0.0 { busy / knee } else { 0.0 };
-            self.util_samples += 1;
-        }
-        // Admission rate: additive increase, multiplicative decrease on the
-        // measured engine load (in flight / knee), like TCP: admitted users
-        // reach the engines only after a CAPTCHA or a think time, so the
-        // rate creeps up and backs off fast.
-        if self.adaptive {
-            let planned = self.planned_rate();
-            let load = if knee > 0.0 { in_flight / knee } else { 0.0 };
-            let rate = if !self.opened || self.admission_rate <= 0.0 {
-                planned
-            } else if load > self.p.target_load {
-                self.admission_rate * (self.p.target_load / load).max(0.7)
-            } else if self.queued > 0 {
-                self.admission_rate + 0.02 * planned * dt
-            } else {
-                // No one is held back: nothing to learn from.
-                self.admission_rate
-            };
-            self.admission_rate = rate.clamp(0.05 * planned, (2.0 * planned).max(1.0));
-        }
-        // Series.
-        let c = &self.c;
-        let l = &self.last;
-        let per = |a: u64, b: u64| a.saturating_sub(b) as f64 / dt;
-        self.s_arrivals.push(per(c.arrived, l.arrived));
-        self.s_admitted.push(per(c.admitted, l.admitted));
-        self.s_booked.push(per(c.booked, l.booked));
-        let p95 = self.window.quantile_s(0.95);
-        self.s_p95.push(if p95.is_nan() { 0.0 } else { p95 });
-        self.window.reset();
-        self.chart_t.push(self.now().as_secs_f64());
-        self.chart_v.push(if self.waiting_room {
-            self.room_len() as f64
-        } else {
-            self.in_system() as f64
-        });
-        self.last = self.c.clone();
-    }
-
-    fn handle(&mut self, ev: Ev) {
-        match ev {
-            Ev::Done {
-                engine,
-                epoch,
-                user,
-                attempt,
-                step,
-                sent_ms,
-            } => self.handle_done(
-                engine,
-                epoch,
-                Req {
-                    user,
-                    attempt,
-                    step,
-                    sent_ms,
-                },
-            ),
-            Ev::Timeout {
-                user,
-                attempt,
-                engine,
-            } => self.handle_timeout(user, attempt, engine),
-            Ev::Send { user, attempt } => self.handle_send(user, attempt),
-            Ev::Start { user } => self.handle_start(user),
-            Ev::Restart { engine, epoch } => {
-                let e = engine as usize;
-                if self.engines[e].epoch == epoch && self.engines[e].killed_by.is_none() {
-                    self.restart(e);
-                }
-            }
-            Ev::Open => self.handle_open(),
-            Ev::Admit => self.handle_admit(),
-            Ev::Sample => self.handle_sample(),
-        }
-    }
-
-    // ------------------------------------------------------------ faults
-
-    fn engine_names(&self) -> Vec<String> {
-        (1..=self.engines.len())
-            .map(|i| format!("engine-{i}"))
-            .collect()
-    }
-
-    /// Which engines a target names (`all`, or `engine-K`).
-    fn engine_targets(&self, target: &str) -> Option<Vec<usize>> {
-        if target == "all" {
-            return Some((0..self.engines.len()).collect());
-        }
-        let k: usize = target.strip_prefix("engine-")?.parse().ok()?;
-        (1..=self.engines.len()).contains(&k).then(|| vec![k - 1])
-    }
-
-    fn check_fault(&self, fault: &Fault) -> Result<(), CommandError> {
-        let t = fault.target.as_str();
-        let expected = || {
-            let mut v = vec!["all".to_string(), "payment".into(), "db".into()];
-            let names = self.engine_names();
-            if names.len() > 3 {
-                v.push(format!("engine-1 … engine-{}", names.len()));
-            } else {
-                v.extend(names);
-            }
-            v.join(", ")
-        };
-        match &fault.kind {
-            FaultKind::World { name, strength } => {
-                if name != "bot-wave" {
-                    return Err(CommandError::UnsupportedFault(name.clone()));
-                }
-                if !(0.0..=1000.0).contains(strength) {
-                    return Err(CommandError::Invalid(format!(
-                        "bot-wave strength must be between 0 and 1000, got {strength}"
-                    )));
-                }
-                Ok(())
-            }
-            kind => match t {
-                "payment" => match kind {
-                    FaultKind::Latency { .. }
-                    | FaultKind::Slowdown { .. }
-                    | FaultKind::ErrorRate { .. } => Ok(()),
-                    _ => Err(CommandError::UnsupportedFault(format!(
-                        "{} on payment (payment takes latency, slowdown, error-rate)",
-                        kind.name()
-                    ))),
-                },
-                "db" => match kind {
-                    FaultKind::Latency { .. } | FaultKind::Slowdown { .. } => Ok(()),
-                    _ => Err(CommandError::UnsupportedFault(format!(
-                        "{} on db (db takes latency, slowdown)",
-                        kind.name()
-                    ))),
-                },
-                _ if self.engine_targets(t).is_some() => Ok(()),
-                _ => Err(CommandError::UnknownTarget {
-                    name: t.to_string(),
-                    expected: expected(),
-                }),
-            },
-        }
-    }
-
-    /// Recomputes every continuous fault effect from the active faults.
-    fn recompute_faults(&mut self) {
-        for en in &mut self.engines {
-            en.clear_fault_effects();
-        }
-        self.payment = Dependency::default();
-        self.db = Dependency::default();
-        self.bot_wave = 1.0;
-        let faults: Vec<Fault> = self.faults.values().cloned().collect();
-        for f in &faults {
-            match &f.kind {
-                FaultKind::World { strength, .. } => self.bot_wave *= strength,
-                FaultKind::Kill { .. } => {}
-                kind => {
-                    let dep = match f.target.as_str() {
-                        "payment" => Some(&mut self.payment),
-                        "db" => Some(&mut self.db),
-                        _ => None,
-                    };
-                    if let Some(d) = dep {
-                        match kind {
-                            FaultKind::Latency { ms, jitter_ms } => {
-                                d.latency_ms += ms;
-                                d.jitter_ms += jitter_ms;
-                            }
-                            FaultKind::Slowdown { factor } => d.slow *= factor,
-                            FaultKind::ErrorRate { p } => {
-                                d.error_p = 1.0 - (1.0 - d.error_p) * (1.0 - p);
-                            }
-                            _ => {}
-                        }
-                        continue;
-                    }
-                    for e in self.engine_targets(&f.target).unwrap_or_default() {
-                        let en = &mut self.engines[e];
-                        match kind {
-                            FaultKind::Latency { ms, jitter_ms } => {
-                                en.latency_ms += ms;
-                                en.jitter_ms += jitter_ms;
-                            }
-                            FaultKind::Slowdown { factor } => en.slow *= factor,
-                            FaultKind::CapacityDrop { fraction } => {
-                                en.capacity_frac *= 1.0 - fraction;
-                            }
-                            FaultKind::ErrorRate { p } => {
-                                en.error_p = 1.0 - (1.0 - en.error_p) * (1.0 - p);
-                            }
-                            FaultKind::Partition => en.partitioned = true,
-                            FaultKind::Blackhole => en.blackholed = true,
-                            _ => {}
-                        }
-                    }
-                }
-            }
-        }
-        for e in 0..self.engines.len() {
-            self.sync_backend(e);
-            // Capacity may have grown back: start what waits.
-            loop {
-                let en = &self.engines[e];
-                if !en.up || en.busy >= en.slots(self.p.engine_slots) {
-                    break;
-                }
-                let Some(next) = self.engines[e].queue.pop_front() else {
-                    break;
-                };
-                self.start_request(e, next);
-            }
-            self.sync_backend(e);
-        }
-        self.on_capacity_change();
-    }
-
-    fn inject(&mut self, id: u64, fault: &Fault) -> Result<String, CommandError> {
-        self.check_fault(fault)?;
-        if let FaultKind::Kill { restart_after_s } = fault.kind {
-            let targets = self.engine_targets(&fault.target).unwrap_or_default();
-            let now = self.now_ms();
-            for e in targets {
-                self.crash(e, "killed");
-                let epoch = self.engines[e].epoch;
-                match restart_after_s {
-                    Some(s) => self.wheel.schedule(
-                        now + ms_of(s),
-                        Ev::Restart {
-                            engine: e as u16,
-                            epoch,
-                        },
-                    ),
-                    None => self.engines[e].killed_by = Some(id),
-                }
-            }
-        }
-        self.faults.insert(id, fault.clone());
-        self.recompute_faults();
-        Ok(String::new())
-    }
-
-    fn clear_fault(&mut self, id: u64) {
-        if self.faults.remove(&id).is_none() {
-            return;
-        }
-        for e in 0..self.engines.len() {
-            if self.engines[e].killed_by == Some(id) {
-                self.restart(e);
-            }
-        }
-        self.recompute_faults();
-    }
-
-    // ------------------------------------------------------------ toggles
-
-    fn toggles(&self) -> Vec<(String, bool)> {
-        vec![
-            ("waiting_room".into(), self.waiting_room),
-            ("parallel_pipeline".into(), self.parallel),
-            ("prewarm_cache".into(), self.prewarm),
-            ("risk_captcha".into(), self.captcha == Captcha::RiskBased),
-            ("adaptive_admission".into(), self.adaptive),
-        ]
-    }
-
-    fn toggle(&mut self, name: &str, on: bool) -> Result<String, CommandError> {
-        match name {
-            "waiting_room" => {
-                self.waiting_room = on;
-                if !on {
-                    // Everyone waiting rushes in at once.
-                    let n = self.room_len();
-                    if self.opened {
-                        self.release_all();
-                    } else {
-                        while let Some(u) = self.queue.pop_front() {
-                            let user = self.users.v[u as usize];
-                            let train = user.train as usize;
-                            let before = self.effective(train);
-                            self.room_count[train] -= 1;
-                            self.refresh_effective(train, before);
-                            self.room_join_sum_ms[train] -= f64::from(user.arrived_ms);
-                            self.queue_wait_sum_s +=
-                                self.now_ms().saturating_sub(u64::from(user.arrived_ms)) as f64
-                                    / 1000.0;
-                            self.queued -= 1;
-                            self.pending += 1;
-                            self.c.queue_departures += 1;
-                            self.users.v[u as usize].state = PENDING;
-                            let at = self.open_ms + ms_of(2.0 * self.reaction_rng.random::<f64>());
-                            self.wheel.schedule(at, Ev::Start { user: u });
-                        }
-                        self.set_level();
-                    }
-                    return Ok(format!(
-                        "waiting room off: {} waiting users hit the engines",
-                        fmt_count(n as f64)
-                    ));
-                }
-            }
-            "parallel_pipeline" => {
-                self.parallel = on;
-                self.on_capacity_change();
-            }
-            "prewarm_cache" => self.prewarm = on,
-            "risk_captcha" => {
-                self.captcha = if on {
-                    Captcha::RiskBased
-                } else {
-                    Captcha::EveryStep
-                };
-            }
-            "adaptive_admission" => {
-                self.adaptive = on;
-                if !on {
-                    self.admission_rate = self.base_rate();
-                }
-            }
-            _ => {
-                return Err(CommandError::UnknownToggle {
-                    name: name.to_string(),
-                    expected: self
-                        .toggles()
-                        .into_iter()
-                        .map(|(n, _)| n)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
-            }
-        }
-        Ok(format!("{name} {}", if on { "on" } else { "off" }))
-    }
-
-    // ------------------------------------------------------------ checks
-
-    /// Scans every user's state (O(users)): the outcome counts from the
-    /// per-user record, to check against the running counters.
-    #[must_use]
-    pub fn audit(&self) -> Audit {
-        let mut a = Audit {
-            users: self.users.len() as u64,
-            ..Audit::default()
-        };
-        for user in &self.users.v {
-            let s = if user.state == QUEUED && self.seats[user.train as usize] == 0 {
-                SOLD_OUT // told when the train sold out; still a ghost in the deque
-            } else {
-                user.state
-            };
-            match s {
-                BOOKED => a.booked += 1,
-                SOLD_OUT => a.sold_out += 1,
-                ABANDONED => a.abandoned += 1,
-                BLOCKED => a.blocked += 1,
-                _ => a.in_system += 1,
-            }
-        }
-        a
-    }
-
-    /// Users in the waiting room now.
-    #[must_use]
-    pub fn waiting(&self) -> u64 {
-        self.room_len()
-    }
-
-    /// The admission rate now (per second).
-    #[must_use]
-    pub fn admission_rate(&self) -> f64 {
-        self.admission_rate
-    }
-
-    /// Booking engines in the fleet.
-    #[must_use]
-    pub fn engine_count(&self) -> usize {
-        self.engines.len()
-    }
-
-    fn clock(&self) -> String {
-        // 10:00:00 at the opening.
-        let open_s = 10 * 3600;
-        let rel = self.now_us as i64 / 1_000_000 - (self.open_ms / 1000) as i64;
-        let s = (open_s + rel).rem_euclid(86_400);
-        format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
-    }
 }
 
-impl crate::world::legacy::LegacyWorld for Tatkal {
-    fn now(&self) -> SimTime {
-        SimTime(self.now_us)
-    }
+impl Model for Tatkal {
+    type Event = Ev;
+    type Queue = TatkalQueue;
 
-    fn next_event_time(&self) -> Option<SimTime> {
-        let w = self.wheel.peek();
-        let a = self.next_arrival_ms;
-        let t = match (w, a) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
-        };
-        t.map(|ms| SimTime(ms * 1000))
-    }
-
-    fn advance(&mut self, until: SimTime, max_events: u64) -> u64 {
-        let limit_ms = until.micros() / 1000;
-        let mut n = 0;
-        while n < max_events {
-            let w = self.wheel.peek();
-            let arrival_first = match (self.next_arrival_ms, w) {
-                (Some(a), Some(b)) => a <= b,
-                (Some(_), None) => true,
-                _ => false,
-            };
-            if arrival_first {
-                let Some(a) = self.next_arrival_ms.filter(|a| *a <= limit_ms) else {
-                    break;
-                };
-                self.wheel.advance_to(a);
-                self.now_us = self.now_us.max(a * 1000);
-                self.handle_arrival();
-                self.pull_next_arrival();
-            } else {
-                let Some((t, ev)) = self.wheel.pop_until(limit_ms) else {
-                    break;
-                };
-                // Every PREFETCH_AHEAD events, read the records of the users
-                // of the next PREFETCH_AHEAD events together: their cache
-                // misses overlap instead of stalling one event at a time.
-                if self.touch_countdown == 0 {
-                    self.touch_countdown = PREFETCH_AHEAD;
-                    let mut acc = 0u8;
-                    for k in 0..PREFETCH_AHEAD {
-                        if let Some(u) = self.wheel.ahead(k).and_then(Ev::user) {
-                            acc ^= self.users.v.get(u as usize).map_or(0, |x| x.state);
-                        }
+    #[inline]
+    fn handle(&mut self, cx: &mut Cx<'_>, ev: Ev) {
+        if !matches!(ev, Ev::Arrival) {
+            // Every PREFETCH_AHEAD events, read the records of the users
+            // of the next PREFETCH_AHEAD events together: their cache
+            // misses overlap instead of stalling one event at a time.
+            if self.touch_countdown == 0 {
+                self.touch_countdown = PREFETCH_AHEAD;
+                let mut acc = 0u8;
+                for k in 0..PREFETCH_AHEAD {
+                    if let Some(u) = cx.queue().ahead(k).and_then(Ev::user) {
+                        acc ^= self.users.v.get(u as usize).map_or(0, |x| x.state);
                     }
-                    std::hint::black_box(acc);
                 }
-                self.touch_countdown -= 1;
-                self.now_us = self.now_us.max(t * 1000);
-                self.handle(ev);
+                std::hint::black_box(acc);
             }
-            n += 1;
-            self.processed += 1;
+            self.touch_countdown -= 1;
         }
-        if self.next_event_time().is_none_or(|t| t > until) {
-            self.now_us = self.now_us.max(until.micros());
-            self.wheel.advance_to(limit_ms);
-        }
-        n
+        self.dispatch(cx, ev);
     }
 
-    fn apply(&mut self, cmd: &Command) -> Result<String, CommandError> {
+    fn apply(&mut self, cx: &mut Cx<'_>, cmd: &Command) -> Result<String, CommandError> {
         match cmd {
             Command::SetPolicy(name) => {
                 if let Some(a) = Admission::from_name(name) {
                     self.admission = a;
                     if a == Admission::None && self.opened && self.waiting_room {
-                        self.release_all();
+                        self.release_all(cx);
                     }
                     Ok(format!("admission: {name}"))
                 } else if let Some(p) = Policy::from_name(name)
@@ -1961,297 +504,54 @@ impl crate::world::legacy::LegacyWorld for Tatkal {
                 }
             }
             Command::ScaleArrivals(f) => {
-                let rem = self.source.remaining() as f64 * f;
+                let rem = cx.queue().arrivals().remaining() as f64 * f;
                 let room = MAX_USERS.saturating_sub(self.users.len() as u64) as f64;
                 if !(f.is_finite() && *f >= 0.0) || rem > room {
                     return Err(CommandError::Invalid(format!(
                         "arrivals ×{f} is out of range (at most {MAX_USERS} users)"
                     )));
                 }
-                self.source.set_remaining(rem.round() as u64);
-                if self.next_arrival_ms.is_none() {
-                    self.pull_next_arrival();
-                }
+                cx.queue_mut()
+                    .arrivals_mut()
+                    .set_remaining(rem.round() as u64);
                 Ok(format!(
                     "arrivals ×{f}: {} still to come",
                     fmt_count(rem.round())
                 ))
             }
-            Command::InjectFault { id, fault } => self.inject(*id, fault),
+            Command::InjectFault { id, fault } => self.inject(cx, *id, fault),
             Command::ClearFault(id) => {
-                self.clear_fault(*id);
+                self.clear_fault(cx, *id);
                 Ok(String::new())
             }
             Command::ClearFaults => {
-                let ids: Vec<u64> = self.faults.keys().copied().collect();
+                let ids: Vec<u64> = self.fault_ids.iter().copied().collect();
                 for id in ids {
-                    self.clear_fault(id);
+                    self.clear_fault(cx, id);
                 }
                 Ok("faults cleared".to_string())
             }
-            Command::Toggle { name, on } => self.toggle(name, *on),
+            Command::Toggle { name, on } => self.toggle(cx, name, *on),
         }
     }
 
-    fn snapshot(&self) -> Snapshot {
-        let m = self.metrics();
-        let waiting = self.room_len() as f64;
-        let peak = (self.queue_peak as f64).max(1.0);
-        let success = m["success_rate"];
-        let seats_ratio = if self.seats_total > 0 {
-            self.seats_left as f64 / self.seats_total as f64
-        } else {
-            0.0
-        };
-        let (mut busy, mut knee) = (0.0, 0.0);
-        for en in self.engines.iter().filter(|e| e.up) {
-            busy += f64::from(en.busy);
-            knee += f64::from(en.slots(self.p.engine_knee));
-        }
-        let load = if knee > 0.0 { busy / knee } else { 0.0 };
-        let down = self.engines.iter().filter(|e| !e.up).count();
-        let units = self
-            .engines
-            .iter()
-            .enumerate()
-            .map(|(i, en)| UnitView {
-                name: format!("engine-{}", i + 1),
-                state: if !en.up || en.partitioned {
-                    UnitState::Down
-                } else if en.degraded() || en.busy > en.slots(self.p.engine_knee) {
-                    UnitState::Degraded
-                } else {
-                    UnitState::Up
-                },
-                in_flight: f64::from(en.in_flight()),
-                ewma_latency_s: en.latency.value_or(0.0),
-                share: en.share,
-                extra: format!("{} queued · {} crashes", en.queue.len(), en.crashes),
-            })
-            .collect();
-        let little_l = self.queue_len.mean(self.now());
-        let span = (self.now_us - self.stats_since_us) as f64 / 1e6;
-        let lambda = if span > 0.0 {
-            self.c.queue_departures as f64 / span
-        } else {
-            0.0
-        };
-        let w = if self.c.queue_departures > 0 {
-            self.queue_wait_sum_s / self.c.queue_departures as f64
-        } else {
-            f64::NAN
-        };
-        Snapshot {
-            now: self.now(),
-            policy: self.policy(),
-            gauges: vec![
-                GaugeView {
-                    label: "waiting room".into(),
-                    ratio: (waiting / peak).clamp(0.0, 1.0),
-                    text: format!(
-                        "{} of peak {}",
-                        fmt_count(waiting),
-                        fmt_count(self.queue_peak as f64)
-                    ),
-                    alarm: false,
-                },
-                GaugeView {
-                    label: "success (humans)".into(),
-                    ratio: if success.is_nan() {
-                        0.0
-                    } else {
-                        success.clamp(0.0, 1.0)
-                    },
-                    text: if success.is_nan() {
-                        "no outcome yet".into()
-                    } else {
-                        format!("{:.1} %", success * 100.0)
-                    },
-                    alarm: success < 0.5,
-                },
-                GaugeView {
-                    label: "seats left".into(),
-                    ratio: seats_ratio.clamp(0.0, 1.0),
-                    text: format!(
-                        "{} of {}",
-                        fmt_count(self.seats_left as f64),
-                        fmt_count(self.seats_total as f64)
-                    ),
-                    alarm: self.seats_left == 0,
-                },
-                GaugeView {
-                    label: "engine load".into(),
-                    ratio: (load / 4.0).clamp(0.0, 1.0),
-                    text: format!("{:.0} % of knee · {} down", load * 100.0, down),
-                    alarm: load > 1.0 || down > 0,
-                },
-            ],
-            sparklines: vec![
-                SeriesView::of("arrivals", "/s", &self.s_arrivals),
-                SeriesView::of("admitted", "/s", &self.s_admitted),
-                SeriesView::of("bookings", "/s", &self.s_booked),
-                SeriesView::of("p95 response", "s", &self.s_p95),
-            ],
-            chart: ChartView {
-                label: if self.waiting_room {
-                    "users in the waiting room".into()
-                } else {
-                    "users in the system".into()
-                },
-                points: self
-                    .chart_t
-                    .values()
-                    .into_iter()
-                    .zip(self.chart_v.values())
-                    .collect(),
-                reference: None,
-            },
-            units_title: "booking engines".into(),
-            units_extra_header: "backlog".into(),
-            units,
-            analytic: vec![
-                AnalyticRow {
-                    label: "room L vs λW (Little)".into(),
-                    closed_form: Some(lambda * if w.is_nan() { 0.0 } else { w }),
-                    simulated: little_l,
-                    unit: String::new(),
-                },
-                AnalyticRow {
-                    label: "ETA shown vs wait (median)".into(),
-                    closed_form: Some(self.eta_shown.quantile_s(0.5)),
-                    simulated: self.admitted_wait.quantile_s(0.5),
-                    unit: "s".into(),
-                },
-                AnalyticRow {
-                    label: "ETA |error| median".into(),
-                    closed_form: None,
-                    simulated: m["median_eta_error_s"],
-                    unit: "s".into(),
-                },
-                AnalyticRow {
-                    label: "admission vs plan".into(),
-                    closed_form: Some(self.planned_rate()),
-                    simulated: self.admission_rate,
-                    unit: "/s".into(),
-                },
-            ],
-            status_line: Some(format!(
-                "{} · {} waiting · admitting {:.0}/s · {} booked · {} seats left",
-                self.clock(),
-                fmt_count(waiting),
-                if self.waiting_room {
-                    self.admission_rate
-                } else {
-                    0.0
-                },
-                fmt_count(self.c.booked as f64),
-                fmt_count(self.seats_left as f64)
-            )),
-            toggles: self.toggles(),
-            events_processed: self.processed,
-            ..Snapshot::default()
-        }
+    fn snapshot(&self, now: SimTime) -> Snapshot {
+        self.view(now)
     }
 
-    fn metrics(&self) -> Metrics {
-        let c = &self.c;
-        let mut m = Metrics::new();
-        let mut put = |k: &str, v: f64| {
-            m.insert(k.to_string(), v);
-        };
-        let tried = c.humans_booked + c.humans_abandoned;
-        put("users", c.arrived as f64);
-        put("humans", c.humans as f64);
-        put("bots", c.bots as f64);
-        put("booked", c.booked as f64);
-        put("humans_booked", c.humans_booked as f64);
-        put("bots_booked", c.bots_booked as f64);
-        put("sold_out", c.sold_out as f64);
-        put("abandoned", c.abandoned as f64);
-        put("humans_abandoned", c.humans_abandoned as f64);
-        put("abandoned_on_eta", c.abandoned_on_eta as f64);
-        put("abandoned_in_queue", c.abandoned_in_queue as f64);
-        put("bots_blocked", c.blocked as f64);
-        put("in_system", self.in_system() as f64);
-        put("in_system_at_reset", self.in_system_at_reset as f64);
-        put("waiting_room", self.room_len() as f64);
-        put("waiting_room_peak", self.queue_peak as f64);
-        put("humans_tried", tried as f64);
-        put(
-            "success_rate",
-            if tried > 0 {
-                c.humans_booked as f64 / tried as f64
-            } else {
-                f64::NAN
-            },
-        );
-        put("median_time_to_book_s", self.time_to_book.quantile_s(0.5));
-        put("p95_time_to_book_s", self.time_to_book.quantile_s(0.95));
-        put("mean_time_to_book_s", self.time_to_book.mean_s());
-        put("median_eta_error_s", self.eta_error.quantile_s(0.5));
-        put("p95_eta_error_s", self.eta_error.quantile_s(0.95));
-        put(
-            "median_eta_error_after_open_s",
-            self.eta_error_after_open.quantile_s(0.5),
-        );
-        put("median_eta_shown_s", self.eta_shown.quantile_s(0.5));
-        put("median_room_wait_s", self.admitted_wait.quantile_s(0.5));
-        put("retries", c.retries as f64);
-        put("duplicates", c.duplicates as f64);
-        put("timeouts", c.timeouts as f64);
-        put("refused", c.refused as f64);
-        put("requests", c.requests as f64);
-        put("admitted", c.admitted as f64);
-        put("told_sold_out_in_room", c.told_sold_out_in_room as f64);
-        put("seats_total", self.seats_total as f64);
-        put("seats_left", self.seats_left as f64);
-        put("engines", self.engines.len() as f64);
-        put("engine_crashes", c.crashes as f64);
-        put("humans_challenged", c.humans_challenged as f64);
-        put("bots_challenged", c.bots_challenged as f64);
-        let per_sample = |x: f64| {
-            if self.util_samples > 0 {
-                x / self.util_samples as f64
-            } else {
-                0.0
-            }
-        };
-        // Busy slots / all slots since 10:00 (down engines count as idle).
-        put("engine_utilisation", per_sample(self.util_sum));
-        // Busy / knee of the engines that are up: above 1 they thrash.
-        put("engine_load_vs_knee", per_sample(self.load_sum));
-        put("admission_rate_per_s", self.admission_rate);
-        put("planned_rate_per_s", self.planned_rate());
-        put("mean_waiting_room", self.queue_len.mean(self.now()));
-        put("p95_response_s", self.response.quantile_s(0.95));
-        m
+    fn metrics(&self, now: SimTime) -> Metrics {
+        self.measure(now)
     }
 
-    fn analytic(&self) -> Metrics {
-        let mut m = Metrics::new();
-        let span = (self.now_us - self.stats_since_us) as f64 / 1e6;
-        let w = if self.c.queue_departures > 0 {
-            self.queue_wait_sum_s / self.c.queue_departures as f64
-        } else {
-            f64::NAN
-        };
-        if span > 0.0 && !w.is_nan() {
-            // Little's law for the waiting room: L = λW.
-            m.insert(
-                "mean_waiting_room".into(),
-                self.c.queue_departures as f64 / span * w,
-            );
-        }
-        m.insert("planned_rate_per_s".into(), self.planned_rate());
-        m
+    fn analytic(&self, now: SimTime) -> Metrics {
+        self.closed_forms(now)
     }
 
-    fn reset_statistics(&mut self) {
-        let now = self.now();
+    fn reset_statistics(&mut self, now: SimTime) {
         self.in_system_at_reset = self.in_system();
         self.c = Counts::default();
         self.last = Counts::default();
-        self.stats_since_us = self.now_us;
+        self.stats_since_us = now.micros();
         self.time_to_book.reset();
         self.eta_error.reset();
         self.eta_error_after_open.reset();
@@ -2267,86 +567,11 @@ impl crate::world::legacy::LegacyWorld for Tatkal {
         self.queue_peak = self.room_len();
     }
 
-    fn policies(&self) -> Vec<String> {
-        ADMISSION_POLICIES.iter().map(ToString::to_string).collect()
-    }
-
     fn policy(&self) -> String {
         self.admission.name().to_string()
     }
 
-    fn fault_menu(&self) -> Vec<FaultTemplate> {
-        let mut engines = self.engine_names();
-        engines.push("all".into());
-        vec![
-            FaultTemplate::new(
-                "kill booking engine",
-                FaultKind::Kill {
-                    restart_after_s: Some(120.0),
-                },
-                engines.clone(),
-            )
-            .strength("restart after s", 10.0, 600.0, 10.0),
-            FaultTemplate::new(
-                "slow payment gateway",
-                FaultKind::Slowdown { factor: 0.3 },
-                ["payment"],
-            )
-            .strength("rate ×", 0.05, 1.0, 0.05)
-            .lasting(120.0),
-            FaultTemplate::new(
-                "database latency",
-                FaultKind::Latency {
-                    ms: 2000.0,
-                    jitter_ms: 500.0,
-                },
-                ["db"],
-            )
-            .strength("ms", 100.0, 20_000.0, 100.0)
-            .lasting(120.0),
-            FaultTemplate::new(
-                "bot wave",
-                FaultKind::World {
-                    name: "bot-wave".into(),
-                    strength: 5.0,
-                },
-                ["all"],
-            )
-            .strength("× bots", 1.0, 50.0, 1.0)
-            .lasting(60.0),
-            FaultTemplate::new(
-                "engine errors",
-                FaultKind::ErrorRate { p: 0.3 },
-                engines.clone(),
-            )
-            .strength("p", 0.05, 1.0, 0.05)
-            .lasting(120.0),
-            FaultTemplate::new(
-                "payment failures",
-                FaultKind::ErrorRate { p: 0.3 },
-                ["payment"],
-            )
-            .strength("p", 0.05, 1.0, 0.05)
-            .lasting(120.0),
-            FaultTemplate::new("partition engine", FaultKind::Partition, engines.clone())
-                .lasting(120.0),
-            FaultTemplate::new("blackhole engine", FaultKind::Blackhole, engines.clone())
-                .lasting(120.0),
-            FaultTemplate::new(
-                "engine capacity drop",
-                FaultKind::CapacityDrop { fraction: 0.5 },
-                engines,
-            )
-            .strength("fraction", 0.1, 0.9, 0.1)
-            .lasting(120.0),
-        ]
-    }
-
-    fn events_processed(&self) -> u64 {
-        self.processed
-    }
-
-    fn drain_log(&mut self) -> Vec<LogEntry> {
-        std::mem::take(&mut self.log)
+    fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 }

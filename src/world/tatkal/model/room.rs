@@ -1,0 +1,153 @@
+//! The virtual waiting room: joining with an ETA by Little's law, admission, the opening.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+impl Tatkal {
+    /// The rate an ETA divides by: the admission rate now.
+    pub(super) fn eta_rate(&self) -> f64 {
+        self.admission_rate.max(1e-9)
+    }
+
+    pub(super) fn join_queue(&mut self, cx: &mut Cx<'_>, u: u32) {
+        let now = now_ms(cx);
+        let train = self.users.v[u as usize].train as usize;
+        if self.opened && self.seats[train] == 0 {
+            // The room shows availability: nothing to wait for.
+            self.finish(cx, u, SOLD_OUT);
+            return;
+        }
+        // Little's law with inventory: of those ahead, only as many as
+        // their trains have seats left will be admitted; the rest will be
+        // told "sold out" without using an admission.
+        let ahead = self.room_effective as f64;
+        let to_open = self.open_ms.saturating_sub(now) as f64 / 1000.0;
+        let position = if self.admission == Admission::Random && !self.opened {
+            f64::midpoint(ahead, 1.0)
+        } else if self.admission == Admission::None {
+            0.0
+        } else {
+            ahead + 1.0
+        };
+        let eta_s = to_open + position / self.eta_rate();
+        let shown_ms = (eta_s * 1000.0).round().min(f64::from(u32::MAX)) as u32;
+        let i = u as usize;
+        let patience = self.users.v[i].patience_s;
+        self.pending -= 1;
+        // Would wait past their (informed) patience, counted from 10:00: leave now.
+        let waits_past_open = eta_s - to_open;
+        if patience != FOREVER
+            && waits_past_open > f64::from(patience) * self.p.informed_patience_factor
+        {
+            self.c.abandoned_on_eta += 1;
+            self.pending += 1;
+            self.finish(cx, u, ABANDONED);
+            return;
+        }
+        self.users.eta_ms[i] = shown_ms;
+        self.users.v[i].state = QUEUED;
+        self.queued += 1;
+        let before = self.effective(train);
+        self.room_count[train] += 1;
+        self.refresh_effective(train, before);
+        self.room_join_sum_ms[train] += f64::from(self.users.v[i].arrived_ms);
+        self.queue.push_back(u);
+        self.queue_peak = self.queue_peak.max(self.queued);
+        self.set_level(cx);
+    }
+
+    /// Takes the next user off the front of the room; true when one was
+    /// admitted to booking (skips and those long gone cost no admission).
+    pub(super) fn admit_front(&mut self, cx: &mut Cx<'_>) -> Option<bool> {
+        let u = self.queue.pop_front()?;
+        let i = u as usize;
+        let train = self.users.v[i].train as usize;
+        if self.users.v[i].state != QUEUED {
+            return Some(false); // moved out while waiting (room switched off)
+        }
+        if self.seats[train] == 0 {
+            // A ghost: told "sold out" (and counted) when the train sold out.
+            self.users.v[i].state = SOLD_OUT;
+            return Some(false);
+        }
+        let now = now_ms(cx);
+        let arrived = u64::from(self.users.v[i].arrived_ms);
+        let waited = now.saturating_sub(arrived);
+        let before = self.effective(train);
+        self.room_count[train] -= 1;
+        self.refresh_effective(train, before);
+        self.room_join_sum_ms[train] -= arrived as f64;
+        self.c.queue_departures += 1;
+        self.queue_wait_sum_s += waited as f64 / 1000.0;
+        // `finish` moves a user out of `booking`: count them there first.
+        let gone = self.out_of_patience(cx, u);
+        self.queued -= 1;
+        self.booking += 1;
+        self.users.v[i].state = THINKING;
+        if gone {
+            // Closed the tab a while ago; noticed at their turn.
+            self.c.abandoned_in_queue += 1;
+            self.finish(cx, u, ABANDONED);
+            return Some(false);
+        }
+        self.c.admitted += 1;
+        let eta = u64::from(self.users.eta_ms[i]);
+        let error = SimTime(waited.abs_diff(eta) * 1000);
+        self.eta_error.record(error);
+        if arrived >= self.open_ms {
+            self.eta_error_after_open.record(error);
+        }
+        self.eta_shown.record(SimTime(eta * 1000));
+        self.admitted_wait.record(SimTime(waited * 1000));
+        self.users.v[i].flags |= FLAG_ADMITTED;
+        self.users.eta_ms[i] = now as u32;
+        self.begin_session(cx, u);
+        Some(true)
+    }
+
+    pub(super) fn release_all(&mut self, cx: &mut Cx<'_>) {
+        while self.admit_front(cx).is_some() {}
+        self.admit_budget = 0.0;
+        self.set_level(cx);
+    }
+
+    pub(super) fn handle_admit(&mut self, cx: &mut Cx<'_>) {
+        let now = now_ms(cx);
+        schedule(cx, now + ADMIT_EVERY_MS, Ev::Admit);
+        if !self.opened || !self.waiting_room {
+            return;
+        }
+        if self.admission == Admission::None {
+            self.release_all(cx);
+            return;
+        }
+        self.admit_budget += self.admission_rate * ADMIT_EVERY_MS as f64 / 1000.0;
+        while self.admit_budget >= 1.0 {
+            match self.admit_front(cx) {
+                Some(true) => self.admit_budget -= 1.0,
+                Some(false) => {}
+                None => break,
+            }
+        }
+        if self.queued == 0 {
+            self.admit_budget = self.admit_budget.min(1.0);
+        }
+        self.set_level(cx);
+    }
+
+    pub(super) fn handle_open(&mut self, cx: &mut Cx<'_>) {
+        self.opened = true;
+        if self.waiting_room && self.admission == Admission::Random {
+            let slice = self.queue.make_contiguous();
+            slice.shuffle(&mut self.shuffle_rng);
+        }
+        let n = self.room_len();
+        cx.log(format!(
+            "10:00 — Tatkal opens; {} in the waiting room",
+            fmt_count(n as f64)
+        ));
+        if self.waiting_room && self.admission == Admission::None {
+            self.release_all(cx);
+        }
+    }
+}

@@ -1,0 +1,616 @@
+//! Booking sessions: challenges, requests to the engines, timeouts, retries, outcomes, crashes and the periodic sample.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+impl Tatkal {
+    /// Challenge before a request; `Err(())` when a bot is stopped.
+    /// Returns the human seconds it costs.
+    pub(super) fn challenge(&mut self, u: u32, level: u8) -> Result<f64, ()> {
+        // level 2 = CAPTCHA, 1 = simple verification
+        let bot = self.users.is_bot(u);
+        let i = u as usize;
+        self.users.v[i].flags |= FLAG_CHALLENGED;
+        if bot {
+            let pass = if level == 2 {
+                self.p.bot_captcha_pass
+            } else {
+                self.p.bot_verify_pass
+            };
+            if self.captcha_rng.random::<f64>() < pass {
+                Ok(self.p.bot_think_s * 3.0)
+            } else {
+                Err(())
+            }
+        } else if level == 2 {
+            // Geometric number of tries until one is right.
+            let mut t = 0.0;
+            loop {
+                t += self.p.captcha_s * spread(&mut self.captcha_rng);
+                if self.captcha_rng.random::<f64>() >= self.p.captcha_fail {
+                    break;
+                }
+            }
+            Ok(t)
+        } else {
+            Ok(self.p.verify_s * spread(&mut self.captcha_rng))
+        }
+    }
+
+    pub(super) fn begin_session(&mut self, cx: &mut Cx<'_>, u: u32) {
+        // The caller has counted the user in `booking`.
+        let i = u as usize;
+        self.users.v[i].state = THINKING;
+        if self.trains_left == 0 {
+            self.finish(cx, u, SOLD_OUT);
+            return;
+        }
+        self.users.v[i].step = 0;
+        self.users.v[i].retries = 0;
+        if self.parallel {
+            self.users.v[i].flags |= FLAG_PARALLEL;
+        } else {
+            self.users.v[i].flags &= !FLAG_PARALLEL;
+        }
+        let mut delay = 0.0;
+        if self.captcha == Captcha::RiskBased {
+            let bot = self.users.is_bot(u);
+            let dist = if bot {
+                self.bot_risk.as_ref()
+            } else {
+                self.human_risk.as_ref()
+            };
+            let score = dist.map_or(0.0, |d| d.sample(&mut self.risk_rng));
+            let level = if score > 0.8 {
+                2
+            } else {
+                u8::from(score > 0.5)
+            };
+            if level > 0 {
+                if bot {
+                    self.c.bots_challenged += 1;
+                } else {
+                    self.c.humans_challenged += 1;
+                }
+                let Ok(t) = self.challenge(u, level) else {
+                    self.finish(cx, u, BLOCKED);
+                    return;
+                };
+                delay += t;
+            }
+        }
+        self.schedule_send(cx, u, delay);
+    }
+
+    /// Schedules the user's next request after `delay_s` (plus a CAPTCHA
+    /// when every step has one).
+    pub(super) fn schedule_send(&mut self, cx: &mut Cx<'_>, u: u32, mut delay_s: f64) {
+        let i = u as usize;
+        if self.captcha == Captcha::EveryStep {
+            let Ok(t) = self.challenge(u, 2) else {
+                self.finish(cx, u, BLOCKED);
+                return;
+            };
+            delay_s += t;
+        }
+        self.users.v[i].state = THINKING;
+        let attempt = self.users.v[i].attempt;
+        if delay_s <= 0.0 {
+            self.send(cx, u);
+        } else {
+            let at = now_ms(cx) + ms_of(delay_s);
+            schedule(cx, at, Ev::Send { user: u, attempt });
+        }
+    }
+
+    pub(super) fn service_s(&mut self, cx: &mut Cx<'_>, e: usize, step: Step, base: f64) -> f64 {
+        let cold = if self.prewarm {
+            1.0
+        } else {
+            let since_open = now_ms(cx).saturating_sub(self.open_ms) as f64 / 1000.0;
+            1.0 + (self.p.cold_cache_factor - 1.0) * (-since_open / self.p.cache_warmup_s).exp()
+        };
+        let rng = &mut self.service_rng;
+        let db = self.db;
+        let pay = self.payment;
+        let dep = added_latency_s;
+        let work = match step {
+            Step::Availability => base * cold * spread(rng) / db.slowdown + dep(&db, rng),
+            Step::Verify | Step::Confirm => base * spread(rng) / db.slowdown + dep(&db, rng),
+            Step::Payment => base * spread(rng) / pay.slowdown + dep(&pay, rng),
+            Step::Parallel => {
+                let avail = base * cold * spread(rng) / db.slowdown + dep(&db, rng);
+                let verify = VERIFY_S * spread(rng) / db.slowdown + dep(&db, rng);
+                let prepare = PREPARE_PAYMENT_S * spread(rng) / pay.slowdown + dep(&pay, rng);
+                avail.max(verify).max(prepare)
+            }
+        };
+        let en = &self.engines[e];
+        let knee = f64::from(en.slots(self.p.engine_knee));
+        let excess = (f64::from(en.busy) - knee).max(0.0);
+        let thrash = 1.0 + self.p.thrash * excess / knee;
+        let extra = added_latency_s(&en.fault, rng);
+        work * thrash / en.fault.slowdown + extra
+    }
+
+    pub(super) fn send(&mut self, cx: &mut Cx<'_>, u: u32) {
+        let i = u as usize;
+        if self.out_of_patience(cx, u) {
+            self.finish(cx, u, ABANDONED);
+            return;
+        }
+        self.users.v[i].attempt = self.users.v[i].attempt.wrapping_add(1);
+        let attempt = self.users.v[i].attempt;
+        self.users.v[i].state = AWAITING;
+        self.c.requests += 1;
+        let now = now_ms(cx);
+        let step = self.users.v[i].step;
+        let Some(e) = self.balancer.choose(&self.backends, &mut self.balancer_rng) else {
+            // Nothing is up: an error page at once.
+            self.c.refused += 1;
+            self.retry(cx, u);
+            return;
+        };
+        let en = &mut self.engines[e];
+        en.dispatched += 1;
+        if en.fault.error_p > 0.0 && self.error_rng.random::<f64>() < en.fault.error_p {
+            en.success.observe(0.0);
+            self.c.refused += 1;
+            self.sync_backend(e);
+            self.retry(cx, u);
+            return;
+        }
+        let timeout_at = now + ms_of(self.p.timeout_s);
+        let timeout = Ev::Timeout {
+            user: u,
+            attempt,
+            engine: e as u16,
+        };
+        if en.fault.blackholed {
+            schedule(cx, timeout_at, timeout);
+            return;
+        }
+        let req = Req {
+            user: u,
+            attempt,
+            step,
+            sent_ms: now as u32,
+        };
+        let slots = en.slots(self.p.engine_slots);
+        if en.busy < slots {
+            let s = self.start_request(cx, e, req);
+            if s >= self.p.timeout_s {
+                schedule(cx, timeout_at, timeout);
+            }
+        } else if (en.queue.len() as u64) < u64::from(self.p.engine_backlog) {
+            en.queue.push_back(req);
+            schedule(cx, timeout_at, timeout);
+        } else {
+            en.success.observe(0.0);
+            self.c.refused += 1;
+            self.sync_backend(e);
+            self.retry(cx, u);
+            return;
+        }
+        self.sync_backend(e);
+    }
+
+    /// Starts serving `req` on engine `e`; returns the service time (s).
+    pub(super) fn start_request(&mut self, cx: &mut Cx<'_>, e: usize, req: Req) -> f64 {
+        self.engines[e].busy += 1;
+        let parallel = self.users.v[req.user as usize].flags & FLAG_PARALLEL != 0;
+        let (step, base) = pipeline(parallel)
+            .get(req.step as usize)
+            .copied()
+            .unwrap_or((Step::Confirm, 1.0));
+        let s = self.service_s(cx, e, step, base);
+        let at = now_ms(cx) + ms_of(s).max(1);
+        let en = &self.engines[e];
+        schedule(
+            cx,
+            at,
+            Ev::Done {
+                engine: e as u16,
+                epoch: en.epoch,
+                user: req.user,
+                attempt: req.attempt,
+                step: req.step,
+                sent_ms: req.sent_ms,
+            },
+        );
+        s
+    }
+
+    /// A request failed or timed out: refresh after a backoff, or give up.
+    pub(super) fn retry(&mut self, cx: &mut Cx<'_>, u: u32) {
+        let i = u as usize;
+        let bot = self.users.is_bot(u);
+        let r = self.users.v[i].retries.saturating_add(1);
+        self.users.v[i].retries = r;
+        let limit = if bot {
+            self.p.bot_max_retries
+        } else {
+            self.p.max_retries
+        };
+        if u32::from(r) > limit || self.out_of_patience(cx, u) {
+            self.finish(cx, u, ABANDONED);
+            return;
+        }
+        self.c.retries += 1;
+        let backoff = if bot {
+            self.p.bot_backoff_s * spread(&mut self.retry_rng)
+        } else {
+            let b = self.p.backoff_s * 1.5f64.powi(i32::from(r) - 1);
+            b.min(self.p.backoff_max_s) * spread(&mut self.retry_rng)
+        };
+        self.users.v[i].state = THINKING;
+        self.schedule_send(cx, u, backoff);
+    }
+
+    pub(super) fn handle_done(&mut self, cx: &mut Cx<'_>, engine: u16, epoch: u16, req: Req) {
+        let e = engine as usize;
+        let now = now_ms(cx);
+        let u = req.user;
+        let i = u as usize;
+        if self.engines[e].epoch != epoch {
+            // The engine crashed while serving this: the answer never comes.
+            if self.users.v[i].state == AWAITING && self.users.v[i].attempt == req.attempt {
+                let at = u64::from(req.sent_ms) + ms_of(self.p.timeout_s);
+                schedule(
+                    cx,
+                    at,
+                    Ev::Timeout {
+                        user: u,
+                        attempt: req.attempt,
+                        engine,
+                    },
+                );
+            }
+            return;
+        }
+        let latency_s = now.saturating_sub(u64::from(req.sent_ms)) as f64 / 1000.0;
+        {
+            let en = &mut self.engines[e];
+            en.busy -= 1;
+            en.latency.observe(latency_s);
+            en.success.observe(if latency_s <= self.p.timeout_s {
+                1.0
+            } else {
+                0.0
+            });
+        }
+        let d = SimTime(now.saturating_sub(u64::from(req.sent_ms)) * 1000);
+        self.response.record(d);
+        self.window.record(d);
+        // Next from the backlog.
+        let slots = self.engines[e].slots(self.p.engine_slots);
+        if self.engines[e].busy < slots
+            && let Some(next) = self.engines[e].queue.pop_front()
+        {
+            self.start_request(cx, e, next);
+        }
+        self.sync_backend(e);
+        if self.users.v[i].state != AWAITING || self.users.v[i].attempt != req.attempt {
+            // Served after the user had given up on it: wasted work.
+            self.c.duplicates += 1;
+            return;
+        }
+        self.step_done(cx, u, req.step);
+    }
+
+    pub(super) fn step_done(&mut self, cx: &mut Cx<'_>, u: u32, step_idx: u8) {
+        let i = u as usize;
+        let parallel = self.users.v[i].flags & FLAG_PARALLEL != 0;
+        let pipe = pipeline(parallel);
+        let step = pipe
+            .get(step_idx as usize)
+            .map_or(Step::Confirm, |(s, _)| *s);
+        let train = self.users.v[i].train as usize;
+        match step {
+            Step::Availability | Step::Parallel if self.seats[train] == 0 => {
+                self.finish(cx, u, SOLD_OUT);
+                return;
+            }
+            Step::Payment
+                if self.payment.error_p > 0.0
+                    && self.error_rng.random::<f64>() < self.payment.error_p =>
+            {
+                self.retry(cx, u);
+                return;
+            }
+            _ => {}
+        }
+        if step_idx as usize + 1 >= pipe.len() {
+            if self.seats[train] == 0 {
+                self.finish(cx, u, SOLD_OUT);
+            } else {
+                let before = self.effective(train);
+                self.seats[train] -= 1;
+                self.refresh_effective(train, before);
+                self.seats_left -= 1;
+                if self.seats[train] == 0 {
+                    self.train_sold_out(cx, train);
+                    self.trains_left -= 1;
+                    if self.trains_left == 0 {
+                        self.all_sold_out(cx);
+                    }
+                }
+                self.finish(cx, u, BOOKED);
+            }
+            return;
+        }
+        self.users.v[i].step = step_idx + 1;
+        self.users.v[i].retries = 0;
+        let think = if self.users.is_bot(u) {
+            self.p.bot_think_s
+        } else {
+            self.p.think_s
+        } * spread(&mut self.think_rng);
+        self.schedule_send(cx, u, think);
+    }
+
+    pub(super) fn all_sold_out(&mut self, cx: &mut Cx<'_>) {
+        cx.log("every Tatkal seat is sold".to_string());
+        // Everyone waiting was told as their train sold out: drop the ghosts.
+        while let Some(u) = self.queue.pop_front() {
+            let user = &mut self.users.v[u as usize];
+            if user.state == QUEUED {
+                user.state = SOLD_OUT;
+            }
+        }
+        self.set_level(cx);
+    }
+
+    /// Ends a user's story. The user must be counted in `booking` (callers
+    /// move them there first) — or in `pending` for arrivals turned away.
+    pub(super) fn finish(&mut self, cx: &mut Cx<'_>, u: u32, outcome: u8) {
+        let i = u as usize;
+        let was = self.users.v[i].state;
+        debug_assert!(was < BOOKED, "user {u} finished twice");
+        if was == PENDING {
+            self.pending -= 1;
+        } else {
+            self.booking -= 1;
+        }
+        self.users.v[i].state = outcome;
+        let bot = self.users.is_bot(u);
+        match outcome {
+            BOOKED => {
+                self.c.booked += 1;
+                if bot {
+                    self.c.bots_booked += 1;
+                } else {
+                    self.c.humans_booked += 1;
+                    let t = now_ms(cx).saturating_sub(self.start_ms(u));
+                    self.time_to_book.record(SimTime(t * 1000));
+                }
+            }
+            SOLD_OUT => self.c.sold_out += 1,
+            ABANDONED => {
+                self.c.abandoned += 1;
+                if !bot {
+                    self.c.humans_abandoned += 1;
+                }
+            }
+            _ => self.c.blocked += 1,
+        }
+    }
+
+    pub(super) fn handle_timeout(&mut self, cx: &mut Cx<'_>, u: u32, attempt: u16, engine: u16) {
+        let i = u as usize;
+        if self.users.v[i].state != AWAITING || self.users.v[i].attempt != attempt {
+            return;
+        }
+        self.c.timeouts += 1;
+        if let Some(en) = self.engines.get_mut(engine as usize) {
+            en.success.observe(0.0);
+            let e = engine as usize;
+            self.sync_backend(e);
+        }
+        self.retry(cx, u);
+    }
+
+    pub(super) fn handle_send(&mut self, cx: &mut Cx<'_>, u: u32, attempt: u16) {
+        let i = u as usize;
+        if self.users.v[i].state == THINKING && self.users.v[i].attempt == attempt {
+            self.send(cx, u);
+        }
+    }
+
+    pub(super) fn handle_start(&mut self, cx: &mut Cx<'_>, u: u32) {
+        let i = u as usize;
+        if self.users.v[i].state != PENDING {
+            return;
+        }
+        self.pending -= 1;
+        if self.waiting_room && self.admission != Admission::None {
+            // The room was switched on meanwhile: join it.
+            self.pending += 1;
+            self.join_queue(cx, u);
+            return;
+        }
+        self.booking += 1;
+        self.begin_session(cx, u);
+    }
+
+    pub(super) fn crash(&mut self, cx: &mut Cx<'_>, e: usize, why: &str) {
+        let en = &mut self.engines[e];
+        if !en.up {
+            return;
+        }
+        let held = en.in_flight();
+        en.up = false;
+        en.epoch = en.epoch.wrapping_add(1);
+        en.busy = 0;
+        en.queue.clear();
+        en.saturated_since = None;
+        en.crashes += 1;
+        self.c.crashes += 1;
+        self.sync_backend(e);
+        cx.log(format!(
+            "engine-{} crashed ({why}); {} requests lost",
+            e + 1,
+            fmt_count(f64::from(held))
+        ));
+        self.on_capacity_change();
+    }
+
+    pub(super) fn restart(&mut self, cx: &mut Cx<'_>, e: usize) {
+        let en = &mut self.engines[e];
+        if en.up {
+            return;
+        }
+        en.up = true;
+        en.killed_by = None;
+        en.saturated_since = None;
+        en.endurance_ms = ms_of(self.p.crash_after_s * spread(&mut self.engines_rng));
+        self.sync_backend(e);
+        cx.log(format!("engine-{} restarted", e + 1));
+        self.on_capacity_change();
+    }
+
+    pub(super) fn on_capacity_change(&mut self) {
+        if !self.adaptive {
+            self.admission_rate = self.base_rate();
+        }
+    }
+
+    pub(super) fn handle_sample(&mut self, cx: &mut Cx<'_>) {
+        let now = now_ms(cx);
+        let dt = self.p.sample_every_s;
+        schedule(cx, now + ms_of(dt), Ev::Sample);
+        // Crash check: saturated with a backlog for too long.
+        for e in 0..self.engines.len() {
+            let en = &mut self.engines[e];
+            if !en.up {
+                continue;
+            }
+            let saturated = en.busy >= en.slots(self.p.engine_slots) && !en.queue.is_empty();
+            if saturated {
+                let since = *en.saturated_since.get_or_insert(now);
+                if now - since >= en.endurance_ms {
+                    let why = format!("saturated for {:.0} s", (now - since) as f64 / 1000.0);
+                    self.crash(cx, e, &why);
+                    let epoch = self.engines[e].epoch;
+                    let delay = self.p.restart_s * spread(&mut self.engines_rng);
+                    schedule(
+                        cx,
+                        now + ms_of(delay),
+                        Ev::Restart {
+                            engine: e as u16,
+                            epoch,
+                        },
+                    );
+                }
+            } else {
+                en.saturated_since = None;
+            }
+        }
+        // Utilisation (busy / knee over engines that are up) and shares.
+        let mut busy = 0.0;
+        let mut knee = 0.0;
+        let mut in_flight = 0.0;
+        let mut slots = 0.0;
+        let total_disp: u64 = self
+            .engines
+            .iter()
+            .map(|e| e.dispatched - e.dispatched_last)
+            .sum();
+        for en in &mut self.engines {
+            slots += f64::from(en.slots(self.p.engine_slots));
+            let d = en.dispatched - en.dispatched_last;
+            en.dispatched_last = en.dispatched;
+            en.share = if total_disp > 0 {
+                d as f64 / total_disp as f64
+            } else {
+                0.0
+            };
+            if en.up {
+                busy += f64::from(en.busy);
+                in_flight += f64::from(en.in_flight());
+                knee += f64::from(en.slots(self.p.engine_knee));
+            }
+        }
+        if self.opened {
+            self.util_sum += if slots > 0.0 { busy / slots } else { 0.0 };
+            self.load_sum += if knee > 0.0 { busy / knee } else { 0.0 };
+            self.util_samples += 1;
+        }
+        // Admission rate: additive increase, multiplicative decrease on the
+        // measured engine load (in flight / knee), like TCP: admitted users
+        // reach the engines only after a CAPTCHA or a think time, so the
+        // rate creeps up and backs off fast.
+        if self.adaptive {
+            let planned = self.planned_rate();
+            let load = if knee > 0.0 { in_flight / knee } else { 0.0 };
+            let rate = if !self.opened || self.admission_rate <= 0.0 {
+                planned
+            } else if load > self.p.target_load {
+                self.admission_rate * (self.p.target_load / load).max(0.7)
+            } else if self.queued > 0 {
+                self.admission_rate + 0.02 * planned * dt
+            } else {
+                // No one is held back: nothing to learn from.
+                self.admission_rate
+            };
+            self.admission_rate = rate.clamp(0.05 * planned, (2.0 * planned).max(1.0));
+        }
+        // Series.
+        let c = &self.c;
+        let l = &self.last;
+        let per = |a: u64, b: u64| a.saturating_sub(b) as f64 / dt;
+        self.s_arrivals.push(per(c.arrived, l.arrived));
+        self.s_admitted.push(per(c.admitted, l.admitted));
+        self.s_booked.push(per(c.booked, l.booked));
+        let p95 = self.window.quantile_s(0.95);
+        self.s_p95.push(if p95.is_nan() { 0.0 } else { p95 });
+        self.window.reset();
+        self.chart_t.push(cx.now().as_secs_f64());
+        self.chart_v.push(if self.waiting_room {
+            self.room_len() as f64
+        } else {
+            self.in_system() as f64
+        });
+        self.last = self.c.clone();
+    }
+
+    pub(super) fn dispatch(&mut self, cx: &mut Cx<'_>, ev: Ev) {
+        match ev {
+            Ev::Arrival => self.handle_arrival(cx),
+            Ev::Done {
+                engine,
+                epoch,
+                user,
+                attempt,
+                step,
+                sent_ms,
+            } => self.handle_done(
+                cx,
+                engine,
+                epoch,
+                Req {
+                    user,
+                    attempt,
+                    step,
+                    sent_ms,
+                },
+            ),
+            Ev::Timeout {
+                user,
+                attempt,
+                engine,
+            } => self.handle_timeout(cx, user, attempt, engine),
+            Ev::Send { user, attempt } => self.handle_send(cx, user, attempt),
+            Ev::Start { user } => self.handle_start(cx, user),
+            Ev::Restart { engine, epoch } => {
+                let e = engine as usize;
+                if self.engines[e].epoch == epoch && self.engines[e].killed_by.is_none() {
+                    self.restart(cx, e);
+                }
+            }
+            Ev::Open => self.handle_open(cx),
+            Ev::Admit => self.handle_admit(cx),
+            Ev::Sample => self.handle_sample(cx),
+        }
+    }
+}
