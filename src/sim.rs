@@ -249,8 +249,11 @@ impl Simulation {
     }
 
     /// Injects a fault now; it clears itself after its duration, if any.
+    /// A fault whose target or kind the world's catalog does not list is
+    /// refused by name, before the world sees it.
     pub fn inject(&mut self, fault: Fault) -> Result<u64, CommandError> {
         fault.kind.validate().map_err(CommandError::Invalid)?;
+        self.world.catalog().faults.check(&fault)?;
         if let Some(d) = fault.duration_s
             && !(d.is_finite() && d >= 0.0)
         {
@@ -281,6 +284,7 @@ impl Simulation {
     /// Applies a command at the current instant and logs what changed.
     #[allow(clippy::needless_pass_by_value)] // commands are values handed over, as from a channel
     pub fn apply(&mut self, cmd: Command) -> Result<(), CommandError> {
+        self.world.catalog().check(&cmd)?;
         let world_line = self.world.apply(&cmd, &mut self.log)?;
         // Fault lines start the same in every world; what the world says
         // it did (e.g. which weather the monsoon drew) follows.
@@ -400,6 +404,9 @@ mod tests {
         }
         fn analytic(&self, _: SimTime) -> Metrics {
             Metrics::new()
+        }
+        fn ledger(&self, _: SimTime) -> world::Ledger {
+            world::Ledger::default()
         }
         fn reset_statistics(&mut self, _: SimTime) {}
         fn policy(&self) -> String {

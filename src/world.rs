@@ -10,7 +10,6 @@
 //! file in `scenarios/`.
 
 pub mod ipl;
-pub mod legacy;
 pub mod platform;
 pub mod tatkal;
 pub mod traffic;

@@ -207,33 +207,6 @@ impl<E> Engine<E> {
     }
 }
 
-/// The loop behind a heap-driven world's `World::advance`: hands every
-/// event due by `until` to `handle`, at most `max_events` of them, and
-/// moves the clock to `until` once nothing due is left. Returns the number
-/// handled. `engine` finds the world's queue.
-pub fn drive<W, E>(
-    world: &mut W,
-    engine: fn(&mut W) -> &mut Engine<E>,
-    mut handle: impl FnMut(&mut W, E),
-    until: SimTime,
-    max_events: u64,
-) -> u64 {
-    let mut n = 0;
-    while n < max_events {
-        let Some(ev) = engine(world).pop_until(until) else {
-            engine(world).advance_clock(until);
-            return n;
-        };
-        handle(world, ev);
-        n += 1;
-    }
-    let queue = engine(world);
-    if queue.peek_time().is_none_or(|t| t > until) {
-        queue.advance_clock(until);
-    }
-    n
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

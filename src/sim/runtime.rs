@@ -23,7 +23,7 @@ use super::engine::EventQueue;
 use super::log::EventLog;
 use super::metrics::Metrics;
 use super::time::SimTime;
-use super::world::{Catalog, Command, CommandError, Snapshot, World};
+use super::world::{Catalog, Command, CommandError, Ledger, Snapshot, World};
 
 /// What a model sees of the run-time while it handles an event or a command.
 pub struct Context<'a, E, Q: EventQueue<E>> {
@@ -107,6 +107,9 @@ pub trait Model: Send + 'static {
 
     /// Closed forms for the same keys, where they apply.
     fn analytic(&self, now: SimTime) -> Metrics;
+
+    /// Where every entity is at `now` (the conservation law).
+    fn ledger(&self, now: SimTime) -> Ledger;
 
     /// Forgets statistics gathered so far (end of warm-up).
     fn reset_statistics(&mut self, now: SimTime);
@@ -198,6 +201,10 @@ impl<M: Model> World for Runtime<M> {
 
     fn analytic(&self) -> Metrics {
         self.model.analytic(self.queue.now())
+    }
+
+    fn ledger(&self) -> Ledger {
+        self.model.ledger(self.queue.now())
     }
 
     fn reset_statistics(&mut self) {

@@ -38,8 +38,6 @@ pub enum CommandError {
     UnknownToggle { name: String, expected: String },
     #[error("this world has no fault `{0}`")]
     UnsupportedFault(String),
-    #[error("this world has no fault `{kind}`; its faults: {expected}")]
-    NoSuchFault { kind: String, expected: String },
     #[error("fault `{kind}` does not apply to `{target}`; it applies only on: {expected}")]
     UnsupportedFaultOn {
         kind: String,
@@ -344,6 +342,10 @@ pub trait World: Send {
 
     /// Closed forms for the same keys where they exist.
     fn analytic(&self) -> Metrics;
+
+    /// Where every entity is now: arrived = completed + left by reason +
+    /// inside (tests check it at every step, in every world).
+    fn ledger(&self) -> Ledger;
 
     /// Forgets statistics gathered so far (end of warm-up). Conservation
     /// counters keep holding: entities present at the reset count as

@@ -533,6 +533,9 @@ impl Model for Traffic {
     fn analytic(&self, _now: SimTime) -> Metrics {
         self.closed_forms()
     }
+    fn ledger(&self, _now: SimTime) -> crate::sim::world::Ledger {
+        Traffic::ledger(self)
+    }
 
     fn reset_statistics(&mut self, now: SimTime) {
         self.in_system_at_reset = self.in_system();

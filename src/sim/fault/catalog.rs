@@ -92,10 +92,7 @@ impl FaultCatalog {
     pub fn check(&self, fault: &Fault) -> Result<(), CommandError> {
         let kind = fault.kind.name();
         if !self.kinds().contains(&kind) {
-            return Err(CommandError::NoSuchFault {
-                kind: kind.to_string(),
-                expected: self.kinds().join(", "),
-            });
+            return Err(CommandError::UnsupportedFault(kind.to_string()));
         }
         let Some(t) = self.target(&fault.target) else {
             return Err(CommandError::UnknownTarget {

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::model::{Decline, Ipl};
 use crate::sim::SimTime;
 use crate::sim::metrics::Metrics;
+use crate::sim::world::Ledger;
 
 /// Declares the observation's fields once: the struct and its map.
 macro_rules! observation {
@@ -138,6 +139,38 @@ impl Ipl {
             partners_online_min: self.partners_min as f64,
             app_servers: self.servers.len() as f64,
             app_servers_peak: self.servers_peak as f64,
+        }
+    }
+}
+
+impl IplMetrics {
+    /// Orders for the conservation law: every attempt is delivered,
+    /// declined (by reason), cancelled, merged as a duplicate, or inside.
+    #[must_use]
+    pub fn ledger(&self) -> Ledger {
+        let n = |v: f64| v as u64;
+        Ledger {
+            entity: "orders",
+            arrived: n(self.attempts),
+            in_system_at_reset: n(self.in_system_at_reset),
+            completed: n(self.delivered),
+            left: vec![
+                ("shed: ETA", n(self.declined_shed_eta)),
+                ("shed: distance", n(self.declined_shed_distance)),
+                ("system full", n(self.declined_system_full)),
+                ("no server", n(self.declined_no_server)),
+                ("app queue full", n(self.declined_app_queue_full)),
+                ("server crash", n(self.declined_server_crash)),
+                ("pool timeout", n(self.declined_pool_timeout)),
+                ("breaker open", n(self.declined_breaker_open)),
+                ("db down", n(self.declined_db_down)),
+                ("payment", n(self.declined_payment)),
+                ("app error", n(self.declined_app_error)),
+                ("kitchen down", n(self.declined_kitchen_down)),
+                ("cancelled", n(self.cancelled)),
+                ("merged duplicate", n(self.duplicates_merged)),
+            ],
+            in_system: n(self.in_system),
         }
     }
 }

@@ -31,6 +31,9 @@ impl Model for Ipl {
     fn analytic(&self, now: SimTime) -> Metrics {
         self.analytic_at(now)
     }
+    fn ledger(&self, now: SimTime) -> crate::sim::world::Ledger {
+        self.observe(now).ledger()
+    }
 
     fn reset_statistics(&mut self, now: SimTime) {
         self.reset_counts(now);

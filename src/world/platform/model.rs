@@ -580,6 +580,9 @@ impl Model for Platform {
     fn analytic(&self, _now: SimTime) -> Metrics {
         self.closed_forms()
     }
+    fn ledger(&self, now: SimTime) -> crate::sim::world::Ledger {
+        self.observe(now).ledger()
+    }
 
     fn reset_statistics(&mut self, now: SimTime) {
         self.stats.reset(now);

@@ -10,7 +10,9 @@ use super::params::Service;
 use crate::analytic;
 use crate::sim::blocks::stats::Reject;
 use crate::sim::metrics::Metrics;
-use crate::sim::world::{AnalyticRow, ChartView, GaugeView, SeriesView, UnitState, UnitView};
+use crate::sim::world::{
+    AnalyticRow, ChartView, GaugeView, Ledger, SeriesView, UnitState, UnitView,
+};
 use crate::sim::{SimTime, Snapshot};
 
 /// The platform's metrics: one `f64` field per key (the field's name is
@@ -341,6 +343,27 @@ impl Platform {
                 }
             })
             .collect()
+    }
+}
+
+impl PlatformMetrics {
+    /// Passengers for the conservation law: boarded, turned away by
+    /// reason, or still on the platform or at the entrance.
+    #[must_use]
+    pub fn ledger(&self) -> Ledger {
+        let n = |v: f64| v as u64;
+        Ledger {
+            entity: "passengers",
+            arrived: n(self.arrivals),
+            in_system_at_reset: n(self.in_system_at_reset),
+            completed: n(self.completed),
+            left: vec![
+                ("platform full", n(self.rejected_full)),
+                ("gave up", n(self.rejected_error)),
+                ("entry closed", n(self.rejected_unavailable)),
+            ],
+            in_system: n(self.in_system),
+        }
     }
 }
 

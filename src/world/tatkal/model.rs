@@ -546,6 +546,9 @@ impl Model for Tatkal {
     fn analytic(&self, now: SimTime) -> Metrics {
         self.closed_forms(now)
     }
+    fn ledger(&self, _now: SimTime) -> crate::sim::world::Ledger {
+        Tatkal::ledger(self)
+    }
 
     fn reset_statistics(&mut self, now: SimTime) {
         self.in_system_at_reset = self.in_system();

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::Traffic;
 use crate::sim::SimTime;
 use crate::sim::metrics::Metrics;
+use crate::sim::world::Ledger;
 
 /// One road's figures since the last statistics reset (the metric keys
 /// end in the road's name: `flow_per_h_weh`).
@@ -146,6 +147,20 @@ impl Traffic {
             } else {
                 0.0
             },
+        }
+    }
+}
+
+impl Traffic {
+    /// Cars for the conservation law, from the world's own counters.
+    pub(super) fn ledger(&self) -> Ledger {
+        Ledger {
+            entity: "cars",
+            arrived: self.arrivals,
+            in_system_at_reset: self.in_system_at_reset,
+            completed: self.completed,
+            left: vec![("turned away", self.turned_away)],
+            in_system: self.in_system(),
         }
     }
 }

@@ -23,6 +23,9 @@ pub(super) struct Engine {
     pub(super) endurance_ms: u64,
     /// Down because of a Kill fault (its id) with no automatic restart.
     pub(super) killed_by: Option<u64>,
+    /// The kill fault that took it down, with or without a restart delay:
+    /// clearing that fault brings the engine back at once, as everywhere.
+    pub(super) kill_id: Option<u64>,
     pub(super) crashes: u32,
     /// What the faults in force do to it (kills aside: a kill crashes
     /// the engine, see `crash`).
@@ -45,6 +48,7 @@ impl Engine {
             saturated_since: None,
             endurance_ms: 0,
             killed_by: None,
+            kill_id: None,
             crashes: 0,
             fault: Effect::NONE,
             latency: Ewma::new(0.05),

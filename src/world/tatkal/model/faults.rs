@@ -89,6 +89,7 @@ impl Tatkal {
             let now = now_ms(cx);
             for e in targets {
                 self.crash(cx, e, "killed");
+                self.engines[e].kill_id = Some(id);
                 let epoch = self.engines[e].epoch;
                 match restart_after_s {
                     Some(s) => schedule(
@@ -122,7 +123,7 @@ impl Tatkal {
         self.engine_faults.remove(id);
         self.dependency_faults.remove(id);
         for e in 0..self.engines.len() {
-            if self.engines[e].killed_by == Some(id) {
+            if self.engines[e].kill_id == Some(id) {
                 self.restart(cx, e);
             }
         }

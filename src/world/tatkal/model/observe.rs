@@ -2,6 +2,7 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
+use crate::sim::world::Ledger;
 use serde::Serialize;
 
 /// Declares the world's metrics once: the typed struct (one `f64` per
@@ -325,5 +326,25 @@ impl Tatkal {
         }
         m.insert("planned_rate_per_s".into(), self.planned_rate());
         m
+    }
+}
+
+impl Tatkal {
+    /// Users for the conservation law, from the world's own counters:
+    /// booked, told sold out, gone (abandoned), blocked as bots, or inside.
+    pub(super) fn ledger(&self) -> Ledger {
+        let c = &self.c;
+        Ledger {
+            entity: "users",
+            arrived: c.arrived,
+            in_system_at_reset: self.in_system_at_reset,
+            completed: c.booked,
+            left: vec![
+                ("sold out", c.sold_out),
+                ("abandoned", c.abandoned),
+                ("blocked as bots", c.blocked),
+            ],
+            in_system: self.in_system(),
+        }
     }
 }

@@ -462,6 +462,7 @@ impl Tatkal {
         }
         en.up = true;
         en.killed_by = None;
+        en.kill_id = None;
         en.saturated_since = None;
         en.endurance_ms = ms_of(self.p.crash_after_s * spread(&mut self.engines_rng));
         self.sync_backend(e);

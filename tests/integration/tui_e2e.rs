@@ -4,7 +4,6 @@
 //!
 //! Without tmux the test is skipped loudly, unless `CI` is set: then it fails.
 #![cfg(feature = "tui")]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

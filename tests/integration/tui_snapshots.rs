@@ -4,7 +4,6 @@
 //!
 //! A new world gets its snapshots with one line: `snap!("tatkal", 120, 40)`.
 #![cfg(feature = "tui")]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chaoswala::scenario::BUILTINS;
 use chaoswala::sim::metrics::Metrics;
@@ -355,6 +354,9 @@ impl World for Showcase {
         Metrics::new()
     }
     fn reset_statistics(&mut self) {}
+    fn ledger(&self) -> chaoswala::sim::world::Ledger {
+        chaoswala::sim::world::Ledger::default()
+    }
     fn policy(&self) -> String {
         "least-time".into()
     }

@@ -5,8 +5,6 @@
 //! replications — and the interval must be tight enough (5 %) for that to
 //! mean something. Seeds are fixed, so the outcome is reproducible.
 
-mod common;
-
 use chaoswala::analytic;
 use chaoswala::report::{self, Report, RunOptions};
 use chaoswala::scenario;
@@ -88,7 +86,7 @@ fn mm1k_lambda_0_9_mu_1_k_10() {
     agree(&r, "utilisation", f.utilisation);
     little(&r);
     // The law is linear, so it holds for the means over replications too.
-    common::assert_conserved(&r.metrics, "M/M/1/10 (means)");
+    crate::common::assert_conserved(&r.metrics, "M/M/1/10 (means)");
 }
 
 #[test]

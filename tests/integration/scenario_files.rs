@@ -5,8 +5,6 @@
 //! followed by the offending line and a caret under that column. Adding a
 //! fixture adds a case.
 
-mod common;
-
 use std::path::Path;
 
 fn ron_files(dir: &str) -> Vec<String> {
@@ -33,7 +31,10 @@ fn shipped_and_valid_fixtures_pass_check() {
         .collect();
     assert!(files.len() >= 3, "{files:?}");
     for f in files {
-        let out = common::bin().args(["check", &f]).output().expect("runs");
+        let out = crate::common::bin()
+            .args(["check", &f])
+            .output()
+            .expect("runs");
         assert!(
             out.status.success(),
             "{f}: {}",
@@ -48,7 +49,10 @@ fn invalid_fixtures_fail_with_the_expected_message_and_a_caret() {
     assert!(files.len() >= 7, "{files:?}");
     let mut failures = Vec::new();
     for f in &files {
-        let out = common::bin().args(["check", f]).output().expect("runs");
+        let out = crate::common::bin()
+            .args(["check", f])
+            .output()
+            .expect("runs");
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
         let expected_path =
             Path::new(env!("CARGO_MANIFEST_DIR")).join(Path::new(f).with_extension("expected"));
@@ -104,7 +108,7 @@ fn bad_set_values_are_reported_and_exit_2() {
         ("service=Poisson", "unknown variant `Poisson`"),
         ("servers=many", "servers=many"),
     ] {
-        let out = common::bin()
+        let out = crate::common::bin()
             .args(["run", "platform", "--duration", "10", "--set", set])
             .output()
             .expect("runs");

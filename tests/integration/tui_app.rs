@@ -2,7 +2,6 @@
 //! world, and on a small world of the test's own that has several
 //! policies, accepts faults and has a switch.
 #![cfg(feature = "tui")]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
@@ -135,6 +134,9 @@ impl World for Toy {
         Metrics::new()
     }
     fn reset_statistics(&mut self) {}
+    fn ledger(&self) -> chaoswala::sim::world::Ledger {
+        chaoswala::sim::world::Ledger::default()
+    }
     fn policy(&self) -> String {
         TOY_POLICIES[self.policy].to_string()
     }

@@ -1,8 +1,6 @@
 //! The platform world's behaviour: train mode, the entrance overflow
 //! policy, each fault's effect and its exact revert.
 
-mod common;
-
 use chaoswala::fault::{Fault, FaultKind};
 use chaoswala::scenario::{Scenario, WorldSpec};
 use chaoswala::sim::{Command, CommandError, Metrics, SimTime, Simulation};
@@ -30,7 +28,7 @@ fn at(s: &mut Simulation, secs: u64) -> Metrics {
     s.run_until(SimTime::from_secs(secs))
         .expect("deadline ahead");
     let m = s.world().metrics();
-    common::assert_conserved(&m, &format!("t = {secs}"));
+    crate::common::assert_conserved(&m, &format!("t = {secs}"));
     m
 }
 
@@ -178,9 +176,10 @@ fn refused_commands_change_nothing() {
         s.inject(fault(FaultKind::Blackhole, "all")),
         Err(CommandError::UnsupportedFault(_))
     ));
+    // Refused by the catalog now, with the targets it applies to.
     assert!(matches!(
         s.inject(fault(FaultKind::CapacityDrop { fraction: 0.5 }, "server-1")),
-        Err(CommandError::Invalid(_))
+        Err(CommandError::UnsupportedFaultOn { .. })
     ));
     assert!(matches!(
         s.inject(fault(FaultKind::Slowdown { factor: 0.5 }, "server-9")),
@@ -218,7 +217,7 @@ fn warm_up_reset_keeps_the_books() {
     let m = s.world().metrics();
     assert_eq!(m["arrivals"], 0.0);
     assert!(m["in_system_at_reset"] > 50.0);
-    common::assert_conserved(&m, "just after the reset");
+    crate::common::assert_conserved(&m, "just after the reset");
     at(&mut s, 1000);
 }
 
@@ -229,7 +228,7 @@ fn the_trains_story_runs_and_logs_cancelled_trains() {
     s.run_until(SimTime::from_secs(3600))
         .expect("deadline ahead");
     let m = s.world().metrics();
-    common::assert_conserved(&m, "platform-trains");
+    crate::common::assert_conserved(&m, "platform-trains");
     assert!(
         s.log().any(|e| e.text.contains("cancelled")),
         "a cancelled train is logged"

@@ -1,9 +1,7 @@
 //! The command line: `list`, `check`, `run` with every flag and format,
 //! bad flags, and byte-for-byte determinism of the JSON report.
 
-mod common;
-
-use common::bin;
+use crate::common::bin;
 
 fn run_ok(args: &[&str]) -> String {
     let out = bin().args(args).output().expect("runs");

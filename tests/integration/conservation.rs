@@ -3,8 +3,6 @@
 //! injected and cleared. And common random numbers: a policy or a fault
 //! never changes the arrival stream.
 
-mod common;
-
 use chaoswala::fault::{Fault, FaultKind};
 use chaoswala::scenario::{Scenario, WorldSpec};
 use chaoswala::sim::{Command, SimTime, Simulation};
@@ -83,7 +81,7 @@ fn action() -> impl Strategy<Value = Action> {
 
 fn check(sim: &Simulation, ctx: &str) {
     let m = sim.world().metrics();
-    common::assert_conserved(&m, ctx);
+    crate::common::assert_conserved(&m, ctx);
     assert_eq!(m["in_system"], m["on_platform"] + m["in_entrance"], "{ctx}");
     assert!(m["in_entrance"] >= 0.0 && m["on_platform"] >= 0.0, "{ctx}");
 }
@@ -242,10 +240,10 @@ fn a_killed_server_loses_nobody_and_restarts() {
         m["completed"], done,
         "nobody boards while every server is down"
     );
-    common::assert_conserved(&m, "during the kill");
+    crate::common::assert_conserved(&m, "during the kill");
     sim.run_until(SimTime::from_secs(400))
         .expect("deadline ahead");
     let m = sim.world().metrics();
     assert!(m["completed"] > done + 100.0, "servers came back: {m:?}");
-    common::assert_conserved(&m, "after the restart");
+    crate::common::assert_conserved(&m, "after the restart");
 }
