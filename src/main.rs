@@ -49,8 +49,8 @@ enum Cmd {
               value_parser = clap::value_parser!(u32).range(1..=i64::from(report::MAX_REPLICATIONS)))]
         replications: u32,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
         /// Write the report to PATH instead of standard output.
         #[arg(long, value_name = "PATH")]
         out: Option<std::path::PathBuf>,
@@ -78,6 +78,24 @@ struct Common {
     /// (repeatable; nested with dots), e.g. --set arrival_rate_per_min=54
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
+}
+
+/// `--format`: the report's formats, as the command line spells them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum FormatArg {
+    Table,
+    Json,
+    Csv,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Csv => Format::Csv,
+        }
+    }
 }
 
 /// Exit code for bad input (flags, values, scenario files).
@@ -113,7 +131,13 @@ fn main() -> ExitCode {
                 policy: common.policy.clone(),
                 replications,
             };
-            run(&scenario, &common.sets, &opts, format, out.as_deref())
+            run(
+                &scenario,
+                &common.sets,
+                &opts,
+                format.into(),
+                out.as_deref(),
+            )
         }
         #[cfg(feature = "tui")]
         Some(Cmd::Tui { scenario, common }) => {

@@ -225,7 +225,7 @@ pub fn aggregate(runs: &[&Metrics]) -> (Metrics, Metrics) {
 }
 
 /// Output formats of `chaoswala run`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Table,
     Json,

@@ -119,6 +119,7 @@ impl Simulation {
     }
 
     /// The event log, oldest first (bounded).
+    #[must_use]
     pub fn log(&self) -> impl DoubleEndedIterator<Item = &LogEntry> + ExactSizeIterator {
         self.log.iter()
     }

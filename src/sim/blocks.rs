@@ -46,6 +46,7 @@ pub fn uniform(rng: &mut SimRng) -> f64 {
 
 /// Seconds to simulated time, rounded to the microsecond.
 #[inline]
+#[must_use]
 pub fn secs(s: f64) -> SimTime {
     SimTime::from_secs_f64(s)
 }

@@ -53,6 +53,7 @@ impl EventLog {
         });
     }
 
+    #[must_use]
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &LogEntry> + ExactSizeIterator {
         self.lines.iter()
     }

@@ -92,6 +92,10 @@ impl Default for Latency {
 }
 
 impl Latency {
+    /// # Panics
+    ///
+    /// Never: 3 significant figures is a valid precision for an
+    /// auto-resizing histogram.
     #[must_use]
     pub fn new() -> Self {
         // Auto-resizing, so any duration fits; memory stays O(log range).

@@ -198,6 +198,7 @@ impl Platform {
     }
 
     /// The observation at `now`: every metric, by name.
+    #[must_use]
     pub fn observe(&self, now: SimTime) -> PlatformMetrics {
         let st = &self.stats;
         let (wait, response) = (st.wait(), st.response());
