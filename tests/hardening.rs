@@ -49,14 +49,30 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// A file of `bytes` in a fresh temporary folder.
-fn temp_file(tag: &str, bytes: &[u8]) -> PathBuf {
+/// A file of `bytes` in a fresh temporary folder, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn arg(&self) -> &str {
+        self.0.to_str().expect("utf-8 path")
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn temp_file(tag: &str, bytes: &[u8]) -> TempFile {
     let dir =
         std::env::temp_dir().join(format!("chaoswala-hardening-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(format!("{tag}.ron"));
     std::fs::write(&path, bytes).expect("writes");
-    path
+    TempFile(path)
 }
 
 fn nested_set(levels: usize) -> String {
@@ -108,7 +124,7 @@ fn deeply_nested_set_values_are_refused_by_the_dashboard_too() {
 fn a_megabyte_of_open_brackets_is_refused_before_parsing() {
     let path = temp_file("brackets", &vec![b'['; MAX_FILE_BYTES - 10]);
     let start = Instant::now();
-    let o = run(&["check", path.to_str().expect("utf-8 path")]);
+    let o = run(&["check", path.arg()]);
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{e}");
     let first = e.lines().next().unwrap_or("");
@@ -216,7 +232,7 @@ fn a_named_pipe_is_refused_without_blocking() {
 #[test]
 fn a_file_over_the_cap_is_refused() {
     let path = temp_file("big", &vec![b' '; MAX_FILE_BYTES + 1]);
-    let o = run(&["check", path.to_str().expect("utf-8 path")]);
+    let o = run(&["check", path.arg()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains(&format!("at most {MAX_FILE_BYTES} are read")),
@@ -228,7 +244,7 @@ fn a_file_over_the_cap_is_refused() {
 #[test]
 fn invalid_utf8_names_the_byte_offset() {
     let path = temp_file("latin1", b"Scenario(\n  name: \"caf\xe9\",\n)");
-    let o = run(&["check", path.to_str().expect("utf-8 path")]);
+    let o = run(&["check", path.arg()]);
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(2));
     assert!(
@@ -351,7 +367,7 @@ fn an_error_on_a_huge_line_shows_a_window_of_it() {
         "a".repeat(900_000)
     );
     let path = temp_file("long-line", text.as_bytes());
-    let o = run(&["check", path.to_str().expect("utf-8 path")]);
+    let o = run(&["check", path.arg()]);
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(2));
     assert!(e.len() < 2_000, "{} bytes of stderr", e.len());
