@@ -1,5 +1,6 @@
 //! The `chaoswala` command: picks the dashboard or a headless mode, nothing else.
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -101,18 +102,58 @@ impl From<FormatArg> for Format {
 /// Exit code for bad input (flags, values, scenario files).
 const BAD_INPUT: u8 = 2;
 
+/// A line on standard error; a closed or full stderr is not worth a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Writes `text` to standard output and flushes it: the one way this
+/// program prints. A closed pipe (`| head`, `| true`) ends output quietly,
+/// as Unix tools do; any other failure (a full disk) is an error.
+fn emit(text: &str) -> Result<(), Emit> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Emit::Closed),
+        Err(e) => {
+            say!("chaoswala: cannot write to standard output: {e}");
+            Err(Emit::Failed)
+        }
+    }
+}
+
+/// Why standard output took no more.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Emit {
+    /// The reader went away: stop quietly.
+    Closed,
+    /// Reported already: exit 1.
+    Failed,
+}
+
+/// The exit code of a finished command whose output is `emitted`.
+fn exit_after(emitted: Result<(), Emit>, code: ExitCode) -> ExitCode {
+    match emitted {
+        Err(Emit::Failed) => ExitCode::FAILURE,
+        Ok(()) | Err(Emit::Closed) => code,
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None => default_run(),
         Some(Cmd::List) => {
+            let mut text = String::new();
             for b in BUILTINS {
-                match scenario::parse(b.name, b.text) {
-                    Ok(s) => println!("{:<22} {}", b.name, s.title),
-                    Err(e) => println!("{:<22} (invalid: {e})", b.name),
-                }
+                let _ = match scenario::parse(b.name, b.text) {
+                    Ok(s) => writeln!(text, "{:<22} {}", b.name, s.title),
+                    Err(e) => writeln!(text, "{:<22} (invalid: {e})", b.name),
+                };
             }
-            ExitCode::SUCCESS
+            exit_after(emit(&text), ExitCode::SUCCESS)
         }
         Some(Cmd::Check { files }) => check(&files),
         Some(Cmd::Run {
@@ -150,12 +191,18 @@ fn main() -> ExitCode {
             if let Some(p) = &common.policy {
                 let catalog = loaded.scenario.world.catalog();
                 if !catalog.accepts_policy(p) {
-                    eprintln!(
+                    say!(
                         "chaoswala: unknown policy `{p}`; expected one of: {}",
                         catalog.all_policies().join(", ")
                     );
                     return ExitCode::from(BAD_INPUT);
                 }
+            }
+            // Without a terminal on both ends there is nothing to draw on:
+            // refuse before anything is written to standard output.
+            if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+                say!("chaoswala: the dashboard needs a terminal; try `chaoswala run {scenario}`");
+                return ExitCode::from(BAD_INPUT);
             }
             let opts = chaoswala::tui::Options {
                 seed: common.seed,
@@ -171,7 +218,7 @@ fn finish_tui(r: anyhow::Result<()>) -> ExitCode {
     match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("chaoswala: {e:#}");
+            say!("chaoswala: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -195,11 +242,11 @@ fn default_run() -> ExitCode {
 
 fn load_with_sets(name: &str, sets: &[String]) -> Result<scenario::Loaded, ExitCode> {
     let mut loaded = scenario::load(name).map_err(|e| {
-        eprintln!("{e}");
+        say!("{e}");
         ExitCode::from(BAD_INPUT)
     })?;
     loaded.scenario.apply_sets(sets).map_err(|e| {
-        eprintln!("{e}");
+        say!("{e}");
         ExitCode::from(BAD_INPUT)
     })?;
     Ok(loaded)
@@ -207,28 +254,86 @@ fn load_with_sets(name: &str, sets: &[String]) -> Result<scenario::Loaded, ExitC
 
 fn check(files: &[String]) -> ExitCode {
     let mut bad = 0;
+    // After a closed pipe the files are still checked (the exit code
+    // tells), only nothing more is printed.
+    let mut emitted = Ok(());
     for f in files {
         match scenario::load(f) {
-            Ok(l) => println!(
-                "{f}: ok ({}, world {})",
-                l.scenario.title,
-                l.scenario.world.kind()
-            ),
+            Ok(l) => {
+                if emitted.is_ok() {
+                    emitted = emit(&format!(
+                        "{f}: ok ({}, world {})\n",
+                        l.scenario.title,
+                        l.scenario.world.kind()
+                    ));
+                }
+            }
             Err(e) => {
                 bad += 1;
-                eprintln!("{e}");
+                say!("{e}");
             }
         }
     }
-    if bad == 0 {
+    let code = if bad == 0 {
         ExitCode::SUCCESS
     } else {
-        eprintln!(
+        say!(
             "{bad} of {} file{} invalid",
             files.len(),
             if files.len() == 1 { "" } else { "s" }
         );
         ExitCode::from(BAD_INPUT)
+    };
+    exit_after(emitted, code)
+}
+
+/// The report's destination for `--out`: a temporary file beside it,
+/// created before the run (so that an unwritable path is refused at once)
+/// and renamed over PATH once the report is written whole.
+struct OutFile {
+    path: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    file: std::fs::File,
+}
+
+impl OutFile {
+    fn create(path: &std::path::Path) -> Result<OutFile, String> {
+        if path.is_dir() {
+            return Err(format!("cannot write {}: it is a folder", path.display()));
+        }
+        let name = path
+            .file_name()
+            .ok_or_else(|| format!("cannot write {}: not a file name", path.display()))?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".{}.tmp", std::process::id()));
+        let tmp = path.with_file_name(tmp_name);
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(OutFile {
+            path: path.to_path_buf(),
+            tmp,
+            file,
+        })
+    }
+
+    fn commit(mut self, text: &str) -> Result<(), String> {
+        let written = self
+            .file
+            .write_all(text.as_bytes())
+            .and_then(|()| self.file.sync_all())
+            .and_then(|()| std::fs::rename(&self.tmp, &self.path));
+        written.map_err(|e| {
+            let _ = std::fs::remove_file(&self.tmp);
+            format!("cannot write {}: {e}", self.path.display())
+        })
+    }
+
+    fn abandon(self) {
+        let _ = std::fs::remove_file(&self.tmp);
     }
 }
 
@@ -243,22 +348,32 @@ fn run(
         Ok(l) => l,
         Err(code) => return code,
     };
+    let out_file = match out.map(OutFile::create).transpose() {
+        Ok(o) => o,
+        Err(m) => {
+            say!("chaoswala: {m}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
     let report = match report::run(&loaded.scenario, opts) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("chaoswala: {e}");
+            if let Some(o) = out_file {
+                o.abandon();
+            }
+            say!("chaoswala: {e}");
             return ExitCode::from(BAD_INPUT);
         }
     };
     let text = report::render(&report, format);
-    if let Some(path) = out {
-        if let Err(e) = std::fs::write(path, text) {
-            eprintln!("chaoswala: cannot write {}: {e}", path.display());
-            return ExitCode::FAILURE;
-        }
-    } else {
-        // A closed pipe (e.g. `| head`) is not an error worth a panic.
-        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    match out_file {
+        Some(o) => match o.commit(&text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(m) => {
+                say!("chaoswala: {m}");
+                ExitCode::FAILURE
+            }
+        },
+        None => exit_after(emit(&text), ExitCode::SUCCESS),
     }
-    ExitCode::SUCCESS
 }

@@ -30,6 +30,9 @@ pub const MAX_DURATION_S: f64 = 30.0 * 86_400.0;
 pub const MAX_TIMELINE: usize = 10_000;
 /// Largest scenario file read.
 pub const MAX_FILE_BYTES: usize = 1 << 20;
+/// Deepest nesting of `(`, `[` and `{` in a scenario file or a `--set`
+/// value, checked before parsing (the shipped scenarios need 6).
+pub const MAX_NESTING: usize = 64;
 
 /// A scenario: one world, its parameters, and a timeline that tells its story.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -118,12 +121,121 @@ pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
             ),
         ));
     }
+    if let Some(pos) = too_deep(text) {
+        return Err(ScenarioError::at(
+            origin,
+            text,
+            pos,
+            format!(
+                "nested deeper than {MAX_NESTING} levels of brackets; at most {MAX_NESTING} are allowed"
+            ),
+        ));
+    }
     let scenario: Scenario = ron::Options::default().from_str(text).map_err(|e| {
         let pos = error_pos(text, &e);
         ScenarioError::at(origin, text, pos, describe_ron_error(&e.code, text, pos))
     })?;
     validate(origin, text, &scenario)?;
     Ok(scenario)
+}
+
+/// Where `text` opens its bracket number `MAX_NESTING + 1` (counting
+/// `(`, `[`, `{` not yet closed, outside strings, chars and comments), if
+/// it does: one pass, no recursion, so any input is cheap to refuse.
+pub(crate) fn too_deep(text: &str) -> Option<Pos> {
+    #[derive(PartialEq)]
+    enum In {
+        Code,
+        Str,
+        RawStr,
+        Char,
+        LineComment,
+        BlockComment(usize),
+    }
+    let mut state = In::Code;
+    let mut depth = 0usize;
+    let (mut line, mut col) = (1usize, 0usize);
+    let mut chars = text.chars().peekable();
+    let mut prev = '\0';
+    while let Some(c) = chars.next() {
+        if c == '\n' {
+            line += 1;
+            col = 0;
+        } else {
+            col += 1;
+        }
+        match state {
+            In::Code => match c {
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Some(Pos { line, col });
+                    }
+                }
+                ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                '"' if prev == 'r' || prev == '#' => {
+                    // r"…" or r#"…"#: count the hashes written before.
+                    state = In::RawStr;
+                }
+                '"' => state = In::Str,
+                '\'' => state = In::Char,
+                '/' if chars.peek() == Some(&'/') => state = In::LineComment,
+                '/' if chars.peek() == Some(&'*') => {
+                    chars.next();
+                    col += 1;
+                    state = In::BlockComment(1);
+                }
+                _ => {}
+            },
+            In::Str => match c {
+                '\\' => {
+                    if chars.next() == Some('\n') {
+                        line += 1;
+                        col = 0;
+                    } else {
+                        col += 1;
+                    }
+                }
+                '"' => state = In::Code,
+                _ => {}
+            },
+            In::RawStr => {
+                if c == '"' {
+                    state = In::Code;
+                }
+            }
+            In::Char => match c {
+                '\\' => {
+                    chars.next();
+                    col += 1;
+                }
+                '\'' | '\n' => state = In::Code,
+                _ => {}
+            },
+            In::LineComment => {
+                if c == '\n' {
+                    state = In::Code;
+                }
+            }
+            In::BlockComment(n) => {
+                if c == '*' && chars.peek() == Some(&'/') {
+                    chars.next();
+                    col += 1;
+                    state = if n == 1 {
+                        In::Code
+                    } else {
+                        In::BlockComment(n - 1)
+                    };
+                } else if c == '/' && chars.peek() == Some(&'*') {
+                    chars.next();
+                    col += 1;
+                    state = In::BlockComment(n + 1);
+                }
+            }
+        }
+        prev = c;
+    }
+    None
 }
 
 /// Where a RON error points. `span.start` is right for identifier errors
@@ -211,7 +323,7 @@ fn token_at(text: &str, pos: Pos) -> Option<String> {
     } else {
         rest.split([',', ')', ']', ' ', '\t']).next()?.to_string()
     };
-    (!tok.is_empty()).then_some(tok)
+    (!tok.is_empty()).then(|| error::clip(&tok, 60))
 }
 
 /// "unknown field `x` in `Outer`; expected one of: a, b (did you mean `b`?)"
@@ -508,34 +620,76 @@ pub fn load(name_or_path: &str) -> Result<Loaded, ScenarioError> {
         });
     }
     let path = std::path::Path::new(name_or_path);
-    if !path.exists() {
-        let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
-        return Err(ScenarioError::new(
-            name_or_path,
-            format!(
-                "no built-in scenario or file by this name; built-ins: {}",
-                names.join(", ")
-            ),
-        ));
-    }
-    let meta =
-        std::fs::metadata(path).map_err(|e| ScenarioError::new(name_or_path, e.to_string()))?;
-    if meta.len() > MAX_FILE_BYTES as u64 {
-        return Err(ScenarioError::new(
-            name_or_path,
-            format!(
-                "file is {} bytes; at most {MAX_FILE_BYTES} are read",
-                meta.len()
-            ),
-        ));
-    }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ScenarioError::new(name_or_path, format!("cannot read: {e}")))?;
+    let text = read_capped(name_or_path, path)?;
     let scenario = parse(name_or_path, &text)?;
     Ok(Loaded {
         origin: name_or_path.to_string(),
         text,
         scenario,
+    })
+}
+
+/// Reads a scenario file: a regular file (or a link to one) of at most
+/// [`MAX_FILE_BYTES`], in UTF-8. Devices, pipes (including a piped
+/// `/dev/stdin`) and folders are refused by their kind before they are
+/// opened, so that nothing blocks or streams without end; the read itself
+/// stops after the cap whatever the file system says about the size.
+fn read_capped(origin: &str, path: &std::path::Path) -> Result<String, ScenarioError> {
+    use std::io::Read as _;
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
+            return Err(ScenarioError::new(
+                origin,
+                format!(
+                    "no built-in scenario or file by this name; built-ins: {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+        Err(e) => return Err(ScenarioError::new(origin, format!("cannot read: {e}"))),
+    };
+    if !meta.is_file() {
+        let kind = if meta.is_dir() {
+            "a folder"
+        } else {
+            "a device, pipe or socket"
+        };
+        return Err(ScenarioError::new(
+            origin,
+            format!("not a regular file ({kind}); a scenario must be a .ron file"),
+        ));
+    }
+    let too_big = |n: u64| {
+        ScenarioError::new(
+            origin,
+            format!("file is {n} bytes or more; at most {MAX_FILE_BYTES} are read"),
+        )
+    };
+    if meta.len() > MAX_FILE_BYTES as u64 {
+        return Err(too_big(meta.len()));
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| ScenarioError::new(origin, format!("cannot read: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ScenarioError::new(origin, format!("cannot read: {e}")))?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let off = e.utf8_error().valid_up_to();
+        let upto = &e.as_bytes()[..off];
+        let line = upto.split(|b| *b == b'\n').count();
+        ScenarioError::new(
+            origin,
+            format!(
+                "not UTF-8 text: invalid byte 0x{:02x} at byte offset {off} (line {line})",
+                e.as_bytes()[off]
+            ),
+        )
     })
 }
 

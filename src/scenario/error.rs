@@ -56,11 +56,8 @@ impl fmt::Display for ScenarioError {
         }
         if let (Some(p), Some(line)) = (self.pos, &self.line_text) {
             // Columns count characters; tabs are shown as one space so the caret lines up.
-            let shown: String = line
-                .chars()
-                .map(|c| if c == '\t' { ' ' } else { c })
-                .collect();
-            let pad = " ".repeat(p.col.saturating_sub(1).min(shown.chars().count()));
+            let (shown, caret) = window(line, p.col);
+            let pad = " ".repeat(caret);
             write!(f, "\n  | {shown}\n  | {pad}^")?;
         }
         Ok(())
@@ -68,6 +65,50 @@ impl fmt::Display for ScenarioError {
 }
 
 impl std::error::Error for ScenarioError {}
+
+/// Characters of a long source line shown around the column.
+pub const WINDOW_CHARS: usize = 120;
+
+/// The part of `line` shown under an error: all of it when short, else
+/// [`WINDOW_CHARS`] characters around `col` with `…` where it is cut;
+/// tabs become one space so the caret lines up. Returns the text and the
+/// caret's offset in characters. Linear in the line's length.
+fn window(line: &str, col: usize) -> (String, usize) {
+    let n = line.chars().count();
+    let at = col.saturating_sub(1).min(n);
+    let (start, end) = if n <= WINDOW_CHARS {
+        (0, n)
+    } else {
+        let start = at.saturating_sub(WINDOW_CHARS / 2).min(n - WINDOW_CHARS);
+        (start, start + WINDOW_CHARS)
+    };
+    let mut shown = String::new();
+    let mut caret = at - start;
+    if start > 0 {
+        shown.push('…');
+        caret += 1;
+    }
+    shown.extend(
+        line.chars()
+            .skip(start)
+            .take(end - start)
+            .map(|c| if c == '\t' { ' ' } else { c }),
+    );
+    if end < n {
+        shown.push('…');
+    }
+    (shown, caret)
+}
+
+/// `s` itself when short, else its first `max` characters and `…`: for
+/// echoing user input (a token, a `--set` value) in a message.
+#[must_use]
+pub fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
 
 /// Finds where `field:` is written in `text` (the first occurrence as a
 /// whole word), so that a validation error can point at it.
@@ -129,6 +170,28 @@ mod tests {
             e.to_string(),
             "x.ron:2:3: capacity must be ≥ servers\n  |   capacity: 3,\n  |   ^"
         );
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_column() {
+        let line = format!("{}x{}", "a".repeat(100_000), "b".repeat(100_000));
+        let e = ScenarioError::at(
+            "x.ron",
+            &line,
+            Pos {
+                line: 1,
+                col: 100_001,
+            },
+            "bad",
+        );
+        let shown = e.to_string();
+        assert!(shown.len() < 1_000, "{}", shown.len());
+        let lines: Vec<&str> = shown.lines().collect();
+        assert!(lines[1].starts_with("  | …") && lines[1].ends_with('…'));
+        let caret = lines[2].chars().position(|c| c == '^').expect("caret");
+        assert_eq!(lines[1].chars().nth(caret), Some('x'));
+        assert_eq!(clip("abcdef", 3), "abc…");
+        assert_eq!(clip("abc", 3), "abc");
     }
 
     #[test]

@@ -6,9 +6,12 @@
 
 use serde_json::{Map, Value};
 
-use super::{ScenarioError, WorldSpec};
+use super::error::clip;
+use super::{MAX_NESTING, ScenarioError, WorldSpec, too_deep};
 
 const ORIGIN: &str = "--set";
+/// Longest `--set` value read.
+pub const MAX_SET_BYTES: usize = 64 * 1024;
 
 pub(super) fn apply(world: &WorldSpec, assignment: &str) -> Result<WorldSpec, ScenarioError> {
     let Some((key, raw)) = assignment.split_once('=') else {
@@ -56,11 +59,146 @@ pub(super) fn apply(world: &WorldSpec, assignment: &str) -> Result<WorldSpec, Sc
         walked.push(seg);
         slot = obj.get_mut(seg).unwrap_or_else(|| unreachable!());
     }
-    let value =
-        ron_to_json(raw).map_err(|m| ScenarioError::new(ORIGIN, format!("{key}={raw}: {m}")))?;
-    *slot = coerce(slot, value);
-    serde_json::from_value::<WorldSpec>(tree)
-        .map_err(|e| ScenarioError::new(ORIGIN, format!("{key}={raw}: {e}")))
+    let old = slot.clone();
+    let shown = clip(raw, 80);
+    let fail = |m: String| ScenarioError::new(ORIGIN, format!("{key}={shown}: {m}"));
+    if raw.len() > MAX_SET_BYTES {
+        return Err(fail(format!(
+            "the value is {} bytes; at most {MAX_SET_BYTES} are read",
+            raw.len()
+        )));
+    }
+    // Checked before any parsing, so that no input can recurse deeply.
+    if let Some(p) = too_deep(raw) {
+        return Err(fail(format!(
+            "nested deeper than {MAX_NESTING} levels of brackets (at character {}); \
+             at most {MAX_NESTING} are allowed",
+            p.col
+        )));
+    }
+    let value = ron_to_json(raw).map_err(fail)?;
+    if json_depth(&value, MAX_NESTING + 1) > MAX_NESTING {
+        return Err(fail(format!(
+            "nested deeper than {MAX_NESTING} levels; at most {MAX_NESTING} are allowed"
+        )));
+    }
+    check_shape(&old, &value, key).map_err(fail)?;
+    let bare = is_ident(raw) && matches!(value, Value::String(_));
+    if bare && takes_any_text(&tree_with(&tree, key, Value::String("\u{1}".into()))) {
+        return Err(fail(format!(
+            "`{key}` is text: write it in double quotes, e.g. --set '{key}=\"{shown}\"'"
+        )));
+    }
+    let tree = tree_with(&tree, key, coerce(&old, value));
+    let enum_like = match &old {
+        Value::Object(o) => is_variant(o),
+        Value::String(_) | Value::Null => true,
+        _ => false,
+    };
+    serde_json::from_value::<WorldSpec>(tree).map_err(|e| {
+        if bare && !enum_like {
+            fail(format!(
+                "a bare word is a variant name, but `{key}` expects {}",
+                describe(&old)
+            ))
+        } else {
+            fail(e.to_string())
+        }
+    })
+}
+
+/// `tree` with the value at the dotted `key` (walked as in [`apply`])
+/// replaced by `v`.
+fn tree_with(tree: &Value, key: &str, v: Value) -> Value {
+    let mut t = tree.clone();
+    let mut slot = t.as_object_mut().and_then(|m| m.values_mut().next());
+    for seg in key.split('.') {
+        slot = match slot {
+            Some(Value::Object(obj)) => descend_enum(obj).get_mut(seg),
+            _ => None,
+        };
+    }
+    if let Some(s) = slot {
+        *s = v;
+    }
+    t
+}
+
+/// Whether the world's parameters accept this tree: used with a probe
+/// string no variant is named, to tell a text field from an enum.
+fn takes_any_text(tree: &Value) -> bool {
+    serde_json::from_value::<WorldSpec>(tree.clone()).is_ok()
+}
+
+/// What a field holding `old` expects, in words.
+fn describe(old: &Value) -> &'static str {
+    match old {
+        Value::Number(_) => "a number",
+        Value::Bool(_) => "`true` or `false`",
+        Value::Array(_) => "a list `[…]`",
+        Value::Object(o) if is_variant(o) => "a variant (e.g. `Name` or `Name(…)`)",
+        Value::Object(_) => "a struct `(field: value, …)`",
+        Value::String(_) => "a variant name or text in double quotes",
+        Value::Null => "a value",
+    }
+}
+
+fn is_variant(obj: &Map<String, Value>) -> bool {
+    obj.len() == 1
+        && obj
+            .keys()
+            .next()
+            .is_some_and(|k| k.starts_with(char::is_uppercase))
+}
+
+/// Refuses a list where a struct is expected (serde would read `[]` as a
+/// struct of defaults), recursively through struct fields and list items
+/// whose shape the current value shows.
+fn check_shape(old: &Value, new: &Value, key: &str) -> Result<(), String> {
+    match (old, new) {
+        (Value::Object(o), Value::Array(_)) if !is_variant(o) => Err(format!(
+            "`{key}` is a struct: write it as `(field: value, …)`, not a list"
+        )),
+        (Value::Object(o), Value::Object(n)) => {
+            if is_variant(o) && is_variant(n) {
+                // Same variant: compare what it holds.
+                if let (Some((ko, vo)), Some((kn, vn))) = (o.iter().next(), n.iter().next())
+                    && ko == kn
+                {
+                    return check_shape(vo, vn, key);
+                }
+                return Ok(());
+            }
+            for (k, v) in n {
+                if let Some(ov) = o.get(k) {
+                    check_shape(ov, v, &format!("{key}.{k}"))?;
+                }
+            }
+            Ok(())
+        }
+        (Value::Array(o), Value::Array(n)) => match o.first() {
+            Some(first) => n.iter().try_for_each(|v| check_shape(first, v, key)),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// How deep `v` nests, counting at most to `cap` (so the walk is bounded).
+fn json_depth(v: &Value, cap: usize) -> usize {
+    if cap == 0 {
+        return 0;
+    }
+    let inner = match v {
+        Value::Array(a) => a.iter().map(|x| json_depth(x, cap - 1)).max().unwrap_or(0),
+        Value::Object(o) => o
+            .values()
+            .map(|x| json_depth(x, cap - 1))
+            .max()
+            .unwrap_or(0),
+        _ => return 0,
+    };
+    inner + 1
 }
 
 /// A struct-like enum variant serialises as `{"Variant": {...}}`: look

@@ -333,6 +333,9 @@ pub const MAX_SCHEDULE: usize = 1_000;
 impl IplParams {
     #[must_use]
     pub fn validate(&self) -> Vec<ParamIssue> {
+        // Orders waiting per online partner: beyond this no partner waits
+        // for the threshold (the default is 0.15).
+        const MAX_OVERLOAD_PER_PARTNER: f64 = 1_000.0;
         let mut out = Vec::new();
         let mut check = |ok: bool, field: &str, msg: String| {
             if !ok {
@@ -554,9 +557,14 @@ impl IplParams {
             ),
         );
         check(
-            fin(self.db_backlog_knee) && self.db_backlog_knee >= 1.0,
+            fin(self.db_backlog_knee)
+                && (1.0..=f64::from(MAX_IN_SYSTEM)).contains(&self.db_backlog_knee),
             "db_backlog_knee",
-            format!("db_backlog_knee must be ≥ 1, got {}", self.db_backlog_knee),
+            format!(
+                "db_backlog_knee must be between 1 and {MAX_IN_SYSTEM} pending orders \
+                 (no more can be pending), got {}",
+                self.db_backlog_knee
+            ),
         );
         check(
             (1..=1000).contains(&self.breaker_failure_threshold),
@@ -605,10 +613,12 @@ impl IplParams {
             ),
         );
         check(
-            fin(self.partner_overload_threshold) && self.partner_overload_threshold >= 0.0,
+            fin(self.partner_overload_threshold)
+                && (0.0..=MAX_OVERLOAD_PER_PARTNER).contains(&self.partner_overload_threshold),
             "partner_overload_threshold",
             format!(
-                "partner_overload_threshold must be ≥ 0, got {}",
+                "partner_overload_threshold must be between 0 and {MAX_OVERLOAD_PER_PARTNER} \
+                 orders waiting per online partner, got {}",
                 self.partner_overload_threshold
             ),
         );
