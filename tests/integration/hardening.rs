@@ -2,9 +2,6 @@
 //! nesting, endless or blocking files, closed pipes, full disks, unwritable
 //! `--out` paths, huge lines, nonsense `--set` values, a dashboard without
 //! a terminal; and a bounded fuzz over scenario text and `--set` strings.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -35,7 +32,7 @@ fn wait_at_most(mut child: Child, limit: Duration) -> Output {
 
 /// Runs the binary with `args`, no stdin, at most 20 s.
 fn run(args: &[&str]) -> Output {
-    let child = common::bin()
+    let child = crate::common::bin()
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -175,7 +172,7 @@ fn devices_and_pipes_are_refused_by_kind() {
 #[test]
 fn a_piped_stdin_is_refused_and_a_redirected_file_is_read() {
     // `yes | chaoswala check /dev/stdin`: a pipe that never ends.
-    let mut child = common::bin()
+    let mut child = crate::common::bin()
         .args(["check", "/dev/stdin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -201,7 +198,7 @@ fn a_piped_stdin_is_refused_and_a_redirected_file_is_read() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/platform.ron"),
     )
     .expect("opens");
-    let child = common::bin()
+    let child = crate::common::bin()
         .args(["check", "/dev/stdin"])
         .stdin(file)
         .stdout(Stdio::piped())
@@ -262,7 +259,7 @@ fn a_closed_pipe_ends_output_quietly() {
         &["check", "scenarios/platform.ron", "platform", "tatkal"],
         &["run", "platform", "--duration", "60"],
     ] {
-        let mut child = common::bin()
+        let mut child = crate::common::bin()
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -283,7 +280,7 @@ fn a_full_disk_is_an_error_not_a_panic_nor_silence() {
         return;
     };
     for args in [&["list"][..], &["run", "platform", "--duration", "60"]] {
-        let child = common::bin()
+        let child = crate::common::bin()
             .args(args)
             .stdin(Stdio::null())
             .stdout(full.try_clone().expect("clone"))
