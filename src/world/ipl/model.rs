@@ -22,6 +22,7 @@ use crate::fault::Effect;
 use crate::policy::{Backend, Balancer, Policy};
 use crate::sim::SimTime;
 use crate::sim::blocks::resilience::breaker::CircuitBreaker;
+use crate::sim::blocks::resilience::bulkhead::Bulkhead;
 use crate::sim::metrics::{Ewma, Latency, Rolling, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::{Catalog, Context, Engine};
@@ -58,7 +59,7 @@ pub enum Ev {
     Patience { c: Ref, attempt: u8 },
     Retry { c: Ref },
     CpuDone(Ref),
-    AcquireTimeout { o: Ref, ticket: u32 },
+    AcquireTimeout(Ref),
     QueryDone(Ref),
     PaymentDone(Ref),
     Accepted(Ref),
@@ -98,7 +99,6 @@ pub(super) struct Order {
     epoch: u32,
     cluster: u16,
     cluster_epoch: u32,
-    ticket: u32,
     trial: bool,
     app_at: SimTime,
 }
@@ -244,10 +244,9 @@ pub struct Ipl {
     pub(super) autoscaling: Autoscaling,
     pub(super) workers: u32,
     // database
-    pub(super) pool_in_use: u32,
-    pool_queue: VecDeque<(Ref, u32)>,
-    pub(super) pool_waiting: u32,
-    next_ticket: u32,
+    /// The connection pool: `effective_pool()` permits, FIFO waiters
+    /// with the acquire timeout.
+    pool: Bulkhead<Ref>,
     pub(super) pool_size: u32,
     pub(super) parallelism: u32,
     pub(super) breaker: CircuitBreaker,
@@ -372,10 +371,7 @@ impl Ipl {
             backend_buf: Vec::new(),
             autoscaling: p.autoscaling,
             workers,
-            pool_in_use: 0,
-            pool_queue: VecDeque::new(),
-            pool_waiting: 0,
-            next_ticket: 0,
+            pool: Bulkhead::new(pool_size, usize::MAX, secs(p.db_acquire_timeout_s)),
             pool_size,
             parallelism,
             breaker,
@@ -503,7 +499,7 @@ impl Ipl {
             Ev::Patience { c, attempt } => self.on_patience(cx, c, attempt),
             Ev::Retry { c } => self.on_retry(cx, c),
             Ev::CpuDone(o) => self.on_cpu_done(cx, o),
-            Ev::AcquireTimeout { o, ticket } => self.on_acquire_timeout(cx, o, ticket),
+            Ev::AcquireTimeout(o) => self.on_acquire_timeout(cx, o),
             Ev::QueryDone(o) => self.on_query_done(cx, o),
             Ev::PaymentDone(o) => self.on_payment_done(cx, o),
             Ev::Accepted(o) => self.on_accepted(cx, o),

@@ -108,7 +108,6 @@ impl Ipl {
             epoch: 0,
             cluster: 0,
             cluster_epoch: 0,
-            ticket: 0,
             trial: false,
             app_at: now,
         };
@@ -256,14 +255,12 @@ impl Ipl {
 
     /// Releases what the order holds at its stage (worker, slot).
     pub(super) fn release_holdings(&mut self, cx: &mut Cx<'_>, ord: &Order) {
+        // A waiter for a connection has already left the pool's line.
         match ord.stage {
             Stage::Cpu | Stage::PoolWait | Stage::Query | Stage::Payment => {
                 self.release_worker(cx, ord.server, ord.epoch);
             }
             _ => {}
-        }
-        if ord.stage == Stage::PoolWait {
-            self.pool_waiting = self.pool_waiting.saturating_sub(1);
         }
     }
 
