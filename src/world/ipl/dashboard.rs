@@ -118,7 +118,9 @@ impl Ipl {
                     self.eta_estimate_min(),
                     self.in_system
                 ),
-                alarm: self.eta_estimate_min() > self.p.shed_eta_min,
+                alarm: self
+                    .eta_shedder
+                    .should_shed_wait(self.eta_estimate_min() * 60.0),
             },
             GaugeView {
                 label: "duplicates".into(),

@@ -23,6 +23,7 @@ use crate::policy::{Backend, Balancer, Policy};
 use crate::sim::SimTime;
 use crate::sim::blocks::resilience::breaker::CircuitBreaker;
 use crate::sim::blocks::resilience::bulkhead::Bulkhead;
+use crate::sim::blocks::resilience::shedder::LoadShedder;
 use crate::sim::metrics::{Ewma, Latency, Rolling, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::{Catalog, Context, Engine};
@@ -268,6 +269,8 @@ pub struct Ipl {
     // toggles
     pub(super) idempotency: bool,
     pub(super) shedding: bool,
+    /// Shedding's triage: decline when the promised ETA is over `shed_eta_min`.
+    pub(super) eta_shedder: LoadShedder,
     pub(super) eta_messages: bool,
     pub(super) incentives: bool,
     pub(super) batching: bool,
@@ -397,6 +400,7 @@ impl Ipl {
             partners_logged: online,
             idempotency: p.idempotency,
             shedding: p.shedding,
+            eta_shedder: LoadShedder::with_factor(p.shed_eta_min * 60.0, 1.0),
             eta_messages: p.eta_messages,
             incentives: p.incentives,
             batching: p.batching,

@@ -87,7 +87,10 @@ impl Ipl {
                 self.decline_at_door(c, Decline::ShedDistance);
                 return;
             }
-            if self.eta_estimate_min() > self.p.shed_eta_min {
+            if self
+                .eta_shedder
+                .should_shed_wait(self.eta_estimate_min() * 60.0)
+            {
                 self.decline_at_door(c, Decline::ShedEta);
                 return;
             }
