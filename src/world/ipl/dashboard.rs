@@ -124,18 +124,18 @@ impl Ipl {
             },
             GaugeView {
                 label: "duplicates".into(),
-                ratio: if self.c.duplicate > 0 {
-                    self.c.merged as f64 / self.c.duplicate as f64
+                ratio: if self.c.retry.duplicates > 0 {
+                    self.c.merged as f64 / self.c.retry.duplicates as f64
                 } else {
                     1.0
                 },
                 text: format!(
                     "{} taps · {} merged · idempotency {}",
-                    self.c.duplicate,
+                    self.c.retry.duplicates,
                     self.c.merged,
                     if self.idempotency { "on" } else { "off" }
                 ),
-                alarm: self.c.duplicate > self.c.merged,
+                alarm: self.c.retry.duplicates > self.c.merged,
             },
             GaugeView {
                 label: "revenue".into(),

@@ -23,6 +23,7 @@ use crate::policy::{Backend, Balancer, Policy};
 use crate::sim::SimTime;
 use crate::sim::blocks::resilience::breaker::CircuitBreaker;
 use crate::sim::blocks::resilience::bulkhead::Bulkhead;
+use crate::sim::blocks::resilience::retry::{RetryCounter, RetryPolicy};
 use crate::sim::blocks::resilience::shedder::LoadShedder;
 use crate::sim::metrics::{Ewma, Latency, Rolling, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
@@ -181,18 +182,16 @@ pub(super) struct Cluster {
 /// Counters that `reset_statistics` clears.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Counts {
-    pub attempts: u64,
-    pub unique: u64,
-    pub duplicate: u64,
+    /// Customers (`logical`), taps (`attempts`), `retries`, duplicate
+    /// orders (`duplicates`) and customers who gave up (`gave_up`).
+    pub retry: RetryCounter,
     pub merged: u64,
-    pub retries: u64,
     pub delivered: u64,
     pub delivered_unique: u64,
     pub duplicates_delivered: u64,
     pub cancelled: u64,
     pub declined: BTreeMap<Decline, u64>,
     pub customers_lost: u64,
-    pub customers_gave_up: u64,
     pub revenue_delivered: f64,
     pub revenue_lost: f64,
     pub exits: u64,
@@ -268,6 +267,8 @@ pub struct Ipl {
     partners_logged: u64,
     // toggles
     pub(super) idempotency: bool,
+    /// Up to `max_attempts` taps; after an error, a retry `retry_delay_s` later.
+    retry: RetryPolicy,
     pub(super) shedding: bool,
     /// Shedding's triage: decline when the promised ETA is over `shed_eta_min`.
     pub(super) eta_shedder: LoadShedder,
@@ -399,6 +400,7 @@ impl Ipl {
             partners_min: online,
             partners_logged: online,
             idempotency: p.idempotency,
+            retry: RetryPolicy::fixed(p.max_attempts.saturating_sub(1), p.retry_delay_s),
             shedding: p.shedding,
             eta_shedder: LoadShedder::with_factor(p.shed_eta_min * 60.0, 1.0),
             eta_messages: p.eta_messages,
@@ -457,13 +459,15 @@ impl Ipl {
         let now = cx.now();
         let c = &self.c;
         let l = &self.last;
-        self.s_unique.push((c.unique - l.unique) as f64 * per_min);
+        let (r, lr) = (&c.retry, &l.retry);
+        self.s_unique
+            .push((r.logical - lr.logical) as f64 * per_min);
         self.s_dup
-            .push((c.duplicate - l.duplicate) as f64 * per_min);
+            .push((r.duplicates - lr.duplicates) as f64 * per_min);
         self.s_delivered
             .push((c.delivered - l.delivered) as f64 * per_min);
         self.s_retries
-            .push((c.retries - l.retries) as f64 * per_min);
+            .push((r.retries - lr.retries) as f64 * per_min);
         self.s_declined
             .push((c.declined_total() - l.declined_total()) as f64 * per_min);
         let p95 = self.window_delivery.quantile_s(0.95);

@@ -45,7 +45,6 @@ impl Ipl {
             (self.customers.len() - 1) as u32
         };
         self.customers_live += 1;
-        self.c.unique += 1;
         self.attempt(cx, Ref { i, s: serial });
     }
 
@@ -62,13 +61,14 @@ impl Ipl {
         let attempt_no = cu.attempts;
         let duplicate = cu.unconfirmed > 0;
         let distance = cu.distance_km;
-        self.c.attempts += 1;
         if attempt_no > 1 {
-            self.c.retries += 1;
+            self.c.retry.on_retry();
+        } else {
+            self.c.retry.on_new();
         }
         let wait = self.patience();
         if duplicate {
-            self.c.duplicate += 1;
+            self.c.retry.on_duplicate();
             if idem {
                 // The idempotency key finds the first order: nothing new enters.
                 self.c.merged += 1;
@@ -159,7 +159,7 @@ impl Ipl {
         {
             return;
         }
-        let can_retry = u32::from(cu.attempts) < self.p.max_attempts;
+        let can_retry = self.retry.allows(u32::from(cu.attempts));
         let u: f64 = self.rng_customers.random();
         if self.eta_messages {
             // "Delayed due to high demand. New ETA: … Cancel if needed."
@@ -181,7 +181,7 @@ impl Ipl {
     pub(super) fn give_up(&mut self, c: Ref) {
         if let Some(cu) = self.cust_mut(c) {
             cu.gave_up = true;
-            self.c.customers_gave_up += 1;
+            self.c.retry.on_give_up();
         }
         self.lose(c);
         self.maybe_free(c);
@@ -276,8 +276,6 @@ impl Ipl {
         *self.c.declined.entry(why).or_insert(0) += 1;
         let c = ord.cust;
         let retry_p = self.p.retry_after_error_probability;
-        let max = self.p.max_attempts;
-        let delay = secs(self.p.retry_delay_s);
         let Some(cu) = self.cust_mut(c) else { return };
         cu.live -= 1;
         if !ord.confirmed {
@@ -285,11 +283,16 @@ impl Ipl {
         }
         let waiting = !cu.confirmed && !cu.gave_up && !cu.lost && !cu.retry_pending;
         let nothing_live = cu.unconfirmed == 0;
-        let can_retry = u32::from(cu.attempts) < max;
+        let retry_no = u32::from(cu.attempts);
         let confirmed_and_empty = cu.confirmed && cu.live == 0 && !cu.delivered;
         if waiting && nothing_live {
             let u: f64 = self.rng_customers.random();
-            if u < retry_p && can_retry {
+            let delay = if u < retry_p {
+                self.retry.delay(retry_no, &mut self.rng_customers)
+            } else {
+                None
+            };
+            if let Some(delay) = delay {
                 if let Some(cu) = self.cust_mut(c) {
                     cu.retry_pending = true;
                 }
