@@ -1,7 +1,7 @@
 //! Customers (patience, retries, duplicates, giving up) and the life and
 //! exits of an order.
 
-use crate::sim::SimTime;
+use crate::sim::blocks::resilience::timeout::ClientTimeout;
 use rand::Rng;
 
 use super::{Customer, Cx, Decline, Ev, Ipl, Order, Ref, Stage, exp_s, secs};
@@ -48,9 +48,12 @@ impl Ipl {
         self.attempt(cx, Ref { i, s: serial });
     }
 
-    pub(super) fn patience(&mut self) -> SimTime {
+    /// A customer's patience with one tap: a client timeout drawn afresh
+    /// each time; at its deadline the customer decides (retry, wait on,
+    /// give up).
+    pub(super) fn patience(&mut self) -> ClientTimeout {
         let extra = exp_s(&mut self.rng_customers, self.p.patience_extra_mean_s);
-        secs(self.p.patience_min_s + extra)
+        ClientTimeout::new(secs(self.p.patience_min_s + extra))
     }
 
     /// One tap on "order".
@@ -66,14 +69,14 @@ impl Ipl {
         } else {
             self.c.retry.on_new();
         }
-        let wait = self.patience();
+        let deadline = self.patience().deadline(cx.now());
         if duplicate {
             self.c.retry.on_duplicate();
             if idem {
                 // The idempotency key finds the first order: nothing new enters.
                 self.c.merged += 1;
-                cx.schedule_in(
-                    wait,
+                cx.schedule(
+                    deadline,
                     Ev::Patience {
                         c,
                         attempt: attempt_no,
@@ -127,8 +130,8 @@ impl Ipl {
             cu.live += 1;
             cu.unconfirmed += 1;
         }
-        cx.schedule_in(
-            wait,
+        cx.schedule(
+            deadline,
             Ev::Patience {
                 c,
                 attempt: attempt_no,
@@ -168,8 +171,8 @@ impl Ipl {
             } else if u < self.p.retry_probability_with_eta + self.p.cancel_probability_with_eta {
                 self.give_up(c);
             } else {
-                let wait = self.patience();
-                cx.schedule_in(wait, Ev::Patience { c, attempt });
+                let deadline = self.patience().deadline(cx.now());
+                cx.schedule(deadline, Ev::Patience { c, attempt });
             }
         } else if u < self.p.retry_probability && can_retry {
             self.attempt(cx, c);
