@@ -15,6 +15,17 @@ use std::collections::VecDeque;
 
 use crate::sim::SimTime;
 
+/// How much longer each holder's work takes when `holders` share a backend
+/// that serves `parallelism` of them at full speed (a database behind its
+/// pool): 1 up to `parallelism`, then 1 + (excess / parallelism)², so a
+/// pool larger than the backend can serve makes every call slower.
+#[must_use]
+pub fn contention_factor(holders: u32, parallelism: u32) -> f64 {
+    let par = f64::from(parallelism.max(1));
+    let over = (f64::from(holders) - par).max(0.0) / par;
+    1.0 + over * over
+}
+
 /// What [`Bulkhead::acquire`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Acquire<T> {
@@ -167,6 +178,16 @@ mod tests {
         assert_eq!(b.release(t(8), |x| gone.push(x)), None);
         assert_eq!(b.in_use(), 0);
         assert_eq!((b.timed_out, b.rejected), (1, 1));
+    }
+
+    #[test]
+    fn contention_is_one_within_parallelism_then_quadratic() {
+        assert_eq!(contention_factor(0, 10), 1.0);
+        assert_eq!(contention_factor(10, 10), 1.0);
+        assert_eq!(contention_factor(15, 10), 1.25);
+        assert_eq!(contention_factor(30, 10), 5.0);
+        // A parallelism of 0 counts as 1.
+        assert_eq!(contention_factor(2, 0), 2.0);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! and the payment call after it.
 
 use crate::sim::blocks::resilience::breaker::{Admit, Transition};
-use crate::sim::blocks::resilience::bulkhead::Acquire;
+use crate::sim::blocks::resilience::bulkhead::{Acquire, contention_factor};
 use rand::Rng;
 
 use super::faults::added_latency_s;
@@ -21,9 +21,7 @@ impl Ipl {
     /// Mean query time now, seconds: contention beyond the database's
     /// parallelism, and a table that grows with the orders pending.
     pub(in crate::world::ipl) fn query_mean_s(&self, active: u32) -> f64 {
-        let par = f64::from(self.effective_parallelism());
-        let over = (f64::from(active) - par).max(0.0) / par;
-        let contention = 1.0 + over * over;
+        let contention = contention_factor(active, self.effective_parallelism());
         let knee = (self.p.db_backlog_knee * self.p.volume_scale).max(1.0);
         let table = 1.0 + self.unassigned() as f64 / knee;
         self.p.db_query_ms / 1000.0 * contention * table / self.fx.db.slowdown
