@@ -8,9 +8,12 @@
 //! - [`breaker::CircuitBreaker`]: closed / open / half-open, the episode's
 //!   defaults (5 failures, 60 s, 3 successes)
 //! - [`bulkhead::Bulkhead`]: a connection pool with an acquire timeout
+//!   (polled, or one timeout event per waiter), and the contention of its
+//!   holders on a backend of limited parallelism
 //! - [`token_bucket::TokenBucket`]: rate admission with bursts
 //! - [`shedder::LoadShedder`]: rejects when the Little's-law predicted
-//!   wait (queue length / throughput) exceeds 1.5 × the SLA
+//!   wait (queue length / throughput) exceeds 1.5 × the SLA, or when a
+//!   wait the caller predicts itself exceeds its limit
 
 pub mod breaker;
 pub mod bulkhead;

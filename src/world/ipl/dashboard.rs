@@ -72,20 +72,20 @@ impl Ipl {
         let gauges = vec![
             GaugeView {
                 label: "DB pool".into(),
-                ratio: (f64::from(self.pool_in_use) / f64::from(pool)).min(1.0),
+                ratio: (f64::from(self.pool_in_use()) / f64::from(pool)).min(1.0),
                 text: format!(
                     "{}/{} in use · {:.1} s a query",
-                    self.pool_in_use,
+                    self.pool_in_use(),
                     pool,
                     self.query_ewma.value_or(self.p.db_query_ms / 1000.0)
                 ),
-                alarm: self.pool_in_use >= pool,
+                alarm: self.pool_in_use() >= pool,
             },
             GaugeView {
                 label: "pool waiting".into(),
-                ratio: (f64::from(self.pool_waiting) / f64::from(pool)).min(1.0),
-                text: format!("{} queries queued", self.pool_waiting),
-                alarm: self.pool_waiting > 0,
+                ratio: (f64::from(self.pool_waiting()) / f64::from(pool)).min(1.0),
+                text: format!("{} queries queued", self.pool_waiting()),
+                alarm: self.pool_waiting() > 0,
             },
             GaugeView {
                 label: "breaker".into(),
@@ -118,22 +118,24 @@ impl Ipl {
                     self.eta_estimate_min(),
                     self.in_system
                 ),
-                alarm: self.eta_estimate_min() > self.p.shed_eta_min,
+                alarm: self
+                    .eta_shedder
+                    .should_shed_wait(self.eta_estimate_min() * 60.0),
             },
             GaugeView {
                 label: "duplicates".into(),
-                ratio: if self.c.duplicate > 0 {
-                    self.c.merged as f64 / self.c.duplicate as f64
+                ratio: if self.c.retry.duplicates > 0 {
+                    self.c.merged as f64 / self.c.retry.duplicates as f64
                 } else {
                     1.0
                 },
                 text: format!(
                     "{} taps · {} merged · idempotency {}",
-                    self.c.duplicate,
+                    self.c.retry.duplicates,
                     self.c.merged,
                     if self.idempotency { "on" } else { "off" }
                 ),
-                alarm: self.c.duplicate > self.c.merged,
+                alarm: self.c.retry.duplicates > self.c.merged,
             },
             GaugeView {
                 label: "revenue".into(),
@@ -190,15 +192,15 @@ impl Ipl {
             name: "db".into(),
             state: if self.fx.db_down {
                 UnitState::Down
-            } else if self.pool_in_use >= pool {
+            } else if self.pool_in_use() >= pool {
                 UnitState::Degraded
             } else {
                 UnitState::Up
             },
-            in_flight: f64::from(self.pool_in_use),
+            in_flight: f64::from(self.pool_in_use()),
             ewma_latency_s: self.query_ewma.value_or(0.0),
             share: 1.0,
-            extra: format!("{} waiting", self.pool_waiting),
+            extra: format!("{} waiting", self.pool_waiting()),
         });
         let slots = self.slots_per_cluster();
         for (k, cl) in self.clusters.iter().enumerate() {
@@ -263,7 +265,7 @@ impl Ipl {
                 },
                 AnalyticRow {
                     label: "DB query (pool model)".into(),
-                    closed_form: Some(self.query_mean_s(self.pool_in_use.max(1))),
+                    closed_form: Some(self.query_mean_s(self.pool_in_use().max(1))),
                     simulated: self.query_ewma.value_or(0.0),
                     unit: "s".into(),
                 },

@@ -22,6 +22,9 @@ use crate::fault::Effect;
 use crate::policy::{Backend, Balancer, Policy};
 use crate::sim::SimTime;
 use crate::sim::blocks::resilience::breaker::CircuitBreaker;
+use crate::sim::blocks::resilience::bulkhead::Bulkhead;
+use crate::sim::blocks::resilience::retry::{RetryCounter, RetryPolicy};
+use crate::sim::blocks::resilience::shedder::LoadShedder;
 use crate::sim::metrics::{Ewma, Latency, Rolling, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::{Catalog, Context, Engine};
@@ -58,7 +61,7 @@ pub enum Ev {
     Patience { c: Ref, attempt: u8 },
     Retry { c: Ref },
     CpuDone(Ref),
-    AcquireTimeout { o: Ref, ticket: u32 },
+    AcquireTimeout(Ref),
     QueryDone(Ref),
     PaymentDone(Ref),
     Accepted(Ref),
@@ -98,7 +101,6 @@ pub(super) struct Order {
     epoch: u32,
     cluster: u16,
     cluster_epoch: u32,
-    ticket: u32,
     trial: bool,
     app_at: SimTime,
 }
@@ -180,18 +182,16 @@ pub(super) struct Cluster {
 /// Counters that `reset_statistics` clears.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Counts {
-    pub attempts: u64,
-    pub unique: u64,
-    pub duplicate: u64,
+    /// Customers (`logical`), taps (`attempts`), `retries`, duplicate
+    /// orders (`duplicates`) and customers who gave up (`gave_up`).
+    pub retry: RetryCounter,
     pub merged: u64,
-    pub retries: u64,
     pub delivered: u64,
     pub delivered_unique: u64,
     pub duplicates_delivered: u64,
     pub cancelled: u64,
     pub declined: BTreeMap<Decline, u64>,
     pub customers_lost: u64,
-    pub customers_gave_up: u64,
     pub revenue_delivered: f64,
     pub revenue_lost: f64,
     pub exits: u64,
@@ -244,10 +244,9 @@ pub struct Ipl {
     pub(super) autoscaling: Autoscaling,
     pub(super) workers: u32,
     // database
-    pub(super) pool_in_use: u32,
-    pool_queue: VecDeque<(Ref, u32)>,
-    pub(super) pool_waiting: u32,
-    next_ticket: u32,
+    /// The connection pool: `effective_pool()` permits, FIFO waiters
+    /// with the acquire timeout.
+    pool: Bulkhead<Ref>,
     pub(super) pool_size: u32,
     pub(super) parallelism: u32,
     pub(super) breaker: CircuitBreaker,
@@ -268,7 +267,11 @@ pub struct Ipl {
     partners_logged: u64,
     // toggles
     pub(super) idempotency: bool,
+    /// Up to `max_attempts` taps; after an error, a retry `retry_delay_s` later.
+    retry: RetryPolicy,
     pub(super) shedding: bool,
+    /// Shedding's triage: decline when the promised ETA is over `shed_eta_min`.
+    pub(super) eta_shedder: LoadShedder,
     pub(super) eta_messages: bool,
     pub(super) incentives: bool,
     pub(super) batching: bool,
@@ -372,10 +375,7 @@ impl Ipl {
             backend_buf: Vec::new(),
             autoscaling: p.autoscaling,
             workers,
-            pool_in_use: 0,
-            pool_queue: VecDeque::new(),
-            pool_waiting: 0,
-            next_ticket: 0,
+            pool: Bulkhead::new(pool_size, usize::MAX, secs(p.db_acquire_timeout_s)),
             pool_size,
             parallelism,
             breaker,
@@ -400,7 +400,9 @@ impl Ipl {
             partners_min: online,
             partners_logged: online,
             idempotency: p.idempotency,
+            retry: RetryPolicy::fixed(p.max_attempts.saturating_sub(1), p.retry_delay_s),
             shedding: p.shedding,
+            eta_shedder: LoadShedder::with_factor(p.shed_eta_min * 60.0, 1.0),
             eta_messages: p.eta_messages,
             incentives: p.incentives,
             batching: p.batching,
@@ -457,13 +459,15 @@ impl Ipl {
         let now = cx.now();
         let c = &self.c;
         let l = &self.last;
-        self.s_unique.push((c.unique - l.unique) as f64 * per_min);
+        let (r, lr) = (&c.retry, &l.retry);
+        self.s_unique
+            .push((r.logical - lr.logical) as f64 * per_min);
         self.s_dup
-            .push((c.duplicate - l.duplicate) as f64 * per_min);
+            .push((r.duplicates - lr.duplicates) as f64 * per_min);
         self.s_delivered
             .push((c.delivered - l.delivered) as f64 * per_min);
         self.s_retries
-            .push((c.retries - l.retries) as f64 * per_min);
+            .push((r.retries - lr.retries) as f64 * per_min);
         self.s_declined
             .push((c.declined_total() - l.declined_total()) as f64 * per_min);
         let p95 = self.window_delivery.quantile_s(0.95);
@@ -503,7 +507,7 @@ impl Ipl {
             Ev::Patience { c, attempt } => self.on_patience(cx, c, attempt),
             Ev::Retry { c } => self.on_retry(cx, c),
             Ev::CpuDone(o) => self.on_cpu_done(cx, o),
-            Ev::AcquireTimeout { o, ticket } => self.on_acquire_timeout(cx, o, ticket),
+            Ev::AcquireTimeout(o) => self.on_acquire_timeout(cx, o),
             Ev::QueryDone(o) => self.on_query_done(cx, o),
             Ev::PaymentDone(o) => self.on_payment_done(cx, o),
             Ev::Accepted(o) => self.on_accepted(cx, o),

@@ -91,12 +91,12 @@ impl Ipl {
         let c = &self.c;
         let n = |d: Decline| c.declined.get(&d).copied().unwrap_or(0) as f64;
         IplMetrics {
-            attempts: c.attempts as f64,
-            orders_unique: c.unique as f64,
-            orders_duplicate: c.duplicate as f64,
+            attempts: c.retry.attempts as f64,
+            orders_unique: c.retry.logical as f64,
+            orders_duplicate: c.retry.duplicates as f64,
             duplicates_merged: c.merged as f64,
             duplicates_prevented: c.merged as f64,
-            retries: c.retries as f64,
+            retries: c.retry.retries as f64,
             delivered: c.delivered as f64,
             delivered_unique: c.delivered_unique as f64,
             duplicates_delivered: c.duplicates_delivered as f64,
@@ -115,7 +115,7 @@ impl Ipl {
             declined_app_error: n(Decline::AppError),
             declined_kitchen_down: n(Decline::KitchenDown),
             customers_lost: c.customers_lost as f64,
-            customers_gave_up: c.customers_gave_up as f64,
+            customers_gave_up: c.retry.gave_up as f64,
             in_system: self.in_system as f64,
             in_system_at_reset: self.in_system_at_reset as f64,
             backlog_peak: self.queued_peak as f64,

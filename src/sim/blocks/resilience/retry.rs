@@ -8,6 +8,11 @@
 //! the books: logical requests, attempts, retries, duplicates (a server
 //! completing an attempt the client had already given up on and retried)
 //! and give-ups, so amplification = attempts / logical requests.
+//!
+//! [`RetryPolicy::fixed`] is the plain form — the same delay every time,
+//! no jitter, so no random number is drawn — and [`RetryPolicy::allows`]
+//! tells whether a retry is still within the budget (for a client that
+//! retries at once, without a delay).
 
 use crate::sim::SimTime;
 use crate::sim::blocks::uniform;
@@ -46,9 +51,27 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// Up to `max_retries` retries, each after `delay_s` exactly.
+    #[must_use]
+    pub fn fixed(max_retries: u32, delay_s: f64) -> Self {
+        RetryPolicy {
+            max_retries,
+            base_s: delay_s,
+            multiplier: 1.0,
+            cap_s: delay_s,
+            jitter: Jitter::None,
+        }
+    }
+
+    /// Whether retry `n` (1-based) is within the budget.
+    #[must_use]
+    pub fn allows(&self, n: u32) -> bool {
+        n >= 1 && n <= self.max_retries
+    }
+
     /// The delay before retry `n` (1-based), or `None` when retries are used up.
     pub fn delay(&self, n: u32, rng: &mut SimRng) -> Option<SimTime> {
-        if n == 0 || n > self.max_retries {
+        if !self.allows(n) {
             return None;
         }
         let exp = self.base_s * self.multiplier.powi(n.saturating_sub(1).min(1000) as i32);
@@ -85,12 +108,14 @@ impl RetryCounter {
         self.retries += 1;
     }
 
-    /// The server finished an attempt whose client had moved on.
+    /// A duplicate attempt: the server finished an attempt whose client had
+    /// moved on, or (where the client side sees it first) an attempt was
+    /// sent while an earlier one of the same request was still unanswered.
     pub fn on_duplicate(&mut self) {
         self.duplicates += 1;
     }
 
-    /// Retries exhausted.
+    /// The client stopped trying: retries exhausted, or it chose not to.
     pub fn on_give_up(&mut self) {
         self.gave_up += 1;
     }
@@ -140,5 +165,21 @@ mod tests {
         c.on_duplicate();
         assert_eq!(c.amplification(), 3.0);
         assert_eq!(c.duplicates, 1);
+    }
+
+    #[test]
+    fn a_fixed_policy_draws_nothing_and_keeps_its_budget() {
+        let p = RetryPolicy::fixed(2, 20.0);
+        let mut rng = stream(1, "r");
+        let before = rng.clone();
+        let ds: Vec<Option<SimTime>> = (0..=3).map(|n| p.delay(n, &mut rng)).collect();
+        let d = Some(SimTime::from_secs_f64(20.0));
+        assert_eq!(ds, vec![None, d, d, None]);
+        assert_eq!(rng, before, "no jitter, no draw");
+        assert_eq!(
+            (0..=3).map(|n| p.allows(n)).collect::<Vec<_>>(),
+            vec![false, true, true, false]
+        );
+        assert!(!RetryPolicy::fixed(0, 1.0).allows(1));
     }
 }

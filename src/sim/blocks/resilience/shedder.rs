@@ -4,6 +4,11 @@
 //!
 //! Throughput is what the caller knows: the nominal service rate, or the
 //! measured one ([`RateMeter`]).
+//!
+//! A caller with its own prediction of the wait (e.g. a delivery time it
+//! would promise, built from several stages) uses the threshold form
+//! [`LoadShedder::should_shed_wait`]; [`LoadShedder::with_factor`] sets the
+//! factor (1 for a plain limit: "decline when the ETA is over 90 min").
 
 use crate::sim::SimTime;
 
@@ -18,6 +23,12 @@ impl LoadShedder {
     #[must_use]
     pub fn new(sla_s: f64) -> Self {
         LoadShedder { sla_s, factor: 1.5 }
+    }
+
+    /// A shedder that turns newcomers away past `factor` × `sla_s`.
+    #[must_use]
+    pub fn with_factor(sla_s: f64, factor: f64) -> Self {
+        LoadShedder { sla_s, factor }
     }
 
     /// Predicted wait, seconds (infinite when nothing is being served).
@@ -35,7 +46,14 @@ impl LoadShedder {
     /// Should a newcomer be turned away?
     #[must_use]
     pub fn should_shed(&self, queue_len: usize, throughput_per_s: f64) -> bool {
-        Self::predicted_wait_s(queue_len, throughput_per_s) > self.factor * self.sla_s
+        self.should_shed_wait(Self::predicted_wait_s(queue_len, throughput_per_s))
+    }
+
+    /// Should a newcomer be turned away, given the wait the caller
+    /// predicts for it (seconds)?
+    #[must_use]
+    pub fn should_shed_wait(&self, predicted_wait_s: f64) -> bool {
+        predicted_wait_s > self.factor * self.sla_s
     }
 }
 
@@ -97,6 +115,19 @@ mod tests {
         assert!(s.should_shed(751, 100.0 / 60.0));
         assert!(!s.should_shed(0, 0.0));
         assert!(s.should_shed(1, 0.0));
+    }
+
+    #[test]
+    fn threshold_on_a_predicted_wait() {
+        // "Decline orders with an ETA over 90 min": a plain limit.
+        let s = LoadShedder::with_factor(90.0 * 60.0, 1.0);
+        assert!(!s.should_shed_wait(90.0 * 60.0));
+        assert!(s.should_shed_wait(90.0 * 60.0 + 1e-6));
+        assert!(!s.should_shed_wait(0.0));
+        // The Little's-law form is the same threshold on its own prediction.
+        let l = LoadShedder::new(300.0);
+        let w = LoadShedder::predicted_wait_s(751, 100.0 / 60.0);
+        assert_eq!(l.should_shed(751, 100.0 / 60.0), l.should_shed_wait(w));
     }
 
     #[test]

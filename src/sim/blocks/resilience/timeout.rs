@@ -10,6 +10,12 @@ pub struct ClientTimeout {
 }
 
 impl ClientTimeout {
+    /// A patience of `timeout` (e.g. one drawn afresh for each request).
+    #[must_use]
+    pub fn new(timeout: SimTime) -> Self {
+        ClientTimeout { timeout }
+    }
+
     #[must_use]
     pub fn from_secs(s: f64) -> Self {
         ClientTimeout {
@@ -41,5 +47,6 @@ mod tests {
         assert_eq!(d, SimTime::from_secs_f64(12.5));
         assert!(!ClientTimeout::expired(d, SimTime::from_secs(12)));
         assert!(ClientTimeout::expired(d, d));
+        assert_eq!(ClientTimeout::new(t.timeout), t);
     }
 }

@@ -1,6 +1,7 @@
 //! Estimates (ETA, capacity) and app-server autoscaling.
 
 use crate::sim::SimTime;
+use crate::sim::blocks::resilience::shedder::LoadShedder;
 use crate::world::ipl::Autoscaling;
 use crate::world::ipl::feed::FeedKind;
 
@@ -21,8 +22,11 @@ impl Ipl {
         };
         let on = self.online.saturating_sub(self.leaving).max(1) as f64;
         let pickups_per_s = on * per_trip / trip_s.max(1.0);
-        let ahead = (self.awaiting.len() as u64 + self.in_kitchen) as f64;
-        let partner_wait_s = (ahead / pickups_per_s - prep_s).max(0.0);
+        // Little's law: the orders ahead over the pickup rate, less what
+        // cooking overlaps.
+        let ahead = self.awaiting.len() + self.in_kitchen as usize;
+        let partner_wait_s =
+            (LoadShedder::predicted_wait_s(ahead, pickups_per_s) - prep_s).max(0.0);
         (confirm_s + prep_s + partner_wait_s + ride_s) / 60.0
     }
 

@@ -279,12 +279,12 @@ impl Ipl {
         self.release_connection_slots(cx);
     }
 
-    /// Hands out connections that a larger pool now allows.
+    /// The pool follows the capacity now (faults, power loss); hands out
+    /// connections that a larger pool allows.
     pub(super) fn release_connection_slots(&mut self, cx: &mut Cx<'_>) {
-        if self.pool_in_use < self.effective_pool() && !self.pool_queue.is_empty() {
-            self.pool_in_use += 1;
-            self.release_connection(cx);
-        }
+        let permits = self.effective_pool();
+        self.pool.set_permits(permits);
+        self.hand_on_connections(cx);
     }
 
     pub(in crate::world::ipl) fn reset_counts(&mut self, now: SimTime) {

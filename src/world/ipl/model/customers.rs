@@ -1,7 +1,7 @@
 //! Customers (patience, retries, duplicates, giving up) and the life and
 //! exits of an order.
 
-use crate::sim::SimTime;
+use crate::sim::blocks::resilience::timeout::ClientTimeout;
 use rand::Rng;
 
 use super::{Customer, Cx, Decline, Ev, Ipl, Order, Ref, Stage, exp_s, secs};
@@ -45,13 +45,15 @@ impl Ipl {
             (self.customers.len() - 1) as u32
         };
         self.customers_live += 1;
-        self.c.unique += 1;
         self.attempt(cx, Ref { i, s: serial });
     }
 
-    pub(super) fn patience(&mut self) -> SimTime {
+    /// A customer's patience with one tap: a client timeout drawn afresh
+    /// each time; at its deadline the customer decides (retry, wait on,
+    /// give up).
+    pub(super) fn patience(&mut self) -> ClientTimeout {
         let extra = exp_s(&mut self.rng_customers, self.p.patience_extra_mean_s);
-        secs(self.p.patience_min_s + extra)
+        ClientTimeout::new(secs(self.p.patience_min_s + extra))
     }
 
     /// One tap on "order".
@@ -62,18 +64,19 @@ impl Ipl {
         let attempt_no = cu.attempts;
         let duplicate = cu.unconfirmed > 0;
         let distance = cu.distance_km;
-        self.c.attempts += 1;
         if attempt_no > 1 {
-            self.c.retries += 1;
+            self.c.retry.on_retry();
+        } else {
+            self.c.retry.on_new();
         }
-        let wait = self.patience();
+        let deadline = self.patience().deadline(cx.now());
         if duplicate {
-            self.c.duplicate += 1;
+            self.c.retry.on_duplicate();
             if idem {
                 // The idempotency key finds the first order: nothing new enters.
                 self.c.merged += 1;
-                cx.schedule_in(
-                    wait,
+                cx.schedule(
+                    deadline,
                     Ev::Patience {
                         c,
                         attempt: attempt_no,
@@ -87,7 +90,10 @@ impl Ipl {
                 self.decline_at_door(c, Decline::ShedDistance);
                 return;
             }
-            if self.eta_estimate_min() > self.p.shed_eta_min {
+            if self
+                .eta_shedder
+                .should_shed_wait(self.eta_estimate_min() * 60.0)
+            {
                 self.decline_at_door(c, Decline::ShedEta);
                 return;
             }
@@ -108,7 +114,6 @@ impl Ipl {
             epoch: 0,
             cluster: 0,
             cluster_epoch: 0,
-            ticket: 0,
             trial: false,
             app_at: now,
         };
@@ -125,8 +130,8 @@ impl Ipl {
             cu.live += 1;
             cu.unconfirmed += 1;
         }
-        cx.schedule_in(
-            wait,
+        cx.schedule(
+            deadline,
             Ev::Patience {
                 c,
                 attempt: attempt_no,
@@ -157,7 +162,7 @@ impl Ipl {
         {
             return;
         }
-        let can_retry = u32::from(cu.attempts) < self.p.max_attempts;
+        let can_retry = self.retry.allows(u32::from(cu.attempts));
         let u: f64 = self.rng_customers.random();
         if self.eta_messages {
             // "Delayed due to high demand. New ETA: … Cancel if needed."
@@ -166,8 +171,8 @@ impl Ipl {
             } else if u < self.p.retry_probability_with_eta + self.p.cancel_probability_with_eta {
                 self.give_up(c);
             } else {
-                let wait = self.patience();
-                cx.schedule_in(wait, Ev::Patience { c, attempt });
+                let deadline = self.patience().deadline(cx.now());
+                cx.schedule(deadline, Ev::Patience { c, attempt });
             }
         } else if u < self.p.retry_probability && can_retry {
             self.attempt(cx, c);
@@ -179,7 +184,7 @@ impl Ipl {
     pub(super) fn give_up(&mut self, c: Ref) {
         if let Some(cu) = self.cust_mut(c) {
             cu.gave_up = true;
-            self.c.customers_gave_up += 1;
+            self.c.retry.on_give_up();
         }
         self.lose(c);
         self.maybe_free(c);
@@ -256,14 +261,12 @@ impl Ipl {
 
     /// Releases what the order holds at its stage (worker, slot).
     pub(super) fn release_holdings(&mut self, cx: &mut Cx<'_>, ord: &Order) {
+        // A waiter for a connection has already left the pool's line.
         match ord.stage {
             Stage::Cpu | Stage::PoolWait | Stage::Query | Stage::Payment => {
                 self.release_worker(cx, ord.server, ord.epoch);
             }
             _ => {}
-        }
-        if ord.stage == Stage::PoolWait {
-            self.pool_waiting = self.pool_waiting.saturating_sub(1);
         }
     }
 
@@ -276,8 +279,6 @@ impl Ipl {
         *self.c.declined.entry(why).or_insert(0) += 1;
         let c = ord.cust;
         let retry_p = self.p.retry_after_error_probability;
-        let max = self.p.max_attempts;
-        let delay = secs(self.p.retry_delay_s);
         let Some(cu) = self.cust_mut(c) else { return };
         cu.live -= 1;
         if !ord.confirmed {
@@ -285,11 +286,16 @@ impl Ipl {
         }
         let waiting = !cu.confirmed && !cu.gave_up && !cu.lost && !cu.retry_pending;
         let nothing_live = cu.unconfirmed == 0;
-        let can_retry = u32::from(cu.attempts) < max;
+        let retry_no = u32::from(cu.attempts);
         let confirmed_and_empty = cu.confirmed && cu.live == 0 && !cu.delivered;
         if waiting && nothing_live {
             let u: f64 = self.rng_customers.random();
-            if u < retry_p && can_retry {
+            let delay = if u < retry_p {
+                self.retry.delay(retry_no, &mut self.rng_customers)
+            } else {
+                None
+            };
+            if let Some(delay) = delay {
                 if let Some(cu) = self.cust_mut(c) {
                     cu.retry_pending = true;
                 }

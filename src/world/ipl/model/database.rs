@@ -2,6 +2,7 @@
 //! and the payment call after it.
 
 use crate::sim::blocks::resilience::breaker::{Admit, Transition};
+use crate::sim::blocks::resilience::bulkhead::{Acquire, contention_factor};
 use rand::Rng;
 
 use super::faults::added_latency_s;
@@ -20,9 +21,7 @@ impl Ipl {
     /// Mean query time now, seconds: contention beyond the database's
     /// parallelism, and a table that grows with the orders pending.
     pub(in crate::world::ipl) fn query_mean_s(&self, active: u32) -> f64 {
-        let par = f64::from(self.effective_parallelism());
-        let over = (f64::from(active) - par).max(0.0) / par;
-        let contention = 1.0 + over * over;
+        let contention = contention_factor(active, self.effective_parallelism());
         let knee = (self.p.db_backlog_knee * self.p.volume_scale).max(1.0);
         let table = 1.0 + self.unassigned() as f64 / knee;
         self.p.db_query_ms / 1000.0 * contention * table / self.fx.db.slowdown
@@ -51,42 +50,35 @@ impl Ipl {
             self.fail(cx, o, Decline::DbDown);
             return;
         }
-        if self.pool_in_use < self.effective_pool() {
-            self.start_query(cx, o);
-        } else {
-            self.next_ticket = self.next_ticket.wrapping_add(1).max(1);
-            let ticket = self.next_ticket;
-            if let Some(ord) = self.order_mut(o) {
-                ord.stage = Stage::PoolWait;
-                ord.ticket = ticket;
+        match self.pool.acquire(cx.now(), o) {
+            Acquire::Granted(o) => self.start_query(cx, o),
+            Acquire::Waiting { deadline } => {
+                if let Some(ord) = self.order_mut(o) {
+                    ord.stage = Stage::PoolWait;
+                }
+                cx.schedule(deadline, Ev::AcquireTimeout(o));
             }
-            self.pool_waiting += 1;
-            self.pool_queue.push_back((o, ticket));
-            cx.schedule_in(
-                secs(self.p.db_acquire_timeout_s),
-                Ev::AcquireTimeout { o, ticket },
-            );
-            self.compact_pool_queue();
+            // The line is unbounded: only the acquire timeout ends a wait.
+            Acquire::Rejected(o) => {
+                self.breaker_result(cx, false, trial);
+                self.fail(cx, o, Decline::PoolTimeout);
+            }
         }
     }
 
-    pub(super) fn compact_pool_queue(&mut self) {
-        if self.pool_queue.len() > 2 * self.pool_waiting as usize + 1024 {
-            let orders = &self.orders;
-            self.pool_queue.retain(|(o, t)| {
-                orders
-                    .get(o.i as usize)
-                    .and_then(Option::as_ref)
-                    .is_some_and(|x| {
-                        x.serial == o.s && x.stage == Stage::PoolWait && x.ticket == *t
-                    })
-            });
-        }
+    /// Connections held.
+    pub(in crate::world::ipl) fn pool_in_use(&self) -> u32 {
+        self.pool.in_use()
     }
 
+    /// Queries waiting for a connection.
+    pub(in crate::world::ipl) fn pool_waiting(&self) -> u32 {
+        u32::try_from(self.pool.waiting()).unwrap_or(u32::MAX)
+    }
+
+    /// Runs the query of `o`, which holds a connection.
     pub(super) fn start_query(&mut self, cx: &mut Cx<'_>, o: Ref) {
-        self.pool_in_use += 1;
-        let mean = self.query_mean_s(self.pool_in_use);
+        let mean = self.query_mean_s(self.pool.in_use());
         let db = self.fx.db;
         let t = exp_s(&mut self.rng_db, mean) + added_latency_s(&db, &mut self.rng_db);
         self.query_ewma.observe(mean + db.latency_s);
@@ -129,23 +121,22 @@ impl Ipl {
     }
 
     pub(super) fn release_connection(&mut self, cx: &mut Cx<'_>) {
-        self.pool_in_use = self.pool_in_use.saturating_sub(1);
-        while self.pool_in_use < self.effective_pool() {
-            let Some((o, ticket)) = self.pool_queue.pop_front() else {
-                break;
-            };
-            let Some(ord) = self.order(o).cloned() else {
+        self.pool.give_back();
+        self.hand_on_connections(cx);
+    }
+
+    /// Free connections go to the waiters at the head of the line; one
+    /// whose app server was lost meanwhile fails and gives its back.
+    pub(super) fn hand_on_connections(&mut self, cx: &mut Cx<'_>) {
+        while let Some(o) = self.pool.grant_next() {
+            let Some(x) = self.order_mut(o) else {
+                self.pool.give_back();
                 continue;
             };
-            if ord.stage != Stage::PoolWait || ord.ticket != ticket {
-                continue;
-            }
-            self.pool_waiting = self.pool_waiting.saturating_sub(1);
-            if let Some(x) = self.order_mut(o) {
-                x.ticket = 0;
-                x.stage = Stage::Cpu; // holds a worker, not yet a connection
-            }
+            x.stage = Stage::Cpu; // holds a worker, not yet a connection
+            let ord = x.clone();
             if self.server_lost(&ord) {
+                self.pool.give_back();
                 self.fail(cx, o, Decline::ServerCrash);
                 continue;
             }
@@ -153,12 +144,16 @@ impl Ipl {
         }
     }
 
-    pub(super) fn on_acquire_timeout(&mut self, cx: &mut Cx<'_>, o: Ref, ticket: u32) {
+    pub(super) fn on_acquire_timeout(&mut self, cx: &mut Cx<'_>, o: Ref) {
         let Some(ord) = self.order(o) else { return };
-        if ord.stage != Stage::PoolWait || ord.ticket != ticket {
+        if ord.stage != Stage::PoolWait {
             return;
         }
         let trial = ord.trial;
+        let now = cx.now();
+        if self.pool.expire_waiter(now, |x| *x == o).is_none() {
+            return;
+        }
         self.breaker_result(cx, false, trial);
         self.fail(cx, o, Decline::PoolTimeout);
     }

@@ -20,7 +20,7 @@ impl Ipl {
     pub(in crate::world::ipl) fn queued(&self) -> u64 {
         let app: usize = self.servers.iter().map(|s| s.queue.len()).sum();
         let kitchen: usize = self.clusters.iter().map(|c| c.queue.len()).sum();
-        (app + kitchen + self.awaiting.len()) as u64 + u64::from(self.pool_waiting)
+        (app + kitchen + self.awaiting.len()) as u64 + u64::from(self.pool_waiting())
     }
 
     pub(in crate::world::ipl) fn idle_partners(&self) -> u64 {
