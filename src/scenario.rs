@@ -20,6 +20,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::fault::Fault;
+use crate::fault::catalog::summarise;
 use crate::sim::{Catalog, Simulation};
 pub use crate::world::{BUILTINS, BuildError, Builtin, DEFAULT_SCENARIO, ParamIssue, WorldSpec};
 pub use error::{Pos, ScenarioError, field_positions, locate_field, locate_field_from};
@@ -335,7 +336,7 @@ fn unknown_name(what: &str, found: &str, outer: Option<&str>, expected: &[&str])
     if expected.is_empty() {
         let _ = write!(m, "; `{}` takes none", outer.unwrap_or("it"));
     } else {
-        let _ = write!(m, "; expected one of: {}", expected.join(", "));
+        let _ = write!(m, "; expected one of: {}", summarise(expected));
     }
     let best = expected
         .iter()
@@ -462,8 +463,13 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
         ));
     }
     // Each timeline entry has one `at_s:`; errors in entry i point at its
-    // own fields, not at the first entry's.
-    let anchors = field_positions(text, "at_s");
+    // own fields, not at the first entry's. A world's own schedules (the
+    // IPL demand steps) have `at_s` too: only those from the timeline on count.
+    let timeline_at = locate_field(text, "timeline").unwrap_or(Pos { line: 1, col: 1 });
+    let anchors: Vec<Pos> = field_positions(text, "at_s")
+        .into_iter()
+        .filter(|p| (p.line, p.col) > (timeline_at.line, timeline_at.col))
+        .collect();
     for (i, entry) in s.timeline.iter().enumerate() {
         let anchor = anchors.get(i).copied();
         let err_in = |field: &str, msg: String| {

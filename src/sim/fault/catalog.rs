@@ -97,12 +97,13 @@ impl FaultCatalog {
         let Some(t) = self.target(&fault.target) else {
             return Err(CommandError::UnknownTarget {
                 name: fault.target.clone(),
-                expected: self
-                    .targets
-                    .iter()
-                    .map(|t| t.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                expected: summarise(
+                    &self
+                        .targets
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>(),
+                ),
             });
         };
         if t.kinds.iter().any(|k| k == kind) {
@@ -117,15 +118,53 @@ impl FaultCatalog {
         Err(CommandError::UnsupportedFaultOn {
             kind: kind.to_string(),
             target: t.name.clone(),
-            expected: takers.join(", "),
+            expected: summarise(&takers),
         })
     }
+}
+
+/// Names for a message, numbered runs folded: `all, app-1 … app-60, payment`.
+#[must_use]
+pub fn summarise(names: &[&str]) -> String {
+    fn split(name: &str) -> Option<(&str, u64)> {
+        let (stem, n) = name.rsplit_once('-')?;
+        Some((stem, n.parse().ok()?))
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < names.len() {
+        let mut j = i;
+        if let Some((stem, first)) = split(names[i]) {
+            while j + 1 < names.len()
+                && split(names[j + 1])
+                    .is_some_and(|(s, n)| s == stem && n == first + (j + 1 - i) as u64)
+            {
+                j += 1;
+            }
+        }
+        if j >= i + 2 {
+            out.push(format!("{} … {}", names[i], names[j]));
+        } else {
+            out.extend(names[i..=j].iter().map(ToString::to_string));
+        }
+        i = j + 1;
+    }
+    out.join(", ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sim::fault::FaultKind;
+
+    #[test]
+    fn numbered_runs_fold_in_messages() {
+        assert_eq!(
+            summarise(&["all", "app-1", "app-2", "app-3", "payment", "db-1", "db-2"]),
+            "all, app-1 … app-3, payment, db-1, db-2"
+        );
+        assert_eq!(summarise(&["x-1", "x-3", "x-4", "x-5"]), "x-1, x-3 … x-5");
+    }
 
     #[test]
     fn refuses_unknown_targets_and_kinds_by_name() {
