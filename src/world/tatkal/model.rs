@@ -19,6 +19,7 @@ use super::{
 };
 use crate::fault::{Effect, Fault, FaultBook, FaultKind, Target};
 use crate::policy::{Backend, Balancer, Policy};
+use crate::sim::blocks::resilience::token_bucket::TokenBucket;
 use crate::sim::metrics::{Ewma, Latency, Metrics, Rolling, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::world::{AnalyticRow, ChartView, GaugeView, SeriesView, UnitState, UnitView};
@@ -147,7 +148,9 @@ pub struct Tatkal {
     bot_wave: f64,
     // waiting room
     queue: VecDeque<u32>,
-    admit_budget: f64,
+    /// Admissions the room may still make: a tick's worth drips in every
+    /// [`ADMIT_EVERY_MS`] at the admission rate, unbounded while users wait.
+    admit_budget: TokenBucket,
     admission_rate: f64,
     // engines
     engines: Vec<Engine>,
@@ -301,7 +304,7 @@ impl Tatkal {
             fixed_rate,
             bot_wave: 1.0,
             queue: VecDeque::new(),
-            admit_budget: 0.0,
+            admit_budget: TokenBucket::empty(0.0, f64::INFINITY, SimTime::ZERO),
             admission_rate: 0.0,
             backends: vec![Backend::default(); n_engines],
             engines,

@@ -117,6 +117,18 @@ impl TatkalQueue {
     }
 }
 
+impl TatkalQueue {
+    /// The next arrival, due at millisecond `a`, surfaces.
+    #[inline(never)]
+    fn take_arrival(&mut self, a: u64) -> Ev {
+        self.wheel.advance_to(a);
+        self.now_us = self.now_us.max(a * 1000);
+        self.arrivals.pull();
+        self.processed += 1;
+        Ev::Arrival
+    }
+}
+
 impl EventQueue<Ev> for TatkalQueue {
     #[inline]
     fn now(&self) -> SimTime {
@@ -128,6 +140,7 @@ impl EventQueue<Ev> for TatkalQueue {
         self.wheel.schedule(at.micros().div_ceil(1000), event);
     }
 
+    #[inline]
     fn peek_time(&self) -> Option<SimTime> {
         let t = match (self.wheel.peek(), self.arrivals.next_ms) {
             (Some(x), Some(y)) => Some(x.min(y)),
@@ -139,24 +152,22 @@ impl EventQueue<Ev> for TatkalQueue {
     #[inline]
     fn pop_until(&mut self, limit: SimTime) -> Option<Ev> {
         let limit_ms = limit.micros() / 1000;
-        let arrival_first = match (self.arrivals.next_ms, self.wheel.peek()) {
-            (Some(a), Some(b)) => a <= b,
-            (Some(_), None) => true,
-            _ => false,
-        };
-        if arrival_first {
-            let a = self.arrivals.next_ms.filter(|a| *a <= limit_ms)?;
-            self.wheel.advance_to(a);
-            self.now_us = self.now_us.max(a * 1000);
-            self.arrivals.pull();
-            self.processed += 1;
-            Some(Ev::Arrival)
-        } else {
-            let (t, ev) = self.wheel.pop_until(limit_ms)?;
-            self.now_us = self.now_us.max(t * 1000);
-            self.processed += 1;
-            Some(ev)
+        // One look at the wheel decides between it and the next arrival,
+        // and is what the wheel then takes from.
+        let next = self.wheel.peek();
+        if let Some(a) = self.arrivals.next_ms
+            && next.is_none_or(|w| a <= w)
+        {
+            if a > limit_ms {
+                return None;
+            }
+            return Some(self.take_arrival(a));
         }
+        let w = next.filter(|w| *w <= limit_ms)?;
+        let (t, ev) = self.wheel.pop_next(w);
+        self.now_us = self.now_us.max(t * 1000);
+        self.processed += 1;
+        Some(ev)
     }
 
     fn advance_clock(&mut self, t: SimTime) {

@@ -166,8 +166,23 @@ impl<E: Copy> Wheel<E> {
     }
 
     /// The time of the next event, if any.
+    #[inline]
     #[must_use]
     pub fn peek(&self) -> Option<u64> {
+        // Fast path: the bucket being read is sorted and not used up. Its
+        // next event comes first: every other bucket, and the overflow
+        // (beyond the span), is later.
+        if self.sorted
+            && let Some((t, _)) = self.buckets[(self.bucket & MASK) as usize].get(self.read)
+        {
+            return Some(u64::from(*t));
+        }
+        self.peek_slow()
+    }
+
+    /// [`Wheel::peek`] off the fast path: finds the next bucket.
+    #[inline(never)]
+    fn peek_slow(&self) -> Option<u64> {
         let w = self.next_in_wheel();
         let o = self.overflow.peek().map(|Reverse((t, _, _))| *t);
         match (w, o) {
@@ -236,11 +251,20 @@ impl<E: Copy> Wheel<E> {
     }
 
     /// Takes the next event due at or before `limit`, with its time.
+    #[inline]
     pub fn pop_until(&mut self, limit: u64) -> Option<(u64, E)> {
         let next = self.peek()?;
         if next > limit {
             return None;
         }
+        Some(self.pop_next(next))
+    }
+
+    /// Takes the next event, due at `next` (what [`Wheel::peek`] just
+    /// said: one look at the wheel serves for both), with its time.
+    #[inline]
+    pub fn pop_next(&mut self, next: u64) -> (u64, E) {
+        debug_assert_eq!(self.peek(), Some(next));
         self.advance_to(next);
         let i = (self.bucket & MASK) as usize;
         if !self.sorted {
@@ -253,7 +277,7 @@ impl<E: Copy> Wheel<E> {
         self.read += 1;
         self.len -= 1;
         self.retire_current();
-        Some((u64::from(t), ev))
+        (u64::from(t), ev)
     }
 }
 

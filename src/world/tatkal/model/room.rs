@@ -107,7 +107,7 @@ impl Tatkal {
 
     pub(super) fn release_all(&mut self, cx: &mut Cx<'_>) {
         while self.admit_front(cx).is_some() {}
-        self.admit_budget = 0.0;
+        self.admit_budget.spill_above(0.0);
         self.set_level(cx);
     }
 
@@ -121,16 +121,23 @@ impl Tatkal {
             self.release_all(cx);
             return;
         }
-        self.admit_budget += self.admission_rate * ADMIT_EVERY_MS as f64 / 1000.0;
-        while self.admit_budget >= 1.0 {
+        // One tick's worth of admissions at the rate now; skips and those
+        // long gone take no token.
+        let at = cx.now();
+        self.admit_budget
+            .tick(at, self.admission_rate, ADMIT_EVERY_MS);
+        while self.admit_budget.tokens(at) >= 1.0 {
             match self.admit_front(cx) {
-                Some(true) => self.admit_budget -= 1.0,
+                Some(true) => {
+                    self.admit_budget.try_take(at, 1.0);
+                }
                 Some(false) => {}
                 None => break,
             }
         }
         if self.queued == 0 {
-            self.admit_budget = self.admit_budget.min(1.0);
+            // No one waits: credit does not pile up beyond one admission.
+            self.admit_budget.spill_above(1.0);
         }
         self.set_level(cx);
     }
