@@ -16,6 +16,7 @@
 //! | [`queue::FiniteQueue`] | capacity K; FIFO, strict priority, weighted fair (5:3:1) |
 //! | [`servers::ServerPool`] | c servers; service distributions; per-server faults |
 //! | [`servers::Trains`] | batch service: a train every H seconds carrying up to N |
+//! | [`station::Station`] | k slots + backlog (capacity K) + service model (degrading past a knee) + cached fault effect + latency/success EWMAs |
 //! | [`resilience`] | timeouts, retries, breaker, bulkhead, token bucket, shedder |
 //! | [`stats::BlockStats`] | arrivals, completions, rejections by reason, L, W, Wq |
 
@@ -23,6 +24,7 @@ pub mod queue;
 pub mod resilience;
 pub mod servers;
 pub mod source;
+pub mod station;
 pub mod stats;
 
 use rand::Rng;
