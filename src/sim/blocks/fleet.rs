@@ -79,6 +79,7 @@ impl<T> Fleet<T> {
         &mut self.stations[i]
     }
 
+    #[must_use]
     pub fn stations(&self) -> &[Station<T>] {
         &self.stations
     }

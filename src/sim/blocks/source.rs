@@ -606,8 +606,7 @@ mod tests {
         // 500 plus twice the ramp's 100 over [40, 60).
         assert!((total - 700.0).abs() < 1e-9, "{total}");
         // A jump (two points at one time) and flat runs draw exactly as steps.
-        let lin = RateProfile::linear(&[(0.0, 1.0), (100.0, 1.0), (100.0, 5.0)])
-            .expect("valid");
+        let lin = RateProfile::linear(&[(0.0, 1.0), (100.0, 1.0), (100.0, 5.0)]).expect("valid");
         let steps = RateProfile::steps(&[(0.0, 1.0), (100.0, 5.0)]).expect("valid");
         let draws = |p: &RateProfile| {
             let mut s = Source::new(p.clone(), 4, "x");

@@ -122,7 +122,7 @@ pub struct Begun {
 }
 
 /// What became of a job handed to a slot.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pulled<T> {
     Started(Begun),
     /// A blackholed slot swallowed it: no answer will ever come (the
@@ -382,7 +382,13 @@ impl<T> Station<T> {
     /// entrance first): admitted to a free slot when the backlog is empty,
     /// queued when there is room, else rejected.
     #[inline]
-    pub fn arrive_since(&mut self, now: SimTime, since: SimTime, item: T, class: usize) -> Arrive<T> {
+    pub fn arrive_since(
+        &mut self,
+        now: SimTime,
+        since: SimTime,
+        item: T,
+        class: usize,
+    ) -> Arrive<T> {
         if !self.has_room() {
             let why = self.refusal();
             return Arrive::Rejected(item, why);
@@ -644,14 +650,21 @@ mod tests {
         assert_eq!(s.arrive_since(later, later, 2, 0), Arrive::Queued);
         let down = Effect { down: true, ..slow };
         assert_eq!(s.set_slot_effects(later, |_| down), 1);
-        assert!(s.finish(a.at, 0, a.token).is_none(), "lost job never finishes");
+        assert!(
+            s.finish(a.at, 0, a.token).is_none(),
+            "lost job never finishes"
+        );
         assert_eq!((s.busy(), s.backlog_len()), (0, 2));
         assert!(!s.backend().available, "no slot accepts work");
         s.set_slot_effects(later, |_| Effect::NONE);
         let Some(Pulled::Started(b)) = s.pull(later) else {
             panic!("a free slot")
         };
-        assert_eq!(b.waited, SimTime::from_secs(1), "the crashed job goes first");
+        assert_eq!(
+            b.waited,
+            SimTime::from_secs(1),
+            "the crashed job goes first"
+        );
         let err = Effect {
             error_p: 1.0,
             ..Effect::NONE
@@ -793,6 +806,9 @@ mod tests {
             }
         }
         let sim = blocked as f64 / arrived as f64;
-        assert!((sim - pk).abs() < 0.1 * pk, "simulated {sim}, M/M/4/10 {pk}");
+        assert!(
+            (sim - pk).abs() < 0.1 * pk,
+            "simulated {sim}, M/M/4/10 {pk}"
+        );
     }
 }

@@ -64,6 +64,9 @@ pub enum Event {
 
 /// How the platform is emptied: by the station's slots, or by trains
 /// taking a batch from its backlog (the station then has no slots).
+// One per world, never moved around: the size difference costs nothing,
+// and a box would add an indirection on the hot path.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Mode {
     Servers,
     Trains {
@@ -436,7 +439,8 @@ impl Platform {
             // Passengers whose boarding was interrupted go back to the head
             // of the platform queue, in their original order.
             Mode::Servers => {
-                self.station.set_slot_effects(now, |i| faults.effect(i, now));
+                self.station
+                    .set_slot_effects(now, |i| faults.effect(i, now));
             }
             Mode::Trains { effects, .. } => {
                 for (i, slot) in effects.iter_mut().enumerate() {

@@ -95,7 +95,14 @@ impl Platform {
             GaugeView {
                 label: "platform".into(),
                 ratio: (n / k).min(1.0),
-                text: format!("{n:.0}/{k:.0}{}", if self.station.accepting() { "" } else { " CLOSED" }),
+                text: format!(
+                    "{n:.0}/{k:.0}{}",
+                    if self.station.accepting() {
+                        ""
+                    } else {
+                        " CLOSED"
+                    }
+                ),
                 alarm: n >= k || !self.station.accepting(),
             },
             GaugeView {
@@ -323,7 +330,12 @@ impl Platform {
                 let (in_flight, extra) = match &self.mode {
                     Mode::Servers => (
                         if self.station.is_busy(i) { 1.0 } else { 0.0 },
-                        if self.station.is_busy(i) { "boarding" } else { "idle" }.to_string(),
+                        if self.station.is_busy(i) {
+                            "boarding"
+                        } else {
+                            "idle"
+                        }
+                        .to_string(),
                     ),
                     Mode::Trains { trains, .. } => (
                         0.0,
