@@ -1,13 +1,16 @@
 //! Balancing policies shared by the worlds: round robin, random, weighted
 //! random, weighted round robin, least loaded (join the shortest queue),
-//! power of two choices and health-aware (the episode's EWMA of success
-//! rate / (1 + response time)). One file per policy; [`Balancer`] holds
+//! power of two choices, health-aware (the episode's EWMA of success
+//! rate / (1 + response time)) and least cost (the smallest cost the
+//! caller gives per backend: a road's travel time, a marginal cost). One
+//! file per policy; [`Balancer`] holds
 //! the little state some of them keep and dispatches by [`Policy`].
 //!
 //! A policy only sees [`Backend`] views: what a real balancer could know.
 //! Unavailable backends (down, partitioned, breaker open) are never chosen.
 
 mod health_aware;
+mod least_cost;
 mod least_loaded;
 mod power_of_two;
 mod random;
@@ -32,6 +35,10 @@ pub struct Backend {
     pub success_rate: f64,
     /// EWMA of response time, seconds.
     pub response_s: f64,
+    /// What sending one more there costs, as the caller reckons it (a
+    /// road's current travel time, a marginal cost); read only by
+    /// [`Policy::LeastCost`].
+    pub cost: f64,
 }
 
 impl Default for Backend {
@@ -42,6 +49,7 @@ impl Default for Backend {
             weight: 1.0,
             success_rate: 1.0,
             response_s: 0.0,
+            cost: 0.0,
         }
     }
 }
@@ -56,10 +64,12 @@ pub enum Policy {
     LeastLoaded,
     PowerOfTwo,
     HealthAware,
+    LeastCost,
 }
 
 impl Policy {
-    /// Every policy, in menu order.
+    /// The load policies, in menu order: what a world whose backends carry
+    /// no cost offers (least cost is in [`Policy::WITH_COST`]).
     pub const ALL: [Policy; 7] = [
         Policy::RoundRobin,
         Policy::Random,
@@ -68,6 +78,19 @@ impl Policy {
         Policy::LeastLoaded,
         Policy::PowerOfTwo,
         Policy::HealthAware,
+    ];
+
+    /// Every policy, least cost included (for worlds that fill
+    /// [`Backend::cost`]).
+    pub const WITH_COST: [Policy; 8] = [
+        Policy::RoundRobin,
+        Policy::Random,
+        Policy::WeightedRandom,
+        Policy::WeightedRoundRobin,
+        Policy::LeastLoaded,
+        Policy::PowerOfTwo,
+        Policy::HealthAware,
+        Policy::LeastCost,
     ];
 
     /// The name used in scenarios and on the command line.
@@ -81,13 +104,21 @@ impl Policy {
             Policy::LeastLoaded => "least-loaded",
             Policy::PowerOfTwo => "power-of-two",
             Policy::HealthAware => "health-aware",
+            Policy::LeastCost => "least-cost",
         }
     }
 
-    /// Parses a name (as printed by [`Policy::name`]).
+    /// Parses the name of a load policy (one of [`Policy::ALL`], as
+    /// printed by [`Policy::name`]).
     #[must_use]
     pub fn from_name(name: &str) -> Option<Policy> {
         Policy::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Parses any policy's name, least cost included ([`Policy::WITH_COST`]).
+    #[must_use]
+    pub fn from_name_with_cost(name: &str) -> Option<Policy> {
+        Policy::WITH_COST.into_iter().find(|p| p.name() == name)
     }
 }
 
@@ -136,6 +167,7 @@ impl Balancer {
             Policy::LeastLoaded => least_loaded::choose(backends, rng),
             Policy::PowerOfTwo => power_of_two::choose(backends, rng),
             Policy::HealthAware => health_aware::choose(backends, rng),
+            Policy::LeastCost => least_cost::choose(backends),
         }
     }
 }
@@ -185,7 +217,30 @@ mod tests {
         for p in Policy::ALL {
             assert_eq!(Policy::from_name(p.name()), Some(p));
         }
+        for p in Policy::WITH_COST {
+            assert_eq!(Policy::from_name_with_cost(p.name()), Some(p));
+        }
         assert_eq!(Policy::from_name("nope"), None);
+        assert_eq!(Policy::from_name("least-cost"), None, "not a load policy");
+        assert_eq!(
+            Policy::from_name_with_cost("least-cost"),
+            Some(Policy::LeastCost)
+        );
+    }
+
+    #[test]
+    fn least_cost_takes_the_cheapest_available_and_draws_nothing() {
+        let mut bs = three();
+        for (b, c) in bs.iter_mut().zip([4.0, 2.0, 2.0]) {
+            b.cost = c;
+        }
+        assert_eq!(counts(Policy::LeastCost, &bs, 5), vec![0, 5, 0]);
+        bs[1].available = false;
+        assert_eq!(counts(Policy::LeastCost, &bs, 5), vec![0, 0, 5]);
+        let mut rng = stream(1, "test");
+        let before = rng.clone();
+        Balancer::new(Policy::LeastCost).choose(&bs, &mut rng);
+        assert_eq!(rng, before, "deterministic: no draw");
     }
 
     #[test]
@@ -253,7 +308,7 @@ mod tests {
             };
             3
         ];
-        for p in Policy::ALL {
+        for p in Policy::WITH_COST {
             let mut rng = stream(1, "t");
             assert_eq!(Balancer::new(p).choose(&bs, &mut rng), None, "{p:?}");
         }

@@ -16,13 +16,17 @@
 //! | [`queue::FiniteQueue`] | capacity K; FIFO, strict priority, weighted fair (5:3:1) |
 //! | [`servers::ServerPool`] | c servers; service distributions; per-server faults |
 //! | [`servers::Trains`] | batch service: a train every H seconds carrying up to N |
+//! | [`station::Station`] | k slots + backlog (capacity K) + service model (degrading past a knee) + cached fault effect + latency/success EWMAs |
+//! | [`fleet::Fleet`] | stations behind a router: any shared [`Policy`](crate::policy::Policy) over their [`Backend`](crate::policy::Backend) views |
 //! | [`resilience`] | timeouts, retries, breaker, bulkhead, token bucket, shedder |
 //! | [`stats::BlockStats`] | arrivals, completions, rejections by reason, L, W, Wq |
 
+pub mod fleet;
 pub mod queue;
 pub mod resilience;
 pub mod servers;
 pub mod source;
+pub mod station;
 pub mod stats;
 
 use rand::Rng;

@@ -430,6 +430,7 @@ impl Tatkal {
             weight: f64::from(en.slots(self.p.engine_knee)),
             success_rate: en.success.value_or(1.0),
             response_s: en.latency.value_or(0.0),
+            ..Backend::default()
         };
     }
 

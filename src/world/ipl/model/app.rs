@@ -17,6 +17,7 @@ impl Ipl {
                 weight: 1.0,
                 success_rate: s.success.value_or(1.0),
                 response_s: s.latency.value_or(0.0),
+                ..Backend::default()
             }));
     }
 
