@@ -329,7 +329,7 @@ fn token_at(text: &str, pos: Pos) -> Option<String> {
 
 /// "unknown field `x` in `Outer`; expected one of: a, b (did you mean `b`?)"
 fn unknown_name(what: &str, found: &str, outer: Option<&str>, expected: &[&str]) -> String {
-    let mut m = format!("unknown {what} `{found}`");
+    let mut m = format!("unknown {what} `{}`", error::clip(found, 60));
     if let Some(o) = outer {
         let _ = write!(m, " in `{o}`");
     }
@@ -450,7 +450,10 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
     {
         return Err(err(
             "clock_start",
-            format!("clock_start must be HH:MM or HH:MM:SS, got `{c}`"),
+            format!(
+                "clock_start must be HH:MM or HH:MM:SS, got `{}`",
+                error::clip(c, 40)
+            ),
         ));
     }
     if s.timeline.len() > MAX_TIMELINE {
@@ -536,7 +539,8 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
         return Err(err(
             "policy",
             format!(
-                "unknown policy `{p}`; expected one of: {}",
+                "unknown policy `{}`; expected one of: {}",
+                error::clip(p, 60),
                 catalog.all_policies().join(", ")
             ),
         ));

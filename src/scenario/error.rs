@@ -27,7 +27,7 @@ impl ScenarioError {
         ScenarioError {
             origin: origin.to_string(),
             pos: None,
-            message: message.into(),
+            message: clip_quoted(&message.into()),
             line_text: None,
         }
     }
@@ -42,7 +42,7 @@ impl ScenarioError {
         ScenarioError {
             origin: origin.to_string(),
             pos: Some(pos),
-            message: message.into(),
+            message: clip_quoted(&message.into()),
             line_text,
         }
     }
@@ -98,6 +98,26 @@ fn window(line: &str, col: usize) -> (String, usize) {
         shown.push('…');
     }
     (shown, caret)
+}
+
+/// Longest text between backticks a message echoes: what a user wrote is
+/// quoted that way, and a 2 MB value must not become 2 MB of stderr.
+const MAX_QUOTED: usize = 80;
+
+/// `message` with every `quoted` part longer than [`MAX_QUOTED`] clipped.
+fn clip_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(4096));
+    for (i, part) in message.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 {
+            out.push_str(&clip(part, MAX_QUOTED));
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 /// `s` itself when short, else its first `max` characters and `…`: for
@@ -159,6 +179,21 @@ pub fn field_positions(text: &str, field: &str) -> Vec<Pos> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_quoted_input_is_clipped_in_messages() {
+        let long = "x".repeat(5000);
+        let e = ScenarioError::new(
+            "f",
+            format!("unknown balancing `{long}`; expected one of: `a`, `b`"),
+        );
+        assert!(e.message.len() < 200, "{}", e.message.len());
+        assert!(
+            e.message.ends_with("expected one of: `a`, `b`"),
+            "{}",
+            e.message
+        );
+    }
 
     #[test]
     fn caret_points_at_the_column() {

@@ -7,7 +7,7 @@
 use chaoswala::fault::{Fault, FaultKind};
 use chaoswala::scenario::{self, BUILTINS, Scenario};
 use chaoswala::sim::world::UnitState;
-use chaoswala::sim::{Command, SimTime, Simulation};
+use chaoswala::sim::{Command, CommandError, SimTime, Simulation};
 use proptest::prelude::*;
 
 /// A built-in made small enough to step through event by event.
@@ -122,7 +122,11 @@ fn play(name: &str, seed: u64, steps: &[Step]) -> Result<(), TestCaseError> {
                 }
             }
             Step::Scale(f) => {
-                sim.apply(Command::ScaleArrivals(*f)).unwrap();
+                // A world may refuse a rate past its caps (scales compound):
+                // refused by name, nothing changes.
+                if let Err(e) = sim.apply(Command::ScaleArrivals(*f)) {
+                    prop_assert!(matches!(e, CommandError::Invalid(_)), "{ctx}: {e}");
+                }
             }
             Step::Reset => sim.reset_statistics(),
         }

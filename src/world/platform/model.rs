@@ -1,12 +1,10 @@
 //! The platform's model: passengers arrive from a [`Source`], step onto
-//! the platform (a [`Station`] with room for K, those boarding included)
-//! or, under the `entrance` policy, wait in a [`FiniteQueue`] at the
-//! station entrance; the station's slots (the servers) board them one at
-//! a time, or, with no slots, [`Trains`] take a batch from its backlog
-//! every headway. The faults in force are kept in a [`FaultBook`]: each
-//! unit's [`Effect`] and the platform's own (target `all`: capacity and
-//! closure) are read from it, never combined here, and handed to the
-//! station when they change.
+//! the platform (a [`FiniteQueue`] capped at K, those boarding included)
+//! or, under the `entrance` policy, wait in a second queue at the station
+//! entrance; a [`ServerPool`] boards them one at a time, or [`Trains`]
+//! take a batch every headway. The faults in force are kept in a
+//! [`FaultBook`]: each unit's [`Effect`] and the platform's own (target
+//! `all`: capacity and closure) are read from it, never combined here.
 //!
 //! Events, in the order they are scheduled at build: each track's first
 //! train (`TrainDue`), the first arrival, the first sample. A train due is
@@ -16,9 +14,8 @@
 use super::params::{MAX_RATE_PER_MIN, POLICIES, PlatformParams, Service, catalog, unit_names};
 use crate::fault::{Fault, FaultKind};
 use crate::sim::blocks::queue::{Discipline, FiniteQueue};
-use crate::sim::blocks::servers::{Outcome, ServiceDist, ServiceTime, Trains};
+use crate::sim::blocks::servers::{Outcome, ServerPool, ServiceDist, ServiceTime, Start, Trains};
 use crate::sim::blocks::source::{RateProfile, Source};
-use crate::sim::blocks::station::{Arrive, Begun, Finished, Pulled, ServiceModel, Station};
 use crate::sim::blocks::stats::{BlockStats, Reject, StatsSeries};
 use crate::sim::blocks::uniform;
 use crate::sim::fault::{Effect, FaultBook, Target};
@@ -62,13 +59,11 @@ pub enum Event {
     Sample,
 }
 
-/// How the platform is emptied: by the station's slots, or by trains
-/// taking a batch from its backlog (the station then has no slots).
 // One per world, never moved around: the size difference costs nothing,
 // and a box would add an indirection on the hot path.
 #[allow(clippy::large_enum_variant)]
 pub(super) enum Mode {
-    Servers,
+    Servers(ServerPool<SimTime>),
     Trains {
         trains: Trains,
         effects: Vec<Effect>,
@@ -83,15 +78,15 @@ pub struct Platform {
     pub(super) p: PlatformParams,
     pub(super) source: Source,
     pub(super) mode: Mode,
-    /// The platform: its servers (slots), those waiting on it (backlog,
-    /// counted from their arrival at the station) and room for K.
-    pub(super) station: Station<()>,
-    /// Waiting at the entrance; items are station arrival times.
+    /// Waiting on the platform (not boarding); items are station arrival times.
+    pub(super) waiting: FiniteQueue<SimTime>,
     pub(super) entrance: FiniteQueue<SimTime>,
     pub(super) overflow: Overflow,
     pub(super) faults: FaultBook,
     faults_rng: SimRng,
     pub(super) unit_names: Vec<String>,
+    pub(super) k_effective: u64,
+    pub(super) closed: bool,
     pub(super) stats: BlockStats,
     pub(super) entrance_avg: TimeAverage,
     // rolling series
@@ -111,7 +106,7 @@ impl Platform {
         }
         let mut queue = Queue::new();
         let c = p.servers as usize;
-        let (mode, slots, service) = match p.service {
+        let mode = match p.service {
             Service::Trains {
                 headway_s,
                 train_capacity,
@@ -120,15 +115,12 @@ impl Platform {
                     let first = headway_s * f64::from(track + 1) / f64::from(p.servers);
                     queue.schedule(SimTime::from_secs_f64(first), Event::TrainDue { track });
                 }
-                let mode = Mode::Trains {
+                Mode::Trains {
                     trains: Trains::new(headway_s, train_capacity, seed, "platform"),
                     effects: vec![Effect::NONE; c],
                     seats_offered: 0,
                     seats_filled: 0,
-                };
-                // No slots: the service model is never drawn from.
-                let unused = ServiceTime::new(ServiceDist::Deterministic, headway_s)?;
-                (mode, 0, unused)
+                }
             }
             Service::Exponential
             | Service::Deterministic
@@ -141,17 +133,9 @@ impl Platform {
                     Service::Exponential | Service::Trains { .. } => ServiceDist::Exponential,
                 };
                 let service = ServiceTime::new(dist, 60.0 / p.service_rate_per_min)?;
-                (Mode::Servers, c, service)
+                Mode::Servers(ServerPool::new(c, service, seed, "platform"))
             }
         };
-        let station = Station::new(
-            slots,
-            p.capacity as usize,
-            Discipline::Fifo,
-            ServiceModel::Fixed(service),
-            seed,
-            "platform",
-        );
         let mut source = Source::new(
             RateProfile::constant(p.arrival_rate_per_min / 60.0),
             seed,
@@ -164,12 +148,14 @@ impl Platform {
         let model = Platform {
             source,
             mode,
-            station,
+            waiting: FiniteQueue::new(p.capacity as usize, Discipline::Fifo),
             entrance: FiniteQueue::new(p.entrance_capacity as usize, Discipline::Fifo),
             overflow: Overflow::Leave,
             faults: FaultBook::new(),
             faults_rng: stream(seed, "platform/give-up"),
             unit_names: unit_names(&p),
+            k_effective: u64::from(p.capacity),
+            closed: false,
             stats: BlockStats::new(SimTime::ZERO),
             entrance_avg: TimeAverage::new(SimTime::ZERO, 0.0),
             series: StatsSeries::new(HISTORY),
@@ -219,9 +205,16 @@ impl Platform {
         self.p.arrival_rate_per_min / 60.0 * self.source.scale()
     }
 
+    fn busy(&self) -> u64 {
+        match &self.mode {
+            Mode::Servers(pool) => u64::from(pool.busy()),
+            Mode::Trains { .. } => 0,
+        }
+    }
+
     /// People on the platform, those boarding included.
     pub(super) fn on_platform(&self) -> u64 {
-        self.station.in_system()
+        self.busy() + self.waiting.len() as u64
     }
 
     fn record_entrance(&mut self, now: SimTime) {
@@ -230,51 +223,55 @@ impl Platform {
 
     #[inline]
     fn platform_has_room(&self) -> bool {
-        self.station.has_room()
+        !self.closed && self.on_platform() < self.k_effective
     }
 
-    /// A passenger who arrived at `arrived` steps onto the platform (room
-    /// was checked): boards at once when nobody waits and a server is
-    /// free, else waits on the platform.
+    /// A passenger who arrived at `arrived` steps onto the platform.
     #[inline]
     fn enter_platform(&mut self, cx: &mut Cx<'_>, arrived: SimTime) {
-        let now = cx.now();
-        match self.station.arrive_since(now, arrived, (), 0) {
-            Arrive::Admitted(b) => self.boarding(cx, b),
-            Arrive::Queued => {}
-            // A blackhole is refused on the platform; a rejection cannot
-            // follow a room check. Either way the passenger is accounted for.
-            Arrive::Hung(()) => self.stats.reject(now, Reject::Error),
-            Arrive::Rejected((), why) => self.stats.reject(now, why),
+        if let Mode::Servers(pool) = &mut self.mode
+            && self.waiting.is_empty()
+            && pool.has_free()
+        {
+            self.board(cx, arrived);
+        } else {
+            // Room was checked against K; the queue's own capacity is K.
+            self.waiting.push_front_or_back(arrived);
         }
     }
 
-    /// A passenger started boarding: record the wait, schedule the end.
+    /// Starts boarding the passenger who arrived at `arrived` (server mode).
     #[inline]
-    fn boarding(&mut self, cx: &mut Cx<'_>, b: Begun) {
-        self.stats.record_wait(b.waited);
-        cx.schedule(
-            b.at,
-            Event::Done {
-                server: b.slot as u32,
-                token: b.token,
-            },
-        );
-    }
-
-    #[inline]
-    fn pulled(&mut self, cx: &mut Cx<'_>, p: Pulled<()>) {
-        match p {
-            Pulled::Started(b) => self.boarding(cx, b),
-            Pulled::Hung(()) => self.stats.reject(cx.now(), Reject::Error),
+    fn board(&mut self, cx: &mut Cx<'_>, arrived: SimTime) {
+        let now = cx.now();
+        let Mode::Servers(pool) = &mut self.mode else {
+            return;
+        };
+        match pool.start(now, arrived) {
+            Start::Started(s) => {
+                self.stats.record_wait(now - arrived);
+                cx.schedule(
+                    s.at,
+                    Event::Done {
+                        server: s.server as u32,
+                        token: s.token,
+                    },
+                );
+            }
+            Start::Hang(a) | Start::Refused(a) => self.waiting.push_front(a, 0),
         }
     }
 
     /// Fills free servers from the platform queue, then the platform from
     /// the entrance.
     fn flow(&mut self, cx: &mut Cx<'_>) {
-        while let Some(p) = self.station.pull(cx.now()) {
-            self.pulled(cx, p);
+        if let Mode::Servers(_) = self.mode {
+            while matches!(&self.mode, Mode::Servers(pool) if pool.has_free()) {
+                let Some((a, _)) = self.waiting.pop() else {
+                    break;
+                };
+                self.board(cx, a);
+            }
         }
         let mut moved = false;
         while !self.entrance.is_empty() && self.platform_has_room() {
@@ -304,7 +301,11 @@ impl Platform {
                 self.stats.arrive(now, 1);
                 self.record_entrance(now);
             } else {
-                let why = self.station.refusal();
+                let why = if self.closed {
+                    Reject::Unavailable
+                } else {
+                    Reject::Full
+                };
                 self.stats.reject_arrival(1, why);
             }
         }
@@ -312,20 +313,15 @@ impl Platform {
 
     fn on_done(&mut self, cx: &mut Cx<'_>, server: usize, token: u32) {
         let now = cx.now();
-        let Some(Finished {
-            outcome,
-            response: r,
-            next,
-            ..
-        }) = self.station.finish(now, server, token)
-        else {
+        let Mode::Servers(pool) = &mut self.mode else {
+            return;
+        };
+        let Some((arrived, outcome)) = pool.finish(now, server, token) else {
             return; // lost in a crash and already requeued
         };
-        if let Some(p) = next {
-            self.pulled(cx, p);
-        }
         match outcome {
             Outcome::Complete => {
+                let r = now - arrived;
                 self.stats.complete(now, r);
                 self.window.record(r);
             }
@@ -388,12 +384,12 @@ impl Platform {
         *seats_offered += u64::from(seats);
         let mut boarded = 0u64;
         for _ in 0..seats {
-            if self.station.backlog_len() == 0 {
+            if self.waiting.is_empty() {
                 // The train is still at the platform: people waiting at the
                 // entrance walk up as space frees and board it too.
                 self.flow(cx);
             }
-            let Some(((), arrived)) = self.station.take() else {
+            let Some((arrived, _)) = self.waiting.pop() else {
                 break;
             };
             let wait = now - arrived;
@@ -426,27 +422,34 @@ impl Platform {
     fn refresh(&mut self, cx: &mut Cx<'_>) {
         let now = cx.now();
         // The platform itself: what faults on `all` do (no unit has this index).
-        // Only room and closure are the platform's: a kill on `all` stops
-        // the servers (or trains), not the platform.
         let whole = self.faults.effect(usize::MAX, now);
-        self.station.set_effect(Effect {
-            capacity_factor: whole.capacity_factor,
-            partitioned: whole.partitioned,
-            ..Effect::NONE
-        });
-        let faults = &self.faults;
+        self.k_effective =
+            (f64::from(self.p.capacity) * whole.capacity_factor.clamp(0.0, 1.0)).floor() as u64;
+        self.closed = whole.partitioned;
+        let n = self.unit_names.len();
+        let mut lost = Vec::new();
         match &mut self.mode {
-            // Passengers whose boarding was interrupted go back to the head
-            // of the platform queue, in their original order.
-            Mode::Servers => {
-                self.station
-                    .set_slot_effects(now, |i| faults.effect(i, now));
+            Mode::Servers(pool) => {
+                for i in 0..n {
+                    let e = self.faults.effect(i, now);
+                    if pool.effect(i) != e
+                        && let Some(a) = pool.set_effect(now, i, e)
+                    {
+                        lost.push(a);
+                    }
+                }
             }
             Mode::Trains { effects, .. } => {
                 for (i, slot) in effects.iter_mut().enumerate() {
-                    *slot = faults.effect(i, now);
+                    *slot = self.faults.effect(i, now);
                 }
             }
+        }
+        // Passengers whose boarding was interrupted go back to the head of
+        // the platform queue, in their original order.
+        lost.sort_unstable();
+        for a in lost.into_iter().rev() {
+            self.waiting.push_front(a, 0);
         }
         self.flow(cx);
     }
@@ -496,6 +499,24 @@ impl Platform {
             cx.schedule(t, Event::Arrival { epoch });
         }
         Ok(format!("arrival rate → {rate:.1}/min"))
+    }
+}
+
+/// The platform queue keeps FIFO order; this is just `push` that cannot
+/// fail because room was checked against K (a crash can leave the queue
+/// above a lowered capacity, which `push_front` tolerates).
+trait PushAny {
+    fn push_front_or_back(&mut self, a: SimTime);
+}
+
+impl PushAny for FiniteQueue<SimTime> {
+    #[inline]
+    fn push_front_or_back(&mut self, a: SimTime) {
+        if let Err(a) = self.push(a, 0) {
+            // Only reachable when K shrank under a crash's requeue; keep order.
+            self.set_capacity(self.len() + 1);
+            let _ = self.push(a, 0);
+        }
     }
 }
 
@@ -566,9 +587,8 @@ impl Model for Platform {
     fn reset_statistics(&mut self, now: SimTime) {
         self.stats.reset(now);
         self.entrance_avg.reset(now);
-        self.station.reset_statistics(now);
         match &mut self.mode {
-            Mode::Servers => {}
+            Mode::Servers(pool) => pool.reset_statistics(now),
             Mode::Trains {
                 seats_offered,
                 seats_filled,

@@ -88,22 +88,15 @@ impl Platform {
         let cf = self.closed_form();
         let closed_form = self.has_closed_form();
         let n = self.on_platform() as f64;
-        let k = self.station.effective_capacity().max(1) as f64;
+        let k = self.k_effective.max(1) as f64;
         let util = m.utilisation;
         let block = m.blocking_probability;
         let mut gauges = vec![
             GaugeView {
                 label: "platform".into(),
                 ratio: (n / k).min(1.0),
-                text: format!(
-                    "{n:.0}/{k:.0}{}",
-                    if self.station.accepting() {
-                        ""
-                    } else {
-                        " CLOSED"
-                    }
-                ),
-                alarm: n >= k || !self.station.accepting(),
+                text: format!("{n:.0}/{k:.0}{}", if self.closed { " CLOSED" } else { "" }),
+                alarm: n >= k || self.closed,
             },
             GaugeView {
                 label: "utilisation".into(),
@@ -154,7 +147,7 @@ impl Platform {
                 unit: String::new(),
             },
         ];
-        if let Mode::Servers = self.mode {
+        if let Mode::Servers(_) = self.mode {
             analytic_rows.push(AnalyticRow {
                 label: "ρ".into(),
                 closed_form: closed_form.then_some(cf.utilisation),
@@ -235,7 +228,7 @@ impl Platform {
             mean_on_platform: st.mean_in_system(now) - self.entrance_avg.mean(now),
             in_entrance: self.entrance.len() as f64,
             mean_in_entrance: self.entrance_avg.mean(now),
-            capacity_effective: self.station.effective_capacity() as f64,
+            capacity_effective: self.k_effective as f64,
         }
     }
 
@@ -259,7 +252,7 @@ impl Platform {
                 if self.p.servers == 1 && self.closed_form().blocking_probability < 1e-9 =>
             {
                 let scv = match &self.mode {
-                    Mode::Servers => self.station.service().base().scv(),
+                    Mode::Servers(pool) => pool.service().scv(),
                     Mode::Trains { .. } => return m,
                 };
                 match analytic::mg1(self.lambda_per_s(), self.mu_per_s(), scv) {
@@ -297,7 +290,7 @@ impl Platform {
 
     fn utilisation(&self, now: SimTime) -> f64 {
         match &self.mode {
-            Mode::Servers => self.station.utilisation(now),
+            Mode::Servers(pool) => pool.utilisation(now),
             Mode::Trains {
                 seats_offered,
                 seats_filled,
@@ -317,7 +310,7 @@ impl Platform {
         (0..n)
             .map(|i| {
                 let e = match &self.mode {
-                    Mode::Servers => self.station.slot_effect(i),
+                    Mode::Servers(pool) => pool.effect(i),
                     Mode::Trains { effects, .. } => effects[i],
                 };
                 let state = if !e.accepting() {
@@ -328,14 +321,9 @@ impl Platform {
                     UnitState::Up
                 };
                 let (in_flight, extra) = match &self.mode {
-                    Mode::Servers => (
-                        if self.station.is_busy(i) { 1.0 } else { 0.0 },
-                        if self.station.is_busy(i) {
-                            "boarding"
-                        } else {
-                            "idle"
-                        }
-                        .to_string(),
+                    Mode::Servers(pool) => (
+                        if pool.is_busy(i) { 1.0 } else { 0.0 },
+                        if pool.is_busy(i) { "boarding" } else { "idle" }.to_string(),
                     ),
                     Mode::Trains { trains, .. } => (
                         0.0,
