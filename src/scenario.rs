@@ -474,15 +474,8 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
         .filter(|p| (p.line, p.col) > (timeline_at.line, timeline_at.col))
         .collect();
     for (i, entry) in s.timeline.iter().enumerate() {
-        let anchor = anchors.get(i).copied();
         let err_in = |field: &str, msg: String| {
-            let pos = anchor
-                .and_then(|a| locate_field_from(text, field, a))
-                .map(|p| value_pos(text, p));
-            match pos.or(anchor) {
-                Some(p) => ScenarioError::at(origin, text, p, msg),
-                None => ScenarioError::new(origin, msg),
-            }
+            entry_error(origin, text, anchors.get(i).copied(), field, msg)
         };
         let at = entry.at_s();
         if !(finite_nonneg(at) && at <= MAX_DURATION_S) {
@@ -521,15 +514,8 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
     // kind, policy or switch the run would refuse is refused here first.
     let catalog = s.world.catalog();
     for (i, entry) in s.timeline.iter().enumerate() {
-        let anchor = anchors.get(i).copied();
         let err_in = |field: &str, msg: String| {
-            let pos = anchor
-                .and_then(|a| locate_field_from(text, field, a))
-                .map(|p| value_pos(text, p));
-            match pos.or(anchor) {
-                Some(p) => ScenarioError::at(origin, text, p, msg),
-                None => ScenarioError::new(origin, msg),
-            }
+            entry_error(origin, text, anchors.get(i).copied(), field, msg)
         };
         check_entry(&catalog, entry).map_err(|(field, msg)| err_in(field, msg))?;
     }
@@ -546,6 +532,24 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
         ));
     }
     Ok(())
+}
+
+/// An error in the timeline entry whose `at_s` is at `anchor`: at its own
+/// `field` when it has one, else at the entry.
+fn entry_error(
+    origin: &str,
+    text: &str,
+    anchor: Option<Pos>,
+    field: &str,
+    msg: String,
+) -> ScenarioError {
+    let pos = anchor
+        .and_then(|a| locate_field_from(text, field, a))
+        .map(|p| value_pos(text, p));
+    match pos.or(anchor) {
+        Some(p) => ScenarioError::at(origin, text, p, msg),
+        None => ScenarioError::new(origin, msg),
+    }
 }
 
 /// One timeline entry against the world's catalog: the field to point at
