@@ -1,7 +1,7 @@
 //! Closed forms from queueing theory, shown beside the simulated values and
 //! used as test oracles: M/M/1, M/M/1/K (the episode's P(K)), M/M/c
-//! (Erlang C), M/M/c/K, Erlang B, M/G/1 (Pollaczek–Khinchine) and
-//! Little's law. Rates are per second,
+//! (Erlang C), M/M/c/K, Erlang B and the loss system M/G/c/c, M/G/1
+//! (Pollaczek–Khinchine), trains with ample seats, and Little's law. Rates are per second,
 //! times in seconds.
 
 pub mod road;
@@ -160,6 +160,73 @@ pub fn mmck(lambda: f64, mu: f64, c: u32, k: u32) -> QueueFigures {
     }
 }
 
+/// M/G/c/c, the loss system: c servers and no room to wait. Its blocking
+/// is Erlang B whatever the service law beyond its mean (insensitivity),
+/// so every figure here holds for any service distribution with mean 1/μ.
+#[must_use]
+pub fn mgcc(lambda: f64, mu: f64, c: u32) -> QueueFigures {
+    let cf = f64::from(c.max(1));
+    let a = lambda / mu;
+    let b = erlang_b(c.max(1), a);
+    let lambda_eff = lambda * (1.0 - b);
+    QueueFigures {
+        rho: a / cf,
+        blocking_probability: b,
+        mean_in_system: a * (1.0 - b),
+        mean_in_queue: 0.0,
+        mean_response_s: 1.0 / mu,
+        mean_wait_s: 0.0,
+        throughput_per_s: lambda_eff,
+        utilisation: a * (1.0 - b) / cf,
+    }
+}
+
+/// Trains with ample seats: Poisson arrivals at λ onto a platform that
+/// holds `k`, and a train every `headway_s` that takes everyone on it
+/// (its seats are at least `k`). Between two trains N ~ Poisson(λh)
+/// arrive and the first min(N, k) get on the platform; given N = n their
+/// arrival instants are uniform order statistics, so the i-th waits
+/// h (1 − i/(n+1)) on average. Without blocking the mean wait is h/2.
+/// `seats` is the train's capacity (for the share of seats filled).
+#[must_use]
+pub fn trains_ample(lambda: f64, headway_s: f64, k: u32, seats: u32) -> QueueFigures {
+    let m = lambda * headway_s;
+    let kf = f64::from(k);
+    // Poisson(m) in log space, summed far enough into the tail that what
+    // is left is below 1e-15 of the total (12 standard deviations).
+    let n_max = (m + 12.0 * m.sqrt() + 20.0).ceil() as u64;
+    let (mut admitted, mut turned_away, mut wait_sum) = (0.0, 0.0, 0.0);
+    let mut log_p = -m;
+    for n in 0..=n_max {
+        if n > 0 {
+            log_p += m.ln() - (n as f64).ln();
+        }
+        let p = log_p.exp();
+        let nf = n as f64;
+        let got = nf.min(kf);
+        admitted += p * got;
+        turned_away += p * (nf - got);
+        // Σ_{i ≤ got} h (1 − i/(n+1))
+        wait_sum += p * headway_s * (got - got * (got + 1.0) / (2.0 * (nf + 1.0)));
+    }
+    let throughput = admitted / headway_s;
+    let w = if admitted > 0.0 {
+        wait_sum / admitted
+    } else {
+        headway_s / 2.0
+    };
+    QueueFigures {
+        rho: m / f64::from(seats.max(1)),
+        blocking_probability: if m > 0.0 { turned_away / m } else { 0.0 },
+        mean_in_system: wait_sum / headway_s,
+        mean_in_queue: wait_sum / headway_s,
+        mean_response_s: w,
+        mean_wait_s: w,
+        throughput_per_s: throughput,
+        utilisation: admitted / f64::from(seats.max(1)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +297,42 @@ mod tests {
         assert!(f.blocking_probability.is_finite() && f.blocking_probability < 1e-40);
         let over = mmck(400.0 / 60.0, 250.0 / 60.0, 1, 500);
         assert!(close(over.blocking_probability, 1.0 - 250.0 / 400.0, 1e-6));
+    }
+
+    #[test]
+    fn the_loss_system_is_erlang_b_and_obeys_little() {
+        let f = mgcc(8.0, 1.0, 10);
+        assert!(close(f.blocking_probability, erlang_b(10, 8.0), 1e-12));
+        assert!(close(
+            f.mean_in_system,
+            f.throughput_per_s * f.mean_response_s,
+            1e-12
+        ));
+        let m = mmck(8.0, 1.0, 10, 10);
+        assert!(close(f.mean_in_system, m.mean_in_system, 1e-9));
+        assert!(close(f.utilisation, m.utilisation, 1e-9));
+    }
+
+    #[test]
+    fn trains_with_ample_seats_wait_half_a_headway_and_cap_at_k() {
+        // A platform too big to fill: everyone waits h/2 on average.
+        let f = trains_ample(200.0 / 60.0, 180.0, 5000, 5000);
+        assert!(f.blocking_probability < 1e-12);
+        assert!(close(f.mean_wait_s, 90.0, 1e-9), "{f:?}");
+        assert!(close(f.throughput_per_s, 200.0 / 60.0, 1e-9));
+        // L = λ h / 2 by Little's law.
+        assert!(close(f.mean_in_system, 200.0 / 60.0 * 90.0, 1e-9));
+        // 600 arrive per headway and the platform holds 500: the trains
+        // fill about 500 of their 700 seats, and those admitted are the
+        // first to arrive, so they wait longer than h/2.
+        let g = trains_ample(200.0 / 60.0, 180.0, 500, 700);
+        assert!((g.utilisation - 500.0 / 700.0).abs() < 0.01, "{g:?}");
+        assert!(g.blocking_probability > 0.15 && g.blocking_probability < 0.18);
+        assert!(g.mean_wait_s > 90.0);
+        assert!(close(
+            g.mean_in_system,
+            g.throughput_per_s * g.mean_response_s,
+            1e-12
+        ));
     }
 }

@@ -8,8 +8,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::scenario::Scenario;
+use crate::sim::metrics::ClosedValue;
 use crate::sim::rng::replication_seed;
-use crate::sim::{Metrics, SimTime};
+use crate::sim::{ClosedForms, Metrics, SimTime};
+use std::collections::BTreeMap;
 
 /// Versions of what decides the numbers, recorded in every report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -74,15 +76,20 @@ pub struct Report {
     /// 95 % confidence half-widths (only with more than one replication).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_ci95: Option<Metrics>,
-    /// Closed forms for the same keys, where they exist.
-    pub analytic: Metrics,
+    /// Closed forms for the same keys, each with the model it comes from;
+    /// absent where no closed form applies.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub analytic: BTreeMap<String, ClosedValue>,
+    /// Why closed forms were left out (absent when every one applies).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub no_closed_form: Vec<String>,
     pub events_processed: u64,
     pub wall_s: f64,
 }
 
 struct One {
     metrics: Metrics,
-    analytic: Metrics,
+    analytic: ClosedForms,
     policy: String,
     events: u64,
 }
@@ -167,26 +174,21 @@ pub fn run(s: &Scenario, opts: &RunOptions) -> Result<Report, RunError> {
         versions: VERSIONS,
         metrics,
         metrics_ci95: (reps > 1).then_some(ci),
-        analytic: runs[0].analytic.clone(),
+        analytic: runs[0].analytic.values().clone(),
+        no_closed_form: runs[0].analytic.reasons().to_vec(),
         events_processed: runs.iter().map(|o| o.events).sum(),
         wall_s: started.elapsed().as_secs_f64(),
     })
 }
 
-/// Two-sided 97.5 % quantile of Student's t with `df` degrees of freedom.
+/// The 97.5 % quantile of Student's t with `df` degrees of freedom (the
+/// factor of a two-sided 95 % interval), exact (statrs); NaN for df = 0.
 #[must_use]
 pub fn t_975(df: usize) -> f64 {
-    const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    match df {
-        0 => f64::NAN,
-        1..=30 => T[df - 1],
-        31..=60 => 2.000,
-        61..=120 => 1.980,
-        _ => 1.960,
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    match StudentsT::new(0.0, 1.0, df as f64) {
+        Ok(t) if df > 0 => t.inverse_cdf(0.975),
+        _ => f64::NAN,
     }
 }
 
@@ -297,8 +299,23 @@ pub fn to_table(r: &Report) -> String {
             .and_then(|c| c.get(k))
             .map(|c| format!("  {:>10}", fmt_num(*c)))
             .unwrap_or_default();
-        let an = r.analytic.get(k).map_or(String::new(), |a| fmt_num(*a));
+        let an = r
+            .analytic
+            .get(k)
+            .map_or(String::new(), |a| fmt_num(a.value));
         let _ = writeln!(out, "{k:<width$}  {:>16}{ci}  {an:>16}", fmt_num(*v));
+    }
+    let mut models: Vec<&str> = Vec::new();
+    for v in r.analytic.values() {
+        if !models.contains(&v.model.as_str()) {
+            models.push(&v.model);
+        }
+    }
+    for m in models {
+        let _ = writeln!(out, "closed form: {m}");
+    }
+    for why in &r.no_closed_form {
+        let _ = writeln!(out, "no closed form: {why}");
     }
     let _ = writeln!(
         out,
@@ -313,10 +330,11 @@ pub fn to_table(r: &Report) -> String {
     out
 }
 
-/// One row per metric: `metric,simulated,ci95,closed_form`.
+/// One row per metric: `metric,simulated,ci95,closed_form,model`.
 #[must_use]
 pub fn to_csv(r: &Report) -> String {
-    let mut out = String::from("scenario,world,policy,seed,metric,simulated,ci95,closed_form\n");
+    let mut out =
+        String::from("scenario,world,policy,seed,metric,simulated,ci95,closed_form,model\n");
     let opt = |v: Option<&f64>| {
         v.map_or(String::new(), |x| {
             if x.is_nan() {
@@ -328,10 +346,11 @@ pub fn to_csv(r: &Report) -> String {
     };
     for (k, v) in &r.metrics {
         let ci = opt(r.metrics_ci95.as_ref().and_then(|c| c.get(k)));
-        let an = opt(r.analytic.get(k));
+        let an = opt(r.analytic.get(k).map(|a| &a.value));
+        let model = r.analytic.get(k).map_or("", |a| a.model.as_str());
         let _ = writeln!(
             out,
-            "{},{},{},{},{k},{},{ci},{an}",
+            "{},{},{},{},{k},{},{ci},{an},{model}",
             r.scenario,
             r.world,
             r.policy,
@@ -347,6 +366,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn t_quantiles_are_exact_at_every_df() {
+        // Published values (to 4 decimals) across the range the old table
+        // rounded to steps: 2.000 for df 31–60 was 2.0395 at 31, 2.0003 at 60.
+        for (df, t) in [
+            (1, 12.7062),
+            (2, 4.3027),
+            (10, 2.2281),
+            (30, 2.0423),
+            (31, 2.0395),
+            (45, 2.0141),
+            (60, 2.0003),
+            (100, 1.9840),
+            (1000, 1.9623),
+        ] {
+            assert!(
+                (t_975(df) - t).abs() < 5e-5,
+                "df {df}: {} vs {t}",
+                t_975(df)
+            );
+        }
+        assert!(t_975(0).is_nan());
+        // Decreasing towards the normal quantile.
+        assert!((2..500).all(|d| t_975(d) < t_975(d - 1) && t_975(d) > 1.959_96));
+    }
+
+    #[test]
     fn versions_match_the_exact_pins_in_cargo_toml() {
         let toml = include_str!("../Cargo.toml");
         assert!(toml.contains(&format!("rand = \"={}\"", VERSIONS.rand)));
@@ -360,7 +405,7 @@ mod tests {
         let b: Metrics = [("x".to_string(), 3.0)].into();
         let (m, c) = aggregate(&[&a, &b]);
         assert_eq!(m["x"], 2.0);
-        // s = sqrt(2), n = 2: 12.706 * sqrt(2)/sqrt(2)
-        assert!((c["x"] - 12.706).abs() < 1e-9);
+        // s = sqrt(2), n = 2: t(0.975, 1) * sqrt(2)/sqrt(2)
+        assert!((c["x"] - 12.706_204_736).abs() < 1e-8);
     }
 }

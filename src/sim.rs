@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 pub use engine::{Engine, EventQueue};
 pub use log::{EventLog, LOG_CAPACITY, LogEntry};
-pub use metrics::Metrics;
+pub use metrics::{ClosedForms, Metrics};
 pub use runtime::{Context, Model, Runtime};
 pub use time::SimTime;
 pub use world::{Catalog, Command, CommandError, Snapshot, World};
@@ -402,8 +402,8 @@ mod tests {
         fn metrics(&self, _: SimTime) -> Metrics {
             Metrics::new()
         }
-        fn analytic(&self, _: SimTime) -> Metrics {
-            Metrics::new()
+        fn analytic(&self, _: SimTime) -> ClosedForms {
+            ClosedForms::new()
         }
         fn ledger(&self, _: SimTime) -> world::Ledger {
             world::Ledger::default()

@@ -12,6 +12,101 @@ use super::time::SimTime;
 /// Named numbers reported by a world (sorted, so output is deterministic).
 pub type Metrics = BTreeMap<String, f64>;
 
+/// One closed-form value and the model it comes from (`M/M/1/500`,
+/// `Erlang B`, …).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ClosedValue {
+    pub value: f64,
+    pub model: String,
+}
+
+/// A world's closed forms for its metrics' keys: each value carries the
+/// name of the model it comes from, and a key is absent where no closed
+/// form applies. When none applies at all, `reason` says why (the
+/// dashboard shows it; the JSON report prints it as `no_closed_form`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClosedForms {
+    values: BTreeMap<String, ClosedValue>,
+    reasons: Vec<String>,
+}
+
+impl ClosedForms {
+    #[must_use]
+    pub fn new() -> Self {
+        ClosedForms::default()
+    }
+
+    /// No value, for `reason`.
+    #[must_use]
+    pub fn none(reason: impl Into<String>) -> Self {
+        let mut c = ClosedForms::new();
+        c.not_applicable(reason);
+        c
+    }
+
+    /// Records `key` = `value` from `model`.
+    pub fn insert(&mut self, key: impl Into<String>, model: &str, value: f64) {
+        self.values.insert(
+            key.into(),
+            ClosedValue {
+                value,
+                model: model.to_string(),
+            },
+        );
+    }
+
+    /// Records why a closed form (or part of one) does not apply.
+    pub fn not_applicable(&mut self, reason: impl Into<String>) {
+        self.reasons.push(reason.into());
+    }
+
+    /// The value for `key`, if a closed form gives one.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<f64> {
+        self.values.get(key).map(|v| v.value)
+    }
+
+    /// The model `key`'s value comes from.
+    #[must_use]
+    pub fn model(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(|v| v.model.as_str())
+    }
+
+    /// Every value, by key.
+    #[must_use]
+    pub fn values(&self) -> &BTreeMap<String, ClosedValue> {
+        &self.values
+    }
+
+    /// The distinct models the values come from, in key order.
+    #[must_use]
+    pub fn models(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for v in self.values.values() {
+            if !out.contains(&v.model.as_str()) {
+                out.push(&v.model);
+            }
+        }
+        out
+    }
+
+    /// Why closed forms were left out (empty when every one applies).
+    #[must_use]
+    pub fn reasons(&self) -> &[String] {
+        &self.reasons
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+}
+
 /// The time-weighted mean of a piecewise-constant quantity (e.g. number in
 /// system), measured from the last reset.
 #[derive(Clone, Debug, Default)]

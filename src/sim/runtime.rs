@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 
 use super::engine::EventQueue;
 use super::log::EventLog;
-use super::metrics::Metrics;
+use super::metrics::{ClosedForms, Metrics};
 use super::time::SimTime;
 use super::world::{Catalog, Command, CommandError, Ledger, Snapshot, World};
 
@@ -105,8 +105,9 @@ pub trait Model: Send + 'static {
     /// Headless metrics at `now`.
     fn metrics(&self, now: SimTime) -> Metrics;
 
-    /// Closed forms for the same keys, where they apply.
-    fn analytic(&self, now: SimTime) -> Metrics;
+    /// Closed forms for the same keys, each named by its model, where
+    /// they apply (see [`ClosedForms`]).
+    fn analytic(&self, now: SimTime) -> ClosedForms;
 
     /// Where every entity is at `now` (the conservation law).
     fn ledger(&self, now: SimTime) -> Ledger;
@@ -199,7 +200,7 @@ impl<M: Model> World for Runtime<M> {
         self.model.metrics(self.queue.now())
     }
 
-    fn analytic(&self) -> Metrics {
+    fn analytic(&self) -> ClosedForms {
         self.model.analytic(self.queue.now())
     }
 

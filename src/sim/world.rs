@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::fault::{Fault, FaultCatalog, FaultTemplate};
 use super::log::EventLog;
 pub use super::log::LogEntry;
-use super::metrics::{Metrics, Rolling};
+use super::metrics::{ClosedForms, Metrics, Rolling};
 use super::time::SimTime;
 
 /// A change made at the current simulated instant: from the keyboard, or
@@ -168,6 +168,9 @@ pub struct Snapshot {
     pub units_extra_header: String,
     pub units: Vec<UnitView>,
     pub analytic: Vec<AnalyticRow>,
+    /// The model the closed forms come from (`M/M/1/500`), or why there
+    /// is none (`no closed form: …`).
+    pub closed_form_model: String,
     /// A world's own status line, e.g. the IPL scoreboard.
     pub status_line: Option<String>,
     /// The traffic world's roads (empty elsewhere).
@@ -340,8 +343,9 @@ pub trait World: Send {
     /// Headless metrics (see each world's docs for the keys).
     fn metrics(&self) -> Metrics;
 
-    /// Closed forms for the same keys where they exist.
-    fn analytic(&self) -> Metrics;
+    /// Closed forms for the same keys, each named by its model, where
+    /// they apply.
+    fn analytic(&self) -> ClosedForms;
 
     /// Where every entity is now: arrived = completed + left by reason +
     /// inside (tests check it at every step, in every world).

@@ -71,6 +71,7 @@
 //! `mean_in_entrance`, `capacity_effective`. Conservation at every instant:
 //! `arrivals + in_system_at_reset = completed + rejected + in_system`.
 
+mod closed;
 pub mod model;
 pub mod params;
 pub mod view;

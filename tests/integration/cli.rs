@@ -104,7 +104,9 @@ fn json_has_every_required_key() {
     assert_eq!(v["policy"], "entrance");
     assert_eq!(v["world"], "platform");
     assert_eq!(
-        v["analytic"]["mean_in_system"].as_f64().map(|x| x > 0.0),
+        v["analytic"]["mean_in_system"]["value"]
+            .as_f64()
+            .map(|x| x > 0.0),
         Some(true)
     );
     // 240/min for 270 s after the warm-up, per replication, on average.
@@ -145,9 +147,9 @@ fn table_csv_and_out() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("scenario,world,policy,seed,metric,simulated,ci95,closed_form")
+        Some("scenario,world,policy,seed,metric,simulated,ci95,closed_form,model")
     );
-    assert!(lines.all(|l| l.split(',').count() == 8), "{csv}");
+    assert!(lines.all(|l| l.split(',').count() == 9), "{csv}");
     let dir = std::env::temp_dir().join(format!("chaoswala-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("r.json");

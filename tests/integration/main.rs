@@ -7,6 +7,7 @@
 
 mod blocks;
 mod cli;
+mod closed_forms;
 #[allow(dead_code)]
 mod common;
 mod conservation;

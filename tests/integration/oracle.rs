@@ -47,6 +47,7 @@ fn agree(r: &Report, key: &str, exact: f64) {
     );
     // The world reports the same closed form.
     if let Some(a) = r.analytic.get(key) {
+        let a = a.value;
         assert!(
             (a - exact).abs() <= 1e-9 * exact.abs().max(1.0),
             "{key}: {a} vs {exact}"

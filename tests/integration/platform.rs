@@ -60,7 +60,14 @@ fn trains_with_room_to_spare_wait_half_a_headway() {
     // 200/min against 5000 seats every 3 minutes.
     let util = m["utilisation"];
     assert!((util - 600.0 / 5000.0).abs() < 0.005, "{util}");
-    assert_eq!(s.world().analytic()["utilisation"], 0.12);
+    // The closed form for trains with ample seats says the same.
+    let cf = s.world().analytic();
+    assert!(
+        cf.model("utilisation")
+            .is_some_and(|m| m.contains("ample seats"))
+    );
+    assert!((cf.get("utilisation").expect("closed form") - 0.12).abs() < 1e-9);
+    assert!((cf.get("mean_wait_s").expect("closed form") - 90.0).abs() < 1e-6);
 }
 
 #[test]

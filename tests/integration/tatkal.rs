@@ -137,7 +137,7 @@ fn eta_is_littles_law_and_close_for_fifo() {
     let s = scenario("tatkal", &["scale=0.005"]);
     let r = report::run(&s, &RunOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     let l = r.metrics["mean_waiting_room"];
-    let lw = r.analytic["mean_waiting_room"];
+    let lw = r.analytic["mean_waiting_room"].value;
     assert!((l - lw).abs() <= 0.02 * lw.max(1.0), "L = {l} vs λW = {lw}");
 }
 

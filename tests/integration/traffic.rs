@@ -92,10 +92,10 @@ fn least_time_converges_to_wardrop_and_marginal_cost_to_the_system_optimum() {
     for (r, key_src) in [(&lt, "UE"), (&mc, "SO")] {
         for name in ["weh", "eeh", "lbs"] {
             let k = format!("flow_per_h_{name}");
-            let (sim, an) = (r.metrics[&k], r.analytic[&k]);
+            let (sim, an) = (r.metrics[&k], r.analytic[&k].value);
             assert!((sim - an).abs() / an < 0.04, "{key_src} {k}: {sim} vs {an}");
         }
-        assert!(r.analytic["price_of_anarchy"] > 1.0);
+        assert!(r.analytic["price_of_anarchy"].value > 1.0);
     }
     // Every used road takes the same time under least-time (within a few seconds).
     let times: Vec<f64> = ["weh", "eeh", "lbs"]
@@ -171,7 +171,7 @@ fn monsoon_mc(sets: &[&str], duration_s: f64, reps: u32) -> (f64, f64, f64) {
     (
         r.metrics["monsoon_delay_frac"],
         ci,
-        r.analytic["monsoon_expected_delay"],
+        r.analytic["monsoon_expected_delay"].value,
     )
 }
 
@@ -379,7 +379,16 @@ fn the_snapshot_shows_three_roads_and_the_five_policies() {
             .all(|r| r.flow_per_h > 0.0 && r.travel_time_min >= r.free_flow_min)
     );
     assert_eq!(snap.sparklines.len(), 4);
-    assert!(!snap.chart.points.is_empty() && snap.chart.reference.is_some());
+    assert!(!snap.chart.points.is_empty());
+    // At 09:06 demand (about 3 000 cars/h) is above the roads' 2 400: the
+    // static model does not apply, so no reference line and no number.
+    assert!(snap.chart.reference.is_none());
+    assert!(
+        snap.closed_form_model.starts_with("no closed form: demand"),
+        "{}",
+        snap.closed_form_model
+    );
+    assert!(snap.analytic.iter().all(|a| a.closed_form.is_none()));
     assert!(
         snap.analytic
             .iter()
@@ -511,4 +520,46 @@ fn bad_parameters_are_reported_with_the_field_and_line() {
     let mut s = bkc();
     assert!(s.apply_sets(&["demand_per_h=-5".to_string()]).is_err());
     assert!(s.apply_sets(&["flow_window_s=1".to_string()]).is_err());
+}
+
+/// At low demand drivers also see the bottleneck's small random queue
+/// (cars pass it one every 3600/c seconds), which the static assignment
+/// leaves out: `least-time` then puts a little less on WEH and more on
+/// EEH than Wardrop's equilibrium. The module docs give the figures; this
+/// pins them (over 6 replications, each share against the equilibrium at
+/// the demand that replication drew).
+#[test]
+fn least_time_at_low_demand_is_biased_by_the_bottleneck_wait_as_documented() {
+    let mut s = bkc_with(&["demand_per_h=900"]);
+    s.timeline.clear();
+    let named = roads(&s);
+    let bprs: Vec<Bpr> = named.iter().map(|(_, b)| *b).collect();
+    let mut dev = [0.0f64; 2];
+    let reps = 6;
+    for seed in 0..reps {
+        let r = report::run(
+            &s,
+            &RunOptions {
+                duration_s: Some(21_600.0),
+                warmup_s: Some(1_800.0),
+                seed: Some(100 + seed),
+                policy: Some("least-time".to_string()),
+                replications: 1,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let ue = road::user_equilibrium(&bprs, r.metrics["demand_per_h"]).expect("UE");
+        for (i, d) in dev.iter_mut().enumerate() {
+            let got = r.metrics[&format!("flow_per_h_{}", named[i].0)];
+            *d += (got - ue.flows_per_h[i]) / ue.flows_per_h[i] / reps as f64;
+        }
+    }
+    println!(
+        "least-time at 900 cars/h vs UE: WEH {:+.2} %, EEH {:+.2} %",
+        dev[0] * 100.0,
+        dev[1] * 100.0
+    );
+    // WEH within 2 % (below), EEH above by a few per cent.
+    assert!(dev[0] < 0.0 && dev[0] > -0.02, "WEH {dev:?}");
+    assert!(dev[1] > 0.0 && dev[1] < 0.10, "EEH {dev:?}");
 }

@@ -130,8 +130,8 @@ impl World for Toy {
     fn metrics(&self) -> Metrics {
         Metrics::new()
     }
-    fn analytic(&self) -> Metrics {
-        Metrics::new()
+    fn analytic(&self) -> chaoswala::sim::ClosedForms {
+        chaoswala::sim::ClosedForms::new()
     }
     fn reset_statistics(&mut self) {}
     fn ledger(&self) -> chaoswala::sim::world::Ledger {

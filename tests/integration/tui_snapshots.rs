@@ -345,13 +345,14 @@ impl World for Showcase {
             toggles: vec![("shedding".into(), true), ("breaker".into(), false)],
             events_processed: 0,
             active_faults: Vec::new(),
+            closed_form_model: "M/M/1/10".into(),
         }
     }
     fn metrics(&self) -> Metrics {
         Metrics::new()
     }
-    fn analytic(&self) -> Metrics {
-        Metrics::new()
+    fn analytic(&self) -> chaoswala::sim::ClosedForms {
+        chaoswala::sim::ClosedForms::new()
     }
     fn reset_statistics(&mut self) {}
     fn ledger(&self) -> chaoswala::sim::world::Ledger {

@@ -87,6 +87,12 @@ impl BlockStats {
         }
     }
 
+    /// When the statistics were last reset (the start of the measured window).
+    #[must_use]
+    pub fn since(&self) -> SimTime {
+        self.since
+    }
+
     /// `n` entities arrive and stay (in system).
     #[inline]
     pub fn arrive(&mut self, now: SimTime, n: u64) {

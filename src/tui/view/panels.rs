@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Sparkline, Widget};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Sparkline, Widget, Wrap};
 
 use super::format::{bar, fmt_duration_s, fmt_num};
 use super::panel_block;
@@ -719,7 +719,19 @@ pub fn analytic(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
     for c in &cells {
         lines.push(row([&c[0], &c[1], &c[2], &c[3]], t.text()));
     }
-    Paragraph::new(lines).render(inner, buf);
+    // Which model the closed forms come from, or why there is none
+    // (wrapped, never cut).
+    if !snap.closed_form_model.is_empty() {
+        let text = if snap.closed_form_model.starts_with("no closed form") {
+            snap.closed_form_model.clone()
+        } else {
+            format!("model: {}", snap.closed_form_model)
+        };
+        lines.push(Line::from(Span::styled(text, t.dim())));
+    }
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .render(inner, buf);
 }
 
 /// The world's own panel: its status line (e.g. the scoreboard) and the

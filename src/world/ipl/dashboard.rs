@@ -270,6 +270,8 @@ impl Ipl {
                     unit: "s".into(),
                 },
             ],
+            closed_form_model: "Little's law; the planned capacity; the DB pool's query model"
+                .into(),
             status_line: Some(self.status_line(now)),
             toggles: self.toggles(),
             ..Snapshot::default()

@@ -28,7 +28,7 @@ impl Model for Ipl {
         self.observe(now).to_metrics()
     }
 
-    fn analytic(&self, now: SimTime) -> Metrics {
+    fn analytic(&self, now: SimTime) -> crate::sim::ClosedForms {
         self.analytic_at(now)
     }
     fn ledger(&self, now: SimTime) -> crate::sim::world::Ledger {
@@ -49,16 +49,24 @@ impl Model for Ipl {
 }
 
 impl Ipl {
-    /// Closed forms for the same keys at `now`.
-    pub(super) fn analytic_at(&self, now: SimTime) -> Metrics {
+    /// Closed forms for the same keys at `now`: only Little's law, from
+    /// the measured exit rate and time in system (the night is far from
+    /// any steady state a queueing formula would describe).
+    pub(super) fn analytic_at(&self, now: SimTime) -> crate::sim::ClosedForms {
         let span = (now - self.stats_since).as_secs_f64();
-        let mut m = Metrics::new();
         if span > 0.0 && self.c.exits > 0 {
+            let mut m = crate::sim::ClosedForms::new();
             let lambda = self.c.exits as f64 / span;
             let w = self.c.sojourn_s / self.c.exits as f64;
-            m.insert("mean_in_system".into(), lambda * w);
+            m.insert(
+                "mean_in_system",
+                "Little's law (L = λW from the measured exits and time in system)",
+                lambda * w,
+            );
+            m
+        } else {
+            crate::sim::ClosedForms::none("no order has left the system yet")
         }
-        m
     }
 }
 

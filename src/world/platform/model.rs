@@ -22,7 +22,7 @@ use crate::sim::fault::{Effect, FaultBook, Target};
 use crate::sim::metrics::{Rolling, TimeAverage, WindowLatency};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::{
-    Catalog, Command, CommandError, Context, Engine, Metrics, Model, SimTime, Snapshot,
+    Catalog, ClosedForms, Command, CommandError, Context, Engine, Metrics, Model, SimTime, Snapshot,
 };
 
 /// Where turned-away passengers go.
@@ -95,6 +95,9 @@ pub struct Platform {
     window: WindowLatency,
     pub(super) chart: Rolling,
     catalog: Catalog,
+    /// The last instant a fault, a restart, the policy or the rate
+    /// changed (closed forms need none inside the measured window).
+    pub(super) changed_at: SimTime,
 }
 
 impl Platform {
@@ -163,6 +166,7 @@ impl Platform {
             window: WindowLatency::new(),
             chart: Rolling::new(HISTORY),
             catalog: catalog(&p),
+            changed_at: SimTime::ZERO,
             p,
         };
         Ok((model, queue))
@@ -421,6 +425,7 @@ impl Platform {
     /// it is closed, from the faults in force.
     fn refresh(&mut self, cx: &mut Cx<'_>) {
         let now = cx.now();
+        self.changed_at = now;
         // The platform itself: what faults on `all` do (no unit has this index).
         let whole = self.faults.effect(usize::MAX, now);
         self.k_effective =
@@ -494,6 +499,7 @@ impl Platform {
                 "arrival rate ×{f} is out of range (at most {MAX_RATE_PER_MIN}/min)"
             )));
         }
+        self.changed_at = cx.now();
         if let Some(t) = self.source.set_scale(cx.now(), new) {
             let epoch = self.source.epoch();
             cx.schedule(t, Event::Arrival { epoch });
@@ -542,7 +548,11 @@ impl Model for Platform {
 
     fn apply(&mut self, cx: &mut Cx<'_>, cmd: &Command) -> Result<String, CommandError> {
         match cmd {
-            Command::SetPolicy(name) => self.set_policy(name).map(ToString::to_string),
+            Command::SetPolicy(name) => {
+                let line = self.set_policy(name)?;
+                self.changed_at = cx.now();
+                Ok(line.to_string())
+            }
             Command::ScaleArrivals(f) => self.scale_arrivals(cx, *f),
             Command::InjectFault { id, fault } => self.inject(cx, *id, fault),
             Command::ClearFault(id) => {
@@ -577,7 +587,7 @@ impl Model for Platform {
         self.observe(now).to_metrics()
     }
 
-    fn analytic(&self, _now: SimTime) -> Metrics {
+    fn analytic(&self, _now: SimTime) -> ClosedForms {
         self.closed_forms()
     }
     fn ledger(&self, now: SimTime) -> crate::sim::world::Ledger {

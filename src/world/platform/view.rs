@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use super::model::{Mode, Overflow, Platform};
 use super::params::Service;
-use crate::analytic;
 use crate::sim::blocks::stats::Reject;
 use crate::sim::metrics::Metrics;
 use crate::sim::world::{
@@ -85,8 +84,8 @@ impl Platform {
     /// What the dashboard draws at `now`.
     pub(super) fn view(&self, now: SimTime) -> Snapshot {
         let m = self.observe(now);
-        let cf = self.closed_form();
-        let closed_form = self.has_closed_form();
+        let closed = self.closed();
+        let cf = closed.as_ref().ok().map(|c| c.f);
         let n = self.on_platform() as f64;
         let k = self.k_effective.max(1) as f64;
         let util = m.utilisation;
@@ -124,19 +123,19 @@ impl Platform {
         let mut analytic_rows = vec![
             AnalyticRow {
                 label: "P(block)".into(),
-                closed_form: closed_form.then_some(cf.blocking_probability),
+                closed_form: cf.map(|f| f.blocking_probability),
                 simulated: block,
                 unit: String::new(),
             },
             AnalyticRow {
                 label: "L".into(),
-                closed_form: closed_form.then_some(cf.mean_in_system),
+                closed_form: cf.map(|f| f.mean_in_system),
                 simulated: m.mean_in_system,
                 unit: String::new(),
             },
             AnalyticRow {
                 label: "W".into(),
-                closed_form: closed_form.then_some(cf.mean_response_s),
+                closed_form: cf.map(|f| f.mean_response_s),
                 simulated: m.mean_response_s,
                 unit: "s".into(),
             },
@@ -150,7 +149,7 @@ impl Platform {
         if let Mode::Servers(_) = self.mode {
             analytic_rows.push(AnalyticRow {
                 label: "ρ".into(),
-                closed_form: closed_form.then_some(cf.utilisation),
+                closed_form: cf.map(|f| f.utilisation),
                 simulated: util,
                 unit: String::new(),
             });
@@ -168,7 +167,10 @@ impl Platform {
             chart: ChartView {
                 label: "people on the platform".into(),
                 points: ChartView::points_of(&self.series.at_s, &self.chart),
-                reference: closed_form.then(|| ("L (M/M/c/K)".to_string(), cf.mean_in_system)),
+                reference: closed
+                    .as_ref()
+                    .ok()
+                    .map(|c| (format!("L ({})", c.model), c.f.mean_in_system)),
             },
             units_title: if matches!(self.mode, Mode::Trains { .. }) {
                 "tracks".into()
@@ -178,6 +180,10 @@ impl Platform {
             units_extra_header: "doing".into(),
             units: self.unit_views(),
             analytic: analytic_rows,
+            closed_form_model: match &closed {
+                Ok(c) => c.model.clone(),
+                Err(why) => format!("no closed form: {why}"),
+            },
             status_line: Some(format!(
                 "λ {:.0}/min · {} · policy {}",
                 self.lambda_per_s() * 60.0,
@@ -230,62 +236,6 @@ impl Platform {
             mean_in_entrance: self.entrance_avg.mean(now),
             capacity_effective: self.k_effective as f64,
         }
-    }
-
-    /// Closed forms for the metrics' keys, where they apply.
-    pub(super) fn closed_forms(&self) -> Metrics {
-        let mut m = Metrics::new();
-        if let Service::Trains {
-            headway_s,
-            train_capacity,
-        } = self.p.service
-        {
-            // No product-form closed form for bulk service; the offered load is exact.
-            let cap = f64::from(self.p.servers) * f64::from(train_capacity) / headway_s;
-            m.insert("utilisation".into(), (self.lambda_per_s() / cap).min(1.0));
-            return m;
-        }
-        let f = match self.p.service {
-            Service::Exponential => self.closed_form(),
-            // One server, a platform too big to ever fill: M/G/1 (P–K).
-            Service::Deterministic | Service::Erlang { .. } | Service::Lognormal { .. }
-                if self.p.servers == 1 && self.closed_form().blocking_probability < 1e-9 =>
-            {
-                let scv = match &self.mode {
-                    Mode::Servers(pool) => pool.service().scv(),
-                    Mode::Trains { .. } => return m,
-                };
-                match analytic::mg1(self.lambda_per_s(), self.mu_per_s(), scv) {
-                    Some(f) => f,
-                    None => return m,
-                }
-            }
-            _ => return m,
-        };
-        m.insert("blocking_probability".into(), f.blocking_probability);
-        m.insert("mean_in_system".into(), f.mean_in_system);
-        m.insert("mean_wait_s".into(), f.mean_wait_s);
-        m.insert("mean_response_s".into(), f.mean_response_s);
-        m.insert("utilisation".into(), f.utilisation);
-        m.insert("throughput_per_s".into(), f.throughput_per_s);
-        m
-    }
-
-    fn closed_form(&self) -> analytic::QueueFigures {
-        analytic::mmck(
-            self.lambda_per_s(),
-            self.mu_per_s(),
-            self.p.servers,
-            self.p.capacity,
-        )
-    }
-
-    /// Whether the M/M/c/K closed form applies (exponential service, no
-    /// entrance overflow, no fault in force).
-    fn has_closed_form(&self) -> bool {
-        matches!(self.p.service, Service::Exponential)
-            && self.overflow == Overflow::Leave
-            && self.faults.is_empty()
     }
 
     fn utilisation(&self, now: SimTime) -> f64 {

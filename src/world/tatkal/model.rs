@@ -547,7 +547,7 @@ impl Model for Tatkal {
         self.measure(now)
     }
 
-    fn analytic(&self, now: SimTime) -> Metrics {
+    fn analytic(&self, now: SimTime) -> crate::sim::ClosedForms {
         self.closed_forms(now)
     }
     fn ledger(&self, _now: SimTime) -> crate::sim::world::Ledger {

@@ -5,7 +5,7 @@
 use super::policy::Policy;
 use super::{Road, Traffic};
 use crate::analytic::road::{self, Assignment, Bpr};
-use crate::sim::metrics::Metrics;
+use crate::sim::metrics::ClosedForms;
 use crate::sim::world::{
     AnalyticRow, ChartView, GaugeView, RoadView, SeriesView, UnitState, UnitView,
 };
@@ -102,7 +102,12 @@ impl Traffic {
     pub(super) fn view(&self, now: SimTime) -> Snapshot {
         let demand_now = self.demand_now(now);
         let obs = self.observe(now);
-        let (idx, ue, so) = self.assignments(demand_now);
+        let domain = self.static_domain(demand_now);
+        let (idx, ue, so) = if domain.is_ok() {
+            self.assignments(demand_now)
+        } else {
+            (Vec::new(), None, None)
+        };
         let roads: Vec<RoadView> = self
             .roads
             .iter()
@@ -296,6 +301,10 @@ impl Traffic {
             units_extra_header: "queue".into(),
             units,
             analytic,
+            closed_form_model: match &domain {
+                Ok(()) => format!("static BPR model at {demand_now:.0} cars/h"),
+                Err(why) => format!("no closed form: {why}"),
+            },
             status_line: Some(status),
             roads,
             toggles: Vec::new(),
@@ -304,49 +313,96 @@ impl Traffic {
         }
     }
 
-    /// The static BPR model's figures for the same keys.
-    pub(super) fn closed_forms(&self) -> Metrics {
-        let mut m = Metrics::new();
+    /// Whether the static model describes the roads at `demand`: below
+    /// the open roads' total capacity it does (flows settle, queues stay
+    /// small); at or above it the excess waits in queues that grow, which
+    /// static BPR (flows above capacity) does not describe.
+    pub(super) fn static_domain(&self, demand: f64) -> Result<(), String> {
+        let (_, bprs) = self.live_bpr();
+        let capacity: f64 = bprs.iter().map(|b| b.capacity_per_h).sum();
+        if bprs.is_empty() {
+            return Err("every road is closed".to_string());
+        }
+        if demand >= capacity {
+            return Err(format!(
+                "demand {demand:.0} cars/h is at or above the open roads' capacity \
+                 {capacity:.0} cars/h: queues grow, and the static model does not apply"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The static BPR model's figures for the same keys, each named by
+    /// its model, where the model applies.
+    pub(super) fn closed_forms(&self) -> ClosedForms {
+        let mut m = ClosedForms::new();
+        if !self.p.weather.is_empty() {
+            m.insert(
+                "monsoon_expected_delay",
+                "expectation over the weather table (Σ p × delay)",
+                self.p.monsoon_expected_delay(),
+            );
+        }
         let demand = self.analytic_demand();
+        if let Err(why) = self.static_domain(demand) {
+            m.not_applicable(why);
+            return m;
+        }
+        let at = if self.p.demand_per_h.is_some() {
+            format!("{demand:.0} cars/h")
+        } else {
+            format!("the schedule's peak of {demand:.0} cars/h")
+        };
+        let ue_model = format!("static BPR user equilibrium (Wardrop) at {at}");
+        let so_model = format!("static BPR system optimum at {at}");
         let (idx, ue, so) = self.assignments(demand);
         if let (Some(u), Some(s)) = (&ue, &so) {
-            m.insert("ue_vehicle_hours_per_h".into(), u.total_vehicle_hours_per_h);
-            m.insert("so_vehicle_hours_per_h".into(), s.total_vehicle_hours_per_h);
+            m.insert(
+                "ue_vehicle_hours_per_h",
+                &ue_model,
+                u.total_vehicle_hours_per_h,
+            );
+            m.insert(
+                "so_vehicle_hours_per_h",
+                &so_model,
+                s.total_vehicle_hours_per_h,
+            );
             if s.total_vehicle_hours_per_h > 0.0 {
                 m.insert(
-                    "price_of_anarchy".into(),
+                    "price_of_anarchy",
+                    &format!("static BPR at {at}: user equilibrium ÷ system optimum"),
                     u.total_vehicle_hours_per_h / s.total_vehicle_hours_per_h,
                 );
             }
         }
         let chosen = match self.policy {
-            Policy::LeastTime => ue.as_ref(),
-            Policy::MarginalCost => so.as_ref(),
+            Policy::LeastTime => ue.as_ref().map(|a| (a, &ue_model)),
+            Policy::MarginalCost => so.as_ref().map(|a| (a, &so_model)),
             // The static model says nothing of these rules' flows.
-            Policy::Naive | Policy::RoundRobin | Policy::WeightedRandom => None,
+            Policy::Naive | Policy::RoundRobin | Policy::WeightedRandom => {
+                m.not_applicable(format!(
+                    "the static model has no flows for the `{}` rule",
+                    self.policy.name()
+                ));
+                None
+            }
         };
-        if let Some(a) = chosen {
+        if let Some((a, model)) = chosen {
             for (i, r) in self.roads.iter().enumerate() {
                 let n = &r.p.name;
                 let k = idx.iter().position(|j| *j == i);
                 let flow = k.and_then(|k| a.flows_per_h.get(k).copied()).unwrap_or(0.0);
-                m.insert(format!("flow_per_h_{n}"), flow);
+                m.insert(format!("flow_per_h_{n}"), model, flow);
                 if let Some(t) = k.and_then(|k| a.travel_times_min.get(k).copied()) {
-                    m.insert(format!("travel_time_min_{n}"), t);
+                    m.insert(format!("travel_time_min_{n}"), model, t);
                 }
                 if demand > 0.0 {
-                    m.insert(format!("share_{n}"), flow / demand);
+                    m.insert(format!("share_{n}"), model, flow / demand);
                 }
             }
-            m.insert("mean_journey_min".into(), a.mean_travel_min);
-            m.insert("vehicle_hours_per_h".into(), a.total_vehicle_hours_per_h);
-            m.insert("demand_per_h".into(), demand);
-        }
-        if !self.p.weather.is_empty() {
-            m.insert(
-                "monsoon_expected_delay".into(),
-                self.p.monsoon_expected_delay(),
-            );
+            m.insert("mean_journey_min", model, a.mean_travel_min);
+            m.insert("vehicle_hours_per_h", model, a.total_vehicle_hours_per_h);
+            m.insert("demand_per_h", model, demand);
         }
         m
     }

@@ -220,6 +220,7 @@ impl Tatkal {
                     unit: "/s".into(),
                 },
             ],
+            closed_form_model: "Little's law; the ETA the room shows; the admission plan".into(),
             status_line: Some(format!(
                 "{} · {} waiting · admitting {:.0}/s · {} booked · {} seats left",
                 self.clock(now),
@@ -308,9 +309,10 @@ impl Tatkal {
         self.observation(now).to_metrics()
     }
 
-    /// Closed forms at `now`.
-    pub(super) fn closed_forms(&self, now: SimTime) -> Metrics {
-        let mut m = Metrics::new();
+    /// Closed forms at `now`: Little's law for the waiting room and the
+    /// engines' capacity at the knee.
+    pub(super) fn closed_forms(&self, now: SimTime) -> crate::sim::ClosedForms {
+        let mut m = crate::sim::ClosedForms::new();
         let span = (now.micros() - self.stats_since_us) as f64 / 1e6;
         let w = if self.c.queue_departures > 0 {
             self.queue_wait_sum_s / self.c.queue_departures as f64
@@ -320,11 +322,16 @@ impl Tatkal {
         if span > 0.0 && !w.is_nan() {
             // Little's law for the waiting room: L = λW.
             m.insert(
-                "mean_waiting_room".into(),
+                "mean_waiting_room",
+                "Little's law (L = λW from the room's measured departures and wait)",
                 self.c.queue_departures as f64 / span * w,
             );
         }
-        m.insert("planned_rate_per_s".into(), self.planned_rate());
+        m.insert(
+            "planned_rate_per_s",
+            "capacity at the knee (engine slots ÷ engine-seconds per booking)",
+            self.planned_rate(),
+        );
         m
     }
 }
