@@ -24,6 +24,7 @@ pub mod scenario;
 pub mod sim;
 #[cfg(feature = "tui")]
 pub mod tui;
+pub mod work;
 pub mod world;
 
 /// The fault vocabulary, its combination and the catalogs (a facade for

@@ -55,6 +55,10 @@ enum Cmd {
         /// Write the report to PATH instead of standard output.
         #[arg(long, value_name = "PATH")]
         out: Option<std::path::PathBuf>,
+        /// The most events the run may process over all replications; a
+        /// run estimated above it is refused, one that passes it stopped.
+        #[arg(long, value_name = "N", default_value_t = chaoswala::work::MAX_EVENTS)]
+        max_events: u64,
     },
     /// Open the dashboard on one scenario.
     #[cfg(feature = "tui")]
@@ -164,6 +168,7 @@ fn main() -> ExitCode {
             replications,
             format,
             out,
+            max_events,
         }) => {
             let opts = RunOptions {
                 duration_s: duration,
@@ -171,6 +176,7 @@ fn main() -> ExitCode {
                 seed: common.seed,
                 policy: common.policy.clone(),
                 replications,
+                max_events: Some(max_events),
             };
             run(
                 &scenario,
@@ -188,6 +194,11 @@ fn main() -> ExitCode {
             };
             // Bad input is refused before the terminal is taken over; the
             // world itself is built once, by the dashboard.
+            let w = chaoswala::work::estimate(&loaded.scenario.world, loaded.scenario.duration_s);
+            if let Err(e) = chaoswala::work::check_memory(w, 1) {
+                say!("chaoswala: {e}");
+                return ExitCode::from(BAD_INPUT);
+            }
             if let Some(p) = &common.policy {
                 let catalog = loaded.scenario.world.catalog();
                 if !catalog.accepts_policy(p) {
@@ -355,7 +366,10 @@ fn run(
             return ExitCode::from(BAD_INPUT);
         }
     };
-    let report = match report::run(&loaded.scenario, opts) {
+    let progress = Progress::new();
+    let report = report::run_with_progress(&loaded.scenario, opts, &|f| progress.show(f));
+    progress.finish();
+    let report = match report {
         Ok(r) => r,
         Err(e) => {
             if let Some(o) = out_file {
@@ -375,5 +389,76 @@ fn run(
             }
         },
         None => exit_after(emit(&text), ExitCode::SUCCESS),
+    }
+}
+
+/// Progress of a long headless run on standard error: a bar with the time
+/// left when stderr is a terminal, a line every ten seconds otherwise.
+/// Nothing at all for runs that end within a couple of seconds.
+struct Progress {
+    started: std::time::Instant,
+    bar: Option<indicatif::ProgressBar>,
+    last_line: std::sync::Mutex<f64>,
+}
+
+impl Progress {
+    /// Seconds before anything is shown.
+    const QUIET_S: f64 = 2.0;
+    /// Seconds between lines when stderr is not a terminal.
+    const LINE_EVERY_S: f64 = 10.0;
+
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = indicatif::ProgressBar::with_draw_target(
+                Some(1000),
+                indicatif::ProgressDrawTarget::hidden(),
+            );
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} simulating {bar:40} {percent:>3} % · {elapsed} elapsed · about {eta} left",
+            ) {
+                b.set_style(style);
+            }
+            b
+        });
+        Progress {
+            started: std::time::Instant::now(),
+            bar,
+            last_line: std::sync::Mutex::new(0.0),
+        }
+    }
+
+    fn show(&self, fraction: f64) {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        if elapsed < Self::QUIET_S {
+            return;
+        }
+        if let Some(b) = &self.bar {
+            if b.is_hidden() {
+                b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+            b.set_position((fraction.clamp(0.0, 1.0) * 1000.0) as u64);
+            return;
+        }
+        let Ok(mut last) = self.last_line.lock() else {
+            return;
+        };
+        if elapsed - *last >= Self::LINE_EVERY_S {
+            *last = elapsed;
+            let left = if fraction > 0.0 {
+                elapsed * (1.0 - fraction) / fraction
+            } else {
+                f64::NAN
+            };
+            say!(
+                "chaoswala: {:.0} % simulated, {elapsed:.0} s elapsed, about {left:.0} s left",
+                fraction * 100.0
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
     }
 }

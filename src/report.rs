@@ -3,6 +3,7 @@
 //! table, JSON or CSV.
 
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -36,7 +37,7 @@ pub const MAX_REPLICATIONS: u32 = 10_000;
 /// Why a headless run could not be made.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum RunError {
-    #[error("--duration must be > 0 and at most 30 days, got {0}")]
+    #[error("--duration must be > 0 and at most {max} s (100 years), got {0}", max = crate::scenario::MAX_DURATION_S)]
     Duration(f64),
     #[error("--warmup must be ≥ 0 and shorter than the duration ({duration}), got {warmup}")]
     Warmup { warmup: f64, duration: f64 },
@@ -48,6 +49,8 @@ pub enum RunError {
     Sim(#[from] crate::sim::SimError),
     #[error("replication {0} did not run")]
     Lost(u32),
+    #[error(transparent)]
+    Work(#[from] crate::work::WorkError),
 }
 
 /// What a headless run is asked to do; `None` means "the scenario's own".
@@ -58,6 +61,8 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     pub policy: Option<String>,
     pub replications: u32,
+    /// The event cap over all replications (default [`work::MAX_EVENTS`]).
+    pub max_events: Option<u64>,
 }
 
 /// The result of a headless run (the JSON output, field for field).
@@ -94,19 +99,63 @@ struct One {
     events: u64,
 }
 
+/// Slices of simulated time a replication runs in: progress is reported
+/// and the event budget checked between slices.
+const SLICES: u32 = 200;
+
+/// What one replication may spend, and where it reports progress.
+struct Budget<'a> {
+    replication: u32,
+    events: u64,
+    estimate: f64,
+    /// Simulated microseconds done, over all replications.
+    done_us: &'a AtomicU64,
+    total_us: u64,
+    progress: &'a (dyn Fn(f64) + Sync),
+}
+
 fn run_one(
     s: &Scenario,
     seed: u64,
     policy: Option<&str>,
     duration: f64,
     warmup: f64,
+    budget: &Budget<'_>,
 ) -> Result<One, RunError> {
     let mut sim = s.simulation(Some(seed), policy)?;
-    if warmup > 0.0 {
-        sim.run_until(SimTime::from_secs_f64(warmup))?;
-        sim.reset_statistics();
+    let end = SimTime::from_secs_f64(duration);
+    let reset_at = (warmup > 0.0).then(|| SimTime::from_secs_f64(warmup));
+    let slice = (end.micros() / u64::from(SLICES)).max(1);
+    let mut t = SimTime::ZERO;
+    while t < end {
+        let mut next = SimTime(t.micros().saturating_add(slice)).min(end);
+        if let Some(r) = reset_at
+            && t < r
+        {
+            next = next.min(r);
+        }
+        sim.run_until(next)?;
+        if reset_at == Some(next) {
+            sim.reset_statistics();
+        }
+        budget
+            .done_us
+            .fetch_add(next.micros() - t.micros(), Ordering::Relaxed);
+        (budget.progress)(
+            budget.done_us.load(Ordering::Relaxed) as f64 / budget.total_us.max(1) as f64,
+        );
+        let events = sim.world().events_processed();
+        if events > budget.events {
+            return Err(crate::work::WorkError::Stopped {
+                replication: budget.replication,
+                events,
+                cap: budget.events,
+                estimate: budget.estimate,
+            }
+            .into());
+        }
+        t = next;
     }
-    sim.run_until(SimTime::from_secs_f64(duration))?;
     let w = sim.world();
     Ok(One {
         metrics: w.metrics(),
@@ -118,6 +167,17 @@ fn run_one(
 
 /// Runs a scenario headless.
 pub fn run(s: &Scenario, opts: &RunOptions) -> Result<Report, RunError> {
+    run_with_progress(s, opts, &|_| {})
+}
+
+/// Runs a scenario headless, calling `progress` with the share of the
+/// simulated time done (over all replications, 0 to 1) as it goes. The
+/// run is first checked against the work caps ([`crate::work`]).
+pub fn run_with_progress(
+    s: &Scenario,
+    opts: &RunOptions,
+    progress: &(dyn Fn(f64) + Sync),
+) -> Result<Report, RunError> {
     let started = Instant::now();
     let duration = opts.duration_s.unwrap_or(s.duration_s);
     let warmup = opts.warmup_s.unwrap_or(s.warmup_s);
@@ -136,6 +196,12 @@ pub fn run(s: &Scenario, opts: &RunOptions) -> Result<Report, RunError> {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(reps as usize);
+    let cap = opts.max_events.unwrap_or(crate::work::MAX_EVENTS);
+    let estimate = crate::work::estimate_scenario(s, duration);
+    crate::work::check(estimate, reps, threads as u32, cap)?;
+    let done_us = AtomicU64::new(0);
+    let total_us = SimTime::from_secs_f64(duration).micros() * u64::from(reps);
+    let per_replication = cap.div_ceil(u64::from(reps));
     let mut results: Vec<Option<Result<One, RunError>>> = (0..reps).map(|_| None).collect();
     std::thread::scope(|scope| {
         for (t, chunk) in results
@@ -143,15 +209,25 @@ pub fn run(s: &Scenario, opts: &RunOptions) -> Result<Report, RunError> {
             .enumerate()
         {
             let base = t * reps.div_ceil(threads as u32) as usize;
+            let done_us = &done_us;
             scope.spawn(move || {
                 for (i, slot) in chunk.iter_mut().enumerate() {
                     let r = (base + i) as u64;
+                    let budget = Budget {
+                        replication: r as u32,
+                        events: per_replication,
+                        estimate: estimate.events,
+                        done_us,
+                        total_us,
+                        progress,
+                    };
                     *slot = Some(run_one(
                         s,
                         replication_seed(seed, r),
                         policy,
                         duration,
                         warmup,
+                        &budget,
                     ));
                 }
             });
@@ -364,6 +440,35 @@ pub fn to_csv(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replication_stops_past_its_event_budget() {
+        let s = crate::scenario::load("platform")
+            .expect("built-in")
+            .scenario;
+        let done = AtomicU64::new(0);
+        let shown = std::sync::Mutex::new(Vec::new());
+        let record = |f: f64| shown.lock().expect("lock").push(f);
+        let budget = Budget {
+            replication: 0,
+            events: 1_000,
+            estimate: 27_000.0,
+            done_us: &done,
+            total_us: 3_600_000_000,
+            progress: &record,
+        };
+        let Err(RunError::Work(crate::work::WorkError::Stopped { events, cap, .. })) =
+            run_one(&s, 1, None, 3_600.0, 0.0, &budget)
+        else {
+            panic!("ran past its budget");
+        };
+        assert_eq!(cap, 1_000);
+        // Stopped at the first slice past the budget, not at the end.
+        assert!(events > 1_000 && events < 2_000, "{events}");
+        let shown = shown.lock().expect("lock");
+        assert!(!shown.is_empty() && shown.windows(2).all(|w| w[0] <= w[1]));
+        assert!(*shown.last().expect("some") < 0.1);
+    }
 
     #[test]
     fn t_quantiles_are_exact_at_every_df() {

@@ -25,8 +25,11 @@ use crate::sim::{Catalog, Simulation};
 pub use crate::world::{BUILTINS, BuildError, Builtin, DEFAULT_SCENARIO, ParamIssue, WorldSpec};
 pub use error::{Pos, ScenarioError, field_positions, locate_field, locate_field_from};
 
-/// Longest simulated horizon a scenario may ask for (30 days).
-pub const MAX_DURATION_S: f64 = 30.0 * 86_400.0;
+/// Longest simulated horizon a scenario may ask for: 100 years, a guard
+/// on the clock's range only. What a run may cost is bounded by its work
+/// (events and memory, [`crate::work`]), not by its span: a light model
+/// over a year is cheap.
+pub const MAX_DURATION_S: f64 = 100.0 * 365.0 * 86_400.0;
 /// Most timeline entries a scenario may hold.
 pub const MAX_TIMELINE: usize = 10_000;
 /// Largest scenario file read.
@@ -428,7 +431,7 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
         return Err(err(
             "duration_s",
             format!(
-                "duration_s must be > 0 and ≤ {MAX_DURATION_S} (30 days), got {}",
+                "duration_s must be > 0 and ≤ {MAX_DURATION_S} (100 years), got {}",
                 s.duration_s
             ),
         ));
@@ -481,7 +484,7 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
         if !(finite_nonneg(at) && at <= MAX_DURATION_S) {
             return Err(err_in(
                 "at_s",
-                format!("at_s must be between 0 and 30 days, got {at}"),
+                format!("at_s must be between 0 and 100 years, got {at}"),
             ));
         }
         if let TimelineEntry::Fault { fault, .. } = entry {

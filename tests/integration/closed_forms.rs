@@ -37,6 +37,7 @@ fn run(s: &Scenario, policy: Option<&str>, duration: f64, warmup: f64, reps: u32
             seed: Some(3),
             policy: policy.map(ToString::to_string),
             replications: reps,
+            max_events: None,
         },
     )
     .unwrap_or_else(|e| panic!("{e}"))

@@ -576,3 +576,51 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn work_past_the_caps_is_refused_before_it_starts() {
+    // 10⁸ arrivals a minute: every size is valid, the work is not.
+    let o = run(&["run", "platform", "--set", "arrival_rate_per_min=1e8"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("13.2 billion events") && e.contains("the cap is 2.0 billion"),
+        "{e}"
+    );
+    // 50 million users of the old Tatkal would hold about 3.7 GiB.
+    for cmd in ["run", "tui"] {
+        let o = run(&[cmd, "tatkal-2023", "--set", "users=50000000"]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let e = stderr(&o);
+        assert!(
+            e.contains("GiB in memory") && e.contains("the cap is 2.0 GiB"),
+            "{e}"
+        );
+    }
+    // The cap can be lowered (or raised) from the command line.
+    let o = run(&["run", "platform", "--max-events", "1000"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("the cap is 1000"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_light_model_may_run_for_a_year() {
+    // The 30-day cap on simulated time is gone: work bounds the run.
+    let o = run(&[
+        "run",
+        "platform",
+        "--set",
+        "arrival_rate_per_min=0.01",
+        "--set",
+        "sample_every_s=3600",
+        "--duration",
+        "31536000",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["duration_s"].as_f64(), Some(31_536_000.0));
+    // A short run says nothing on stderr (no progress for what ends at once).
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}

@@ -24,6 +24,7 @@ fn run(sets: &[&str], duration_s: f64, warmup_s: f64, replications: u32) -> Repo
             seed: Some(2024),
             policy: None,
             replications,
+            max_events: None,
         },
     )
     .expect("runs")

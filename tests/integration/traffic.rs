@@ -545,6 +545,7 @@ fn least_time_at_low_demand_is_biased_by_the_bottleneck_wait_as_documented() {
                 seed: Some(100 + seed),
                 policy: Some("least-time".to_string()),
                 replications: 1,
+                max_events: None,
             },
         )
         .unwrap_or_else(|e| panic!("{e}"));
