@@ -183,6 +183,7 @@ fn platform(p: PlatformParams, horizon_s: f64, seed: u64) -> (u64, f64) {
         policy: None,
         world: WorldSpec::Platform(p),
         timeline: Vec::new(),
+        recording: None,
     };
     let mut sim = s.simulation(None, None).expect("valid");
     sim.run_until(SimTime::from_secs_f64(horizon_s))

@@ -179,7 +179,7 @@ pub fn run_with_progress(
     progress: &(dyn Fn(f64) + Sync),
 ) -> Result<Report, RunError> {
     let started = Instant::now();
-    let duration = opts.duration_s.unwrap_or(s.duration_s);
+    let duration = opts.duration_s.unwrap_or_else(|| s.run_duration_s());
     let warmup = opts.warmup_s.unwrap_or(s.warmup_s);
     if !(duration.is_finite() && duration > 0.0 && duration <= crate::scenario::MAX_DURATION_S) {
         return Err(RunError::Duration(duration));

@@ -14,6 +14,7 @@
 
 pub mod error;
 mod overrides;
+pub mod recording;
 
 use std::fmt::Write as _;
 
@@ -67,6 +68,9 @@ pub struct Scenario {
     pub world: WorldSpec,
     #[serde(default)]
     pub timeline: Vec<TimelineEntry>,
+    /// Present when the file is a recorded session (see [`recording`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<recording::RecordingEnd>,
 }
 
 fn default_seed() -> u64 {
@@ -91,6 +95,13 @@ pub enum TimelineEntry {
     Toggle { at_s: f64, name: String, on: bool },
     /// Multiply the main arrival rate at `at_s`.
     ScaleArrivals { at_s: f64, factor: f64 },
+    /// Clear fault number `fault` (faults are numbered from 1 in the order
+    /// they are injected), or every fault in force when `None`.
+    Clear {
+        at_s: f64,
+        #[serde(default)]
+        fault: Option<u64>,
+    },
 }
 
 impl TimelineEntry {
@@ -101,7 +112,8 @@ impl TimelineEntry {
             | TimelineEntry::Fault { at_s, .. }
             | TimelineEntry::Policy { at_s, .. }
             | TimelineEntry::Toggle { at_s, .. }
-            | TimelineEntry::ScaleArrivals { at_s, .. } => *at_s,
+            | TimelineEntry::ScaleArrivals { at_s, .. }
+            | TimelineEntry::Clear { at_s, .. } => *at_s,
         }
     }
 }
@@ -135,6 +147,9 @@ pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
             ),
         ));
     }
+    recording::check_format(origin, text)?;
+    let repaired = recording::repair(text);
+    let text: &str = &repaired;
     let scenario: Scenario = ron::Options::default().from_str(text).map_err(|e| {
         let pos = error_pos(text, &e);
         ScenarioError::at(origin, text, pos, describe_ron_error(&e.code, text, pos))
@@ -737,6 +752,15 @@ impl Scenario {
         let policy = policy.or(self.policy.as_deref());
         let world = self.world.build(seed, policy)?;
         Ok(Simulation::new(world, &self.timeline))
+    }
+
+    /// How long a headless run of this scenario lasts by default: a
+    /// recorded session's end, else `duration_s`.
+    #[must_use]
+    pub fn run_duration_s(&self) -> f64 {
+        self.recording
+            .as_ref()
+            .map_or(self.duration_s, |r| r.ends_at_s)
     }
 
     /// Seconds after midnight at simulated time zero, if the story has a clock.

@@ -87,6 +87,13 @@ impl Simulation {
                     SimTime::from_secs_f64(*at_s),
                     Control::Command(Command::ScaleArrivals(*factor)),
                 ),
+                TimelineEntry::Clear { at_s, fault } => (
+                    SimTime::from_secs_f64(*at_s),
+                    Control::Command(match fault {
+                        Some(id) => Command::ClearFault(*id),
+                        None => Command::ClearFaults,
+                    }),
+                ),
             })
             .collect();
         entries.sort_by_key(|(t, _)| *t);

@@ -22,6 +22,7 @@ fn scenario(p: PlatformParams) -> Scenario {
         policy: None,
         world: WorldSpec::Platform(p),
         timeline: Vec::new(),
+        recording: None,
     }
 }
 

@@ -15,6 +15,7 @@ mod hardening;
 mod ipl;
 mod oracle;
 mod platform;
+mod record;
 mod scenario_files;
 mod tatkal;
 mod traffic;

@@ -19,6 +19,7 @@ fn sim(p: PlatformParams, policy: &str, seed: u64) -> Simulation {
         policy: None,
         world: WorldSpec::Platform(p),
         timeline: Vec::new(),
+        recording: None,
     }
     .simulation(None, Some(policy))
     .expect("valid")
