@@ -11,8 +11,9 @@
 //! replication is stopped if it passes its share of the event cap (the
 //! estimate can be wrong), so no input runs unbounded.
 //!
-//! The estimates are per world, from the entities the parameters imply and
-//! the events and bytes each costs, measured on the built-ins (seed 42):
+//! The estimates are per world (each world's `WorldParams::work`), from
+//! the entities the parameters imply and the events and bytes each costs,
+//! measured on the built-ins (seed 42):
 //!
 //! | world | events | memory |
 //! |---|---|---|
@@ -43,54 +44,14 @@ pub struct Work {
     pub bytes: f64,
 }
 
-const MB: f64 = 1024.0 * 1024.0;
+/// A mebibyte, for the worlds' estimates.
+pub const MB: f64 = 1024.0 * 1024.0;
 
-/// What one replication of `world` over `duration_s` is expected to cost.
+/// What one replication of `world` over `duration_s` is expected to cost
+/// (each world's [`WorldParams::work`](crate::world::WorldParams::work)).
 #[must_use]
 pub fn estimate(world: &WorldSpec, duration_s: f64) -> Work {
-    let t = duration_s.max(0.0);
-    match world {
-        WorldSpec::Platform(p) => {
-            let lambda = p.arrival_rate_per_min.max(0.0) / 60.0;
-            let samples = t / p.sample_every_s.max(1e-3);
-            let trains = match p.service {
-                crate::world::platform::Service::Trains { headway_s, .. } => {
-                    2.0 * f64::from(p.servers) * t / headway_s.max(1e-3)
-                }
-                _ => 0.0,
-            };
-            Work {
-                events: 2.2 * lambda * t + samples + trains,
-                bytes: 4.0 * MB + 16.0 * (f64::from(p.capacity) + f64::from(p.entrance_capacity)),
-            }
-        }
-        WorldSpec::BkcTraffic(p) => {
-            let cars = p.peak_demand().max(0.0) / 3600.0 * t;
-            Work {
-                events: 6.0 * cars + t / p.sample_every_s.max(1e-3),
-                bytes: 4.0 * MB + 64.0 * cars,
-            }
-        }
-        WorldSpec::Tatkal(p) => {
-            let users = p.users as f64 * p.scale.max(0.0);
-            let (per_event, per_byte) = if p.waiting_room {
-                (8.0, 32.0)
-            } else {
-                (16.0, 80.0)
-            };
-            Work {
-                events: per_event * users,
-                bytes: 8.0 * MB + per_byte * users,
-            }
-        }
-        WorldSpec::IplFinal(p) => {
-            let v = p.volume_scale.max(0.0);
-            Work {
-                events: (3.0e6 * v + 1.0e4) * t / 3600.0,
-                bytes: 8.0 * MB + 40.0 * MB * v,
-            }
-        }
-    }
+    world.work(duration_s)
 }
 
 /// [`estimate`] for a whole scenario: the world's estimate, with its events

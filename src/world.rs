@@ -60,6 +60,9 @@ pub trait WorldParams {
     fn catalog(&self) -> Catalog;
     /// Builds the world, seeded; `policy` overrides the world's default.
     fn build(&self, seed: u64, policy: Option<&str>) -> Result<Box<dyn World>, BuildError>;
+    /// What one replication over `duration_s` is expected to cost, from
+    /// the parameters alone (see [`crate::work`]).
+    fn work(&self, duration_s: f64) -> crate::work::Work;
 }
 
 impl<T: WorldParams> WorldParams for Box<T> {
@@ -71,6 +74,9 @@ impl<T: WorldParams> WorldParams for Box<T> {
     }
     fn build(&self, seed: u64, policy: Option<&str>) -> Result<Box<dyn World>, BuildError> {
         T::build(self, seed, policy)
+    }
+    fn work(&self, duration_s: f64) -> crate::work::Work {
+        T::work(self, duration_s)
     }
 }
 
@@ -135,6 +141,14 @@ macro_rules! worlds {
             pub fn build(&self, seed: u64, policy: Option<&str>) -> Result<Box<dyn World>, BuildError> {
                 match self {
                     $( WorldSpec::$variant(p) => WorldParams::build(p, seed, policy), )+
+                }
+            }
+
+            /// What one replication over `duration_s` is expected to cost.
+            #[must_use]
+            pub fn work(&self, duration_s: f64) -> crate::work::Work {
+                match self {
+                    $( WorldSpec::$variant(p) => WorldParams::work(p, duration_s), )+
                 }
             }
         }

@@ -588,4 +588,15 @@ impl crate::world::WorldParams for TrafficParams {
     ) -> Result<Box<dyn crate::sim::World>, crate::world::BuildError> {
         Ok(Box::new(Traffic::build(self, seed, policy)?))
     }
+
+    /// Six events per car at the schedule's peak and one per sample; 64 B
+    /// per car (every car could be on the road at once).
+    fn work(&self, duration_s: f64) -> crate::work::Work {
+        let t = duration_s.max(0.0);
+        let cars = self.peak_demand().max(0.0) / 3600.0 * t;
+        crate::work::Work {
+            events: 6.0 * cars + t / self.sample_every_s.max(1e-3),
+            bytes: 4.0 * crate::work::MB + 64.0 * cars,
+        }
+    }
 }

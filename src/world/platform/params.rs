@@ -324,6 +324,25 @@ impl WorldParams for PlatformParams {
         }
         Ok(Box::new(Runtime::new(model, queue)))
     }
+
+    /// 2.2 events per arrival (arrive and board, with room for chance), one
+    /// per sample, two per train; 16 B per place on the platform and at
+    /// the entrance.
+    fn work(&self, duration_s: f64) -> crate::work::Work {
+        let t = duration_s.max(0.0);
+        let lambda = self.arrival_rate_per_min.max(0.0) / 60.0;
+        let trains = match self.service {
+            Service::Trains { headway_s, .. } => {
+                2.0 * f64::from(self.servers) * t / headway_s.max(1e-3)
+            }
+            _ => 0.0,
+        };
+        crate::work::Work {
+            events: 2.2 * lambda * t + t / self.sample_every_s.max(1e-3) + trains,
+            bytes: 4.0 * crate::work::MB
+                + 16.0 * (f64::from(self.capacity) + f64::from(self.entrance_capacity)),
+        }
+    }
 }
 
 #[cfg(test)]
