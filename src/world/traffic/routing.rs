@@ -5,6 +5,7 @@
 use rand::Rng;
 
 use super::policy::Policy;
+use crate::policy::{Backend, Balancer};
 use super::{Cx, MAX_CARS_IN_SYSTEM, QUEUE_MILESTONES, Road, Traffic};
 use crate::sim::SimTime;
 
@@ -59,20 +60,30 @@ impl Traffic {
                 *open.last().unwrap_or(&0)
             }
             Policy::LeastTime | Policy::MarginalCost => {
+                // The shared least-cost policy over each open road's cost:
+                // the time a car entering now would take (least-time), or
+                // its marginal cost to everyone (marginal-cost).
                 let marginal = self.policy == Policy::MarginalCost;
-                let mut best = open[0];
-                let mut best_v = f64::INFINITY;
-                for &i in &open {
-                    let v = self.estimate_min(now, i, marginal);
-                    if v < best_v {
-                        best_v = v;
-                        best = i;
-                    }
-                }
-                if best_v.is_finite() {
-                    best
-                } else {
-                    shortest(&open, &self.roads)
+                let backends: Vec<Backend> = (0..self.roads.len())
+                    .map(|i| {
+                        let available = !self.roads[i].cond.closed;
+                        Backend {
+                            available,
+                            cost: if available {
+                                self.estimate_min(now, i, marginal)
+                            } else {
+                                f64::NAN
+                            },
+                            ..Backend::default()
+                        }
+                    })
+                    .collect();
+                match Balancer::new(crate::policy::Policy::LeastCost)
+                    .choose(&backends, &mut self.routing_rng)
+                {
+                    Some(i) if backends[i].cost.is_finite() => i,
+                    // Nothing known of any road: the shortest one.
+                    _ => shortest(&open, &self.roads),
                 }
             }
         }
