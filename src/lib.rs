@@ -22,6 +22,7 @@ pub mod policy;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 #[cfg(feature = "tui")]
 pub mod tui;
 pub mod world;

@@ -80,20 +80,27 @@ pub struct Report {
     pub wall_s: f64,
 }
 
-struct One {
-    metrics: Metrics,
-    analytic: Metrics,
-    policy: String,
-    events: u64,
+/// What one replication of a run gives: the world's metrics and closed
+/// forms at the end, its policy then, and the events it handled.
+#[derive(Clone, Debug)]
+pub struct Replication {
+    pub metrics: Metrics,
+    pub analytic: Metrics,
+    pub policy: String,
+    pub events: u64,
 }
 
-fn run_one(
+type One = Replication;
+
+/// Runs one replication of `s` seeded with `seed` for `duration` simulated
+/// seconds, statistics reset after `warmup` (checked by the caller).
+pub fn run_replication(
     s: &Scenario,
     seed: u64,
     policy: Option<&str>,
     duration: f64,
     warmup: f64,
-) -> Result<One, RunError> {
+) -> Result<Replication, RunError> {
     let mut sim = s.simulation(Some(seed), policy)?;
     if warmup > 0.0 {
         sim.run_until(SimTime::from_secs_f64(warmup))?;
@@ -139,7 +146,7 @@ pub fn run(s: &Scenario, opts: &RunOptions) -> Result<Report, RunError> {
             scope.spawn(move || {
                 for (i, slot) in chunk.iter_mut().enumerate() {
                     let r = (base + i) as u64;
-                    *slot = Some(run_one(
+                    *slot = Some(run_replication(
                         s,
                         replication_seed(seed, r),
                         policy,
@@ -313,10 +320,10 @@ pub fn to_table(r: &Report) -> String {
     out
 }
 
-/// One row per metric: `metric,simulated,ci95,closed_form`.
+/// One row per metric: `metric,simulated,ci95,closed_form`, quoted
+/// where a field needs it (a scenario name with a comma stays one field).
 #[must_use]
 pub fn to_csv(r: &Report) -> String {
-    let mut out = String::from("scenario,world,policy,seed,metric,simulated,ci95,closed_form\n");
     let opt = |v: Option<&f64>| {
         v.map_or(String::new(), |x| {
             if x.is_nan() {
@@ -326,20 +333,49 @@ pub fn to_csv(r: &Report) -> String {
             }
         })
     };
+    let seed = r.seed.to_string();
+    let mut rows = vec![
+        [
+            "scenario",
+            "world",
+            "policy",
+            "seed",
+            "metric",
+            "simulated",
+            "ci95",
+            "closed_form",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
     for (k, v) in &r.metrics {
-        let ci = opt(r.metrics_ci95.as_ref().and_then(|c| c.get(k)));
-        let an = opt(r.analytic.get(k));
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{k},{},{ci},{an}",
-            r.scenario,
-            r.world,
-            r.policy,
-            r.seed,
-            opt(Some(v))
-        );
+        rows.push(vec![
+            r.scenario.clone(),
+            r.world.clone(),
+            r.policy.clone(),
+            seed.clone(),
+            k.clone(),
+            opt(Some(v)),
+            opt(r.metrics_ci95.as_ref().and_then(|c| c.get(k))),
+            opt(r.analytic.get(k)),
+        ]);
     }
-    out
+    csv_text(&rows)
+}
+
+/// Rows as CSV text (RFC 4180 quoting, `\n` line ends).
+#[must_use]
+pub fn csv_text(rows: &[Vec<String>]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    for row in rows {
+        // Writing to memory cannot fail.
+        let _ = w.write_record(row);
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod ipl;
 mod oracle;
 mod platform;
 mod scenario_files;
+mod sweep;
 mod tatkal;
 mod traffic;
 mod tui_app;
