@@ -98,6 +98,31 @@ enum Cmd {
         #[arg(long, value_name = "PATH")]
         out: Option<std::path::PathBuf>,
     },
+    /// Run a chaos experiment file: control vs treatment on the same seeds,
+    /// probes with 95 % intervals, a verdict. Exit 0 when the hypothesis
+    /// held, 1 when it deviated, 2 for bad input.
+    #[command(
+        after_help = "Examples:\n  chaoswala experiment experiments/tatkal-payment-latency.ron\n  chaoswala experiment experiments/platform-monkey.ron --format json --out journal.json"
+    )]
+    Experiment {
+        /// An experiment file (.ron).
+        file: String,
+        /// Replications (default: the file's).
+        #[arg(long, value_name = "N")]
+        replications: Option<u32>,
+        /// Simulated seconds each run covers (default: the file's, else the scenario's).
+        #[arg(long, value_name = "SECONDS")]
+        duration: Option<f64>,
+        /// Random seed (default: the file's, else the scenario's).
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// Output format: a table, or the JSON journal.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+        /// Write the output to PATH instead of standard output.
+        #[arg(long, value_name = "PATH")]
+        out: Option<std::path::PathBuf>,
+    },
     /// Combine the part files of a sharded sweep into the output the
     /// unsharded sweep gives.
     Merge {
@@ -258,6 +283,21 @@ fn main() -> ExitCode {
                 shard,
             };
             sweep(&scenario, &sets, &args, format.into(), out.as_deref())
+        }
+        Some(Cmd::Experiment {
+            file,
+            replications,
+            duration,
+            seed,
+            format,
+            out,
+        }) => {
+            let over = chaoswala::experiment::Overrides {
+                replications,
+                duration_s: duration,
+                seed,
+            };
+            experiment(&file, &over, format.into(), out.as_deref())
         }
         Some(Cmd::Merge { parts, format, out }) => merge(&parts, format.into(), out.as_deref()),
         #[cfg(feature = "tui")]
@@ -638,4 +678,50 @@ fn read_part(p: &std::path::Path) -> Result<String, String> {
         return Err(format!("larger than {MAX_PART_BYTES} bytes"));
     }
     Ok(text)
+}
+
+fn experiment(
+    file: &str,
+    over: &chaoswala::experiment::Overrides,
+    format: Format,
+    out: Option<&std::path::Path>,
+) -> ExitCode {
+    use chaoswala::experiment as ex;
+    if format == Format::Csv {
+        say!(
+            "chaoswala: an experiment prints a table or its JSON journal; --format csv is for run and sweep"
+        );
+        return ExitCode::from(BAD_INPUT);
+    }
+    let ready = match ex::load(file, over) {
+        Ok(r) => r,
+        Err(e) => {
+            say!("{e}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let out_file = match open_out(out) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let journal = match ex::run(&ready) {
+        Ok(j) => j,
+        Err(e) => {
+            if let Some(o) = out_file {
+                o.abandon();
+            }
+            say!("chaoswala: {e}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let text = match format {
+        Format::Json => ex::to_json(&journal),
+        Format::Table | Format::Csv => ex::to_table(&journal),
+    };
+    let code = if journal.held {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
+    deliver(out_file, &text, code)
 }

@@ -10,6 +10,7 @@ mod cli;
 #[allow(dead_code)]
 mod common;
 mod conservation;
+mod experiment;
 mod hardening;
 mod ipl;
 mod oracle;
