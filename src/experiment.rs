@@ -174,6 +174,8 @@ pub struct Overrides {
     pub replications: Option<u32>,
     pub duration_s: Option<f64>,
     pub seed: Option<u64>,
+    /// `KEY=VALUE` world parameters applied after the file's `set`.
+    pub sets: Vec<String>,
 }
 
 /// Why an experiment could not run.
@@ -295,6 +297,7 @@ pub fn parse(
         scenario::load(&sref.name)?
     };
     loaded.scenario.apply_sets(&sref.set)?;
+    loaded.scenario.apply_sets(&over.sets)?;
     let mut s = loaded.scenario;
     let catalog = s.world.catalog();
     let kind = s.world.kind();
@@ -977,8 +980,8 @@ pub fn to_table(j: &Journal) -> String {
     }
     for (i, s) in j.stages.iter().enumerate() {
         let _ = writeln!(out);
-        match s.share {
-            Some(sh) => {
+        if let Some(sh) = s.share {
+            {
                 let _ = writeln!(
                     out,
                     "stage {} of {}: faults on {} % of the units ({}: {}{})",
@@ -995,8 +998,14 @@ pub fn to_table(j: &Journal) -> String {
                     if s.units.len() > 5 { ", …" } else { "" }
                 );
             }
-            None => {
-                let _ = writeln!(out, "treatment: the method as written");
+        } else {
+            {
+                let what = match (e.method.is_empty(), e.monkey.is_some()) {
+                    (true, true) => "the chaos monkey's kills",
+                    (false, true) => "the method as written, and the chaos monkey's kills",
+                    _ => "the method as written",
+                };
+                let _ = writeln!(out, "treatment: {what}");
             }
         }
         let w = s

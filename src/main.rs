@@ -116,6 +116,10 @@ enum Cmd {
         /// Random seed (default: the file's, else the scenario's).
         #[arg(long, value_name = "N")]
         seed: Option<u64>,
+        /// Set a world parameter after the file's own `set` (repeatable),
+        /// e.g. a smaller rush: --set scale=0.02
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
         /// Output format: a table, or the JSON journal.
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
@@ -289,6 +293,7 @@ fn main() -> ExitCode {
             replications,
             duration,
             seed,
+            sets,
             format,
             out,
         }) => {
@@ -296,6 +301,7 @@ fn main() -> ExitCode {
                 replications,
                 duration_s: duration,
                 seed,
+                sets,
             };
             experiment(&file, &over, format.into(), out.as_deref())
         }

@@ -176,3 +176,82 @@ fn the_monkey_kills_inside_business_hours_only_never_an_excluded_target() {
     assert!(j.stages[0].probes[0].held);
     assert_eq!(j.monkey_kills.len(), 18);
 }
+
+/// Runs a shipped experiment at a reduced size; its exit code and journal.
+fn shipped(name: &str, extra: &[&str]) -> (i32, serde_json::Value) {
+    let path = format!("experiments/{name}.ron");
+    let out = run(&[
+        &["experiment", path.as_str(), "--format", "json"][..],
+        extra,
+    ]
+    .concat());
+    let code = out.status.code().unwrap();
+    assert!(code < 2, "{name}: {}", String::from_utf8_lossy(&out.stderr));
+    (code, serde_json::from_slice(&out.stdout).unwrap())
+}
+
+fn probe<'a>(j: &'a serde_json::Value, metric: &str) -> &'a serde_json::Value {
+    j["stages"][0]["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["metric"] == metric)
+        .unwrap()
+}
+
+fn mean(p: &serde_json::Value, group: &str) -> f64 {
+    p[group]["mean"].as_f64().unwrap()
+}
+
+#[test]
+fn tatkal_payment_latency_deviates_on_availability() {
+    let (code, j) = shipped(
+        "tatkal-payment-latency",
+        &["--set", "scale=0.02", "--replications", "2"],
+    );
+    assert_eq!(code, 1, "the hypothesis deviates");
+    let s = probe(&j, "success_rate");
+    // Control keeps 99.9 %, the slower payments do not; with margin.
+    assert!(mean(s, "control") >= 0.999, "{s}");
+    assert!(mean(s, "treatment") < 0.995, "{s}");
+    assert_eq!(s["held"], false);
+    let booked = probe(&j, "humans_booked");
+    assert_eq!(booked["held"], true, "seats still sell: {booked}");
+    let p95 = probe(&j, "p95_response_s");
+    assert!(mean(p95, "treatment") > mean(p95, "control"), "{p95}");
+}
+
+#[test]
+fn ipl_db_latency_holds_with_idempotency_keys_and_deviates_without() {
+    let (on, j_on) = shipped("ipl-db-latency-keys-on", &["--replications", "1"]);
+    let (off, j_off) = shipped("ipl-db-latency-keys-off", &["--replications", "1"]);
+    assert_eq!((on, off), (0, 1));
+    let dup_on = probe(&j_on, "duplicates_delivered");
+    assert_eq!(
+        mean(dup_on, "treatment"),
+        0.0,
+        "keys merge every repeated tap"
+    );
+    let dup_off = probe(&j_off, "duplicates_delivered");
+    assert!(
+        mean(dup_off, "treatment") > 1.3 * mean(dup_off, "control"),
+        "a slow DB multiplies duplicates without keys: {dup_off}"
+    );
+}
+
+#[test]
+fn platform_monkey_holds() {
+    let (code, j) = shipped("platform-monkey", &["--replications", "2"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        j["monkey_kills"].as_array().unwrap().len(),
+        16,
+        "every 30 min, 09:00–17:00"
+    );
+    let w = probe(&j, "mean_wait_s");
+    assert!(
+        mean(w, "treatment") > mean(w, "control"),
+        "a gate down lengthens the wait: {w}"
+    );
+    assert!(mean(w, "treatment") < 1.2, "{w}");
+}
