@@ -55,6 +55,8 @@ enum Cmd {
         /// Write the report to PATH instead of standard output.
         #[arg(long, value_name = "PATH")]
         out: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        plot: PlotArgs,
     },
     /// Run a grid of runs: every combination of --vary values and
     /// --policies, each replicated, on all cores; one row per point.
@@ -97,6 +99,8 @@ enum Cmd {
         /// Write the output to PATH instead of standard output.
         #[arg(long, value_name = "PATH")]
         out: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        plot: PlotArgs,
     },
     /// Run a chaos experiment file: control vs treatment on the same seeds,
     /// probes with 95 % intervals, a verdict. Exit 0 when the hypothesis
@@ -126,6 +130,9 @@ enum Cmd {
         /// Write the output to PATH instead of standard output.
         #[arg(long, value_name = "PATH")]
         out: Option<std::path::PathBuf>,
+        /// Draw control and treatment side by side for each probe (SVG).
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<std::path::PathBuf>,
     },
     /// Combine the part files of a sharded sweep into the output the
     /// unsharded sweep gives.
@@ -163,6 +170,21 @@ struct Common {
     /// (repeatable; nested with dots), e.g. --set arrival_rate_per_min=54
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
+}
+
+/// `--plot` and the metric it draws.
+#[derive(Args, Debug, Clone, Default)]
+struct PlotArgs {
+    /// Draw a plot (SVG): for `run`, the metric over simulated time on the
+    /// story clock with the faults shaded (replication 1); for `sweep`, the
+    /// metric against the first --vary parameter, a line per policy, 95 %
+    /// bands and the closed form dashed.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<std::path::PathBuf>,
+    /// The metric to plot (run: in_system; sweep: the first with a closed
+    /// form, else the first).
+    #[arg(long, value_name = "NAME", requires = "plot")]
+    plot_metric: Option<String>,
 }
 
 /// `--format`: the report's formats, as the command line spells them.
@@ -248,6 +270,7 @@ fn main() -> ExitCode {
             replications,
             format,
             out,
+            plot,
         }) => {
             let opts = RunOptions {
                 duration_s: duration,
@@ -262,6 +285,7 @@ fn main() -> ExitCode {
                 &opts,
                 format.into(),
                 out.as_deref(),
+                &plot,
             )
         }
         Some(Cmd::Sweep {
@@ -276,6 +300,7 @@ fn main() -> ExitCode {
             shard,
             format,
             out,
+            plot,
         }) => {
             let args = SweepArgs {
                 vary,
@@ -286,7 +311,14 @@ fn main() -> ExitCode {
                 replications,
                 shard,
             };
-            sweep(&scenario, &sets, &args, format.into(), out.as_deref())
+            sweep(
+                &scenario,
+                &sets,
+                &args,
+                format.into(),
+                out.as_deref(),
+                &plot,
+            )
         }
         Some(Cmd::Experiment {
             file,
@@ -296,6 +328,7 @@ fn main() -> ExitCode {
             sets,
             format,
             out,
+            plot,
         }) => {
             let over = chaoswala::experiment::Overrides {
                 replications,
@@ -303,7 +336,7 @@ fn main() -> ExitCode {
                 seed,
                 sets,
             };
-            experiment(&file, &over, format.into(), out.as_deref())
+            experiment(&file, &over, format.into(), out.as_deref(), plot.as_deref())
         }
         Some(Cmd::Merge { parts, format, out }) => merge(&parts, format.into(), out.as_deref()),
         #[cfg(feature = "tui")]
@@ -363,6 +396,7 @@ fn default_run() -> ExitCode {
         &RunOptions::default(),
         Format::Table,
         None,
+        &PlotArgs::default(),
     )
 }
 
@@ -469,11 +503,37 @@ fn run(
     opts: &RunOptions,
     format: Format,
     out: Option<&std::path::Path>,
+    plot: &PlotArgs,
 ) -> ExitCode {
     let loaded = match load_with_sets(name, sets) {
         Ok(l) => l,
         Err(code) => return code,
     };
+    if let Some(path) = &plot.plot {
+        let s = &loaded.scenario;
+        let metric = plot.plot_metric.as_deref().unwrap_or("in_system");
+        let duration = opts.duration_s.unwrap_or(s.duration_s);
+        let svg = match chaoswala::plot::run(
+            s,
+            opts.seed.unwrap_or(s.seed),
+            opts.policy.as_deref(),
+            duration,
+            metric,
+        ) {
+            Ok(Ok(svg)) => svg,
+            Ok(Err(m)) => {
+                say!("chaoswala: --plot: {m}");
+                return ExitCode::from(BAD_INPUT);
+            }
+            Err(e) => {
+                say!("chaoswala: {e}");
+                return ExitCode::from(BAD_INPUT);
+            }
+        };
+        if let Err(code) = write_plot(path, &svg) {
+            return code;
+        }
+    }
     let out_file = match out.map(OutFile::create).transpose() {
         Ok(o) => o,
         Err(m) => {
@@ -543,6 +603,7 @@ fn sweep(
     args: &SweepArgs,
     format: Format,
     out: Option<&std::path::Path>,
+    plot: &PlotArgs,
 ) -> ExitCode {
     use chaoswala::sweep as sw;
     let loaded = match load_with_sets(name, sets) {
@@ -611,6 +672,33 @@ fn sweep(
             return bad(&e);
         }
     };
+    if let Some(path) = &plot.plot {
+        let metric = plot.plot_metric.clone().or_else(|| {
+            let first = result.rows.first()?;
+            first
+                .closed_form
+                .iter()
+                .find(|(_, v)| v.is_some())
+                .or_else(|| first.mean.iter().next())
+                .map(|(k, _)| k.clone())
+        });
+        let svg = match chaoswala::plot::sweep(&result, metric.as_deref().unwrap_or("")) {
+            Ok(svg) => svg,
+            Err(m) => {
+                if let Some(o) = out_file {
+                    o.abandon();
+                }
+                say!("chaoswala: --plot: {m}");
+                return ExitCode::from(BAD_INPUT);
+            }
+        };
+        if let Err(code) = write_plot(path, &svg) {
+            if let Some(o) = out_file {
+                o.abandon();
+            }
+            return code;
+        }
+    }
     let format = if shard.is_some() {
         Format::Json
     } else {
@@ -691,6 +779,7 @@ fn experiment(
     over: &chaoswala::experiment::Overrides,
     format: Format,
     out: Option<&std::path::Path>,
+    plot: Option<&std::path::Path>,
 ) -> ExitCode {
     use chaoswala::experiment as ex;
     if format == Format::Csv {
@@ -724,10 +813,35 @@ fn experiment(
         Format::Json => ex::to_json(&journal),
         Format::Table | Format::Csv => ex::to_table(&journal),
     };
+    if let Some(path) = plot {
+        match chaoswala::plot::experiment(&journal) {
+            Ok(svg) => {
+                if let Err(code) = write_plot(path, &svg) {
+                    return code;
+                }
+            }
+            Err(m) => {
+                say!("chaoswala: --plot: {m}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let code = if journal.held {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     };
     deliver(out_file, &text, code)
+}
+
+/// Writes a plot atomically.
+fn write_plot(path: &std::path::Path, svg: &str) -> Result<(), ExitCode> {
+    let file = OutFile::create(path).map_err(|m| {
+        say!("chaoswala: --plot: {m}");
+        ExitCode::from(BAD_INPUT)
+    })?;
+    file.commit(svg).map_err(|m| {
+        say!("chaoswala: --plot: {m}");
+        ExitCode::FAILURE
+    })
 }

@@ -255,3 +255,23 @@ fn platform_monkey_holds() {
     );
     assert!(mean(w, "treatment") < 1.2, "{w}");
 }
+
+#[test]
+fn experiment_plot_shows_control_and_treatment_per_probe() {
+    let dir = std::env::temp_dir().join(format!("chaoswala-exp-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("blast.svg");
+    let out = run(&["experiment", BLAST, "--plot", svg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let texts = crate::sweep::svg_texts(&svg);
+    for want in [
+        "mean_wait_s — DEVIATED",
+        "control",
+        "treatment",
+        "bound ≤ 1",
+    ] {
+        assert!(texts.iter().any(|t| t == want), "no `{want}` in {texts:?}");
+    }
+    assert!(texts.iter().any(|t| t.contains("stage 5 %")), "{texts:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}

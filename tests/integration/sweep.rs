@@ -284,3 +284,73 @@ fn run_csv_quotes_a_name_with_a_comma() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The texts of an SVG, which must parse as XML.
+pub fn svg_texts(path: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).expect("the plot is written");
+    let doc = roxmltree::Document::parse(&text).expect("valid XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .map(|t| t.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn sweep_and_run_plots_are_svg_with_their_series() {
+    let dir = tmp("plots");
+    let sweep_svg = dir.join("sweep.svg");
+    let mut args: Vec<&str> = MM1K.to_vec();
+    args[9] = "3"; // fewer replications
+    args.extend([
+        "--policies",
+        "all",
+        "--plot",
+        sweep_svg.to_str().unwrap(),
+        "--plot-metric",
+        "blocking_probability",
+    ]);
+    ok(&args);
+    let texts = svg_texts(&sweep_svg);
+    for want in [
+        "leave (simulated, 95 % band)",
+        "entrance (simulated, 95 % band)",
+        "closed form",
+        "arrival_rate_per_min (per min)",
+        "blocking_probability (share, 0–1)",
+    ] {
+        assert!(texts.iter().any(|t| t == want), "no `{want}` in {texts:?}");
+    }
+    let run_svg = dir.join("run.svg");
+    ok(&[
+        "run",
+        "platform-trains",
+        "--plot",
+        run_svg.to_str().unwrap(),
+        "--plot-metric",
+        "on_platform",
+    ]);
+    let texts = svg_texts(&run_svg);
+    for want in [
+        "on_platform",
+        "fault: kill on track-1",
+        "fault: capacity-drop on all",
+        "story clock (HH:MM; simulated time)",
+        "18:00",
+    ] {
+        assert!(texts.iter().any(|t| t == want), "no `{want}` in {texts:?}");
+    }
+    refused(
+        &[
+            "run",
+            "platform",
+            "--plot",
+            run_svg.to_str().unwrap(),
+            "--plot-metric",
+            "nope",
+        ],
+        "reports no metric `nope`",
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
