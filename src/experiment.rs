@@ -981,32 +981,24 @@ pub fn to_table(j: &Journal) -> String {
     for (i, s) in j.stages.iter().enumerate() {
         let _ = writeln!(out);
         if let Some(sh) = s.share {
-            {
-                let _ = writeln!(
-                    out,
-                    "stage {} of {}: faults on {} % of the units ({}: {}{})",
-                    i + 1,
-                    e.blast_radius.len(),
-                    sh * 100.0,
-                    s.units.len(),
-                    s.units
-                        .iter()
-                        .take(5)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    if s.units.len() > 5 { ", …" } else { "" }
-                );
-            }
+            let shown: Vec<&str> = s.units.iter().take(5).map(String::as_str).collect();
+            let _ = writeln!(
+                out,
+                "stage {} of {}: faults on {} % of the units ({}: {}{})",
+                i + 1,
+                e.blast_radius.len(),
+                sh * 100.0,
+                s.units.len(),
+                shown.join(", "),
+                if s.units.len() > 5 { ", …" } else { "" }
+            );
         } else {
-            {
-                let what = match (e.method.is_empty(), e.monkey.is_some()) {
-                    (true, true) => "the chaos monkey's kills",
-                    (false, true) => "the method as written, and the chaos monkey's kills",
-                    _ => "the method as written",
-                };
-                let _ = writeln!(out, "treatment: {what}");
-            }
+            let what = match (e.method.is_empty(), e.monkey.is_some()) {
+                (true, true) => "the chaos monkey's kills",
+                (false, true) => "the method as written, and the chaos monkey's kills",
+                _ => "the method as written",
+            };
+            let _ = writeln!(out, "treatment: {what}");
         }
         let w = s
             .probes
