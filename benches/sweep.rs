@@ -11,6 +11,23 @@ use std::time::Instant;
 use chaoswala::scenario;
 use chaoswala::sweep::{self, Axis, Request};
 
+/// CPU seconds this process has used (user + system, from /proc; 0 where
+/// there is no /proc): the cores a run actually got is CPU time ÷ wall time.
+fn cpu_s() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (in parentheses): utime is the 12th, stime the 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    f.iter().sum::<f64>() / 100.0
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
@@ -44,6 +61,7 @@ fn main() {
             .build()
             .expect("pool");
         let mut times = Vec::new();
+        let cpu0 = cpu_s();
         for _ in 0..5 {
             let t = Instant::now();
             let s = pool.install(|| sweep::run(&plan, &quiet)).expect("runs");
@@ -51,10 +69,13 @@ fn main() {
             rows.push(sweep::to_csv(&s));
         }
         let shown: Vec<String> = times.iter().map(|t| format!("{t:.3}")).collect();
+        let cpu = cpu_s() - cpu0;
+        let wall: f64 = times.iter().sum();
         let m = median(times);
         println!(
-            "{threads} thread(s): {} s; median {m:.3} s",
-            shown.join(" ")
+            "{threads} thread(s): {} s; median {m:.3} s; cores used (CPU time ÷ wall) {:.2}",
+            shown.join(" "),
+            cpu / wall
         );
         medians.push(m);
     }
