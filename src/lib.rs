@@ -18,10 +18,13 @@
 //! - [`report`]: headless runs, replications, table/JSON/CSV output
 
 pub mod analytic;
+pub mod experiment;
+pub mod plot;
 pub mod policy;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 #[cfg(feature = "tui")]
 pub mod tui;
 pub mod work;

@@ -59,6 +59,97 @@ enum Cmd {
         /// run estimated above it is refused, one that passes it stopped.
         #[arg(long, value_name = "N", default_value_t = chaoswala::work::MAX_EVENTS)]
         max_events: u64,
+        #[command(flatten)]
+        plot: PlotArgs,
+    },
+    /// Run a grid of runs: every combination of --vary values and
+    /// --policies, each replicated, on all cores; one row per point.
+    #[command(
+        after_help = "Examples:\n  chaoswala sweep platform --vary arrival_rate_per_min=100..240:20 --set servers=1 --set capacity=10 --replications 8 --format csv\n  chaoswala sweep bkc-traffic --policies all --vary demand_per_h=1800,3000\n  chaoswala sweep platform --vary arrival_rate_per_min=100..240:20 --shard 2/8 --out part-2.json\n  chaoswala merge part-*.json --format csv"
+    )]
+    Sweep {
+        /// A built-in name or a path to a .ron file.
+        scenario: String,
+        /// KEY=LIST: a world parameter and its values, `a,b,c` or a range
+        /// `LO..HI:STEP` (HI included); repeatable (the grid is the product).
+        #[arg(long = "vary", value_name = "KEY=LIST")]
+        vary: Vec<String>,
+        /// Policies to compare, comma-separated, or `all`.
+        #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
+        policies: Vec<String>,
+        /// Random seed (default: the scenario's seed).
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// Set a world parameter for every point (repeatable), as in `run`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Simulated seconds each run covers (default: the scenario's).
+        #[arg(long, value_name = "SECONDS")]
+        duration: Option<f64>,
+        /// Simulated seconds whose statistics are discarded.
+        #[arg(long, value_name = "SECONDS")]
+        warmup: Option<f64>,
+        /// Replications per point (the same seeds at every point).
+        #[arg(long, default_value_t = 1, value_name = "N",
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(report::MAX_REPLICATIONS)))]
+        replications: u32,
+        /// Run only the I-th of N interleaved parts of the grid and write a
+        /// part file (JSON) for `chaoswala merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Output format (a part file is always JSON).
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+        /// Write the output to PATH instead of standard output.
+        #[arg(long, value_name = "PATH")]
+        out: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        plot: PlotArgs,
+    },
+    /// Run a chaos experiment file: control vs treatment on the same seeds,
+    /// probes with 95 % intervals, a verdict. Exit 0 when the hypothesis
+    /// held, 1 when it deviated, 2 for bad input.
+    #[command(
+        after_help = "Examples:\n  chaoswala experiment experiments/tatkal-payment-latency.ron\n  chaoswala experiment experiments/platform-monkey.ron --format json --out journal.json"
+    )]
+    Experiment {
+        /// An experiment file (.ron).
+        file: String,
+        /// Replications (default: the file's).
+        #[arg(long, value_name = "N")]
+        replications: Option<u32>,
+        /// Simulated seconds each run covers (default: the file's, else the scenario's).
+        #[arg(long, value_name = "SECONDS")]
+        duration: Option<f64>,
+        /// Random seed (default: the file's, else the scenario's).
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// Set a world parameter after the file's own `set` (repeatable),
+        /// e.g. a smaller rush: --set scale=0.02
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Output format: a table, or the JSON journal.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+        /// Write the output to PATH instead of standard output.
+        #[arg(long, value_name = "PATH")]
+        out: Option<std::path::PathBuf>,
+        /// Draw control and treatment side by side for each probe (SVG).
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<std::path::PathBuf>,
+    },
+    /// Combine the part files of a sharded sweep into the output the
+    /// unsharded sweep gives.
+    Merge {
+        /// Part files written by `chaoswala sweep … --shard I/N`.
+        #[arg(required = true)]
+        parts: Vec<std::path::PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+        /// Write the output to PATH instead of standard output.
+        #[arg(long, value_name = "PATH")]
+        out: Option<std::path::PathBuf>,
     },
     /// Open the dashboard on one scenario.
     #[cfg(feature = "tui")]
@@ -83,6 +174,21 @@ struct Common {
     /// (repeatable; nested with dots), e.g. --set arrival_rate_per_min=54
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
+}
+
+/// `--plot` and the metric it draws.
+#[derive(Args, Debug, Clone, Default)]
+struct PlotArgs {
+    /// Draw a plot (SVG): for `run`, the metric over simulated time on the
+    /// story clock with the faults shaded (replication 1); for `sweep`, the
+    /// metric against the first --vary parameter, a line per policy, 95 %
+    /// bands and the closed form dashed.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<std::path::PathBuf>,
+    /// The metric to plot (run: in_system; sweep: the first with a closed
+    /// form, else the first).
+    #[arg(long, value_name = "NAME", requires = "plot")]
+    plot_metric: Option<String>,
 }
 
 /// `--format`: the report's formats, as the command line spells them.
@@ -169,6 +275,7 @@ fn main() -> ExitCode {
             format,
             out,
             max_events,
+            plot,
         }) => {
             let opts = RunOptions {
                 duration_s: duration,
@@ -184,8 +291,60 @@ fn main() -> ExitCode {
                 &opts,
                 format.into(),
                 out.as_deref(),
+                &plot,
             )
         }
+        Some(Cmd::Sweep {
+            scenario,
+            vary,
+            policies,
+            seed,
+            sets,
+            duration,
+            warmup,
+            replications,
+            shard,
+            format,
+            out,
+            plot,
+        }) => {
+            let args = SweepArgs {
+                vary,
+                policies,
+                seed,
+                duration,
+                warmup,
+                replications,
+                shard,
+            };
+            sweep(
+                &scenario,
+                &sets,
+                &args,
+                format.into(),
+                out.as_deref(),
+                &plot,
+            )
+        }
+        Some(Cmd::Experiment {
+            file,
+            replications,
+            duration,
+            seed,
+            sets,
+            format,
+            out,
+            plot,
+        }) => {
+            let over = chaoswala::experiment::Overrides {
+                replications,
+                duration_s: duration,
+                seed,
+                sets,
+            };
+            experiment(&file, &over, format.into(), out.as_deref(), plot.as_deref())
+        }
+        Some(Cmd::Merge { parts, format, out }) => merge(&parts, format.into(), out.as_deref()),
         #[cfg(feature = "tui")]
         Some(Cmd::Tui { scenario, common }) => {
             let loaded = match load_with_sets(&scenario, &common.sets) {
@@ -248,6 +407,7 @@ fn default_run() -> ExitCode {
         &RunOptions::default(),
         Format::Table,
         None,
+        &PlotArgs::default(),
     )
 }
 
@@ -354,6 +514,7 @@ fn run(
     opts: &RunOptions,
     format: Format,
     out: Option<&std::path::Path>,
+    plot: &PlotArgs,
 ) -> ExitCode {
     let loaded = match load_with_sets(name, sets) {
         Ok(l) => l,
@@ -379,6 +540,41 @@ fn run(
             return ExitCode::from(BAD_INPUT);
         }
     };
+    // The plot after the run, which checked the work caps first.
+    if let Some(path) = &plot.plot {
+        let s = &loaded.scenario;
+        let metric = plot.plot_metric.as_deref().unwrap_or("in_system");
+        let duration = opts.duration_s.unwrap_or_else(|| s.run_duration_s());
+        let svg = match chaoswala::plot::run(
+            s,
+            opts.seed.unwrap_or(s.seed),
+            opts.policy.as_deref(),
+            duration,
+            metric,
+        ) {
+            Ok(Ok(svg)) => svg,
+            Ok(Err(m)) => {
+                say!("chaoswala: --plot: {m}");
+                if let Some(o) = out_file {
+                    o.abandon();
+                }
+                return ExitCode::from(BAD_INPUT);
+            }
+            Err(e) => {
+                say!("chaoswala: {e}");
+                if let Some(o) = out_file {
+                    o.abandon();
+                }
+                return ExitCode::from(BAD_INPUT);
+            }
+        };
+        if let Err(code) = write_plot(path, &svg) {
+            if let Some(o) = out_file {
+                o.abandon();
+            }
+            return code;
+        }
+    }
     let text = report::render(&report, format);
     match out_file {
         Some(o) => match o.commit(&text) {
@@ -461,4 +657,286 @@ impl Progress {
             b.finish_and_clear();
         }
     }
+}
+
+/// `sweep`'s flags, as given.
+struct SweepArgs {
+    vary: Vec<String>,
+    policies: Vec<String>,
+    seed: Option<u64>,
+    duration: Option<f64>,
+    warmup: Option<f64>,
+    replications: u32,
+    shard: Option<String>,
+}
+
+/// Writes `text` to `--out` (atomically) or standard output.
+fn deliver(out_file: Option<OutFile>, text: &str, code: ExitCode) -> ExitCode {
+    match out_file {
+        Some(o) => match o.commit(text) {
+            Ok(()) => code,
+            Err(m) => {
+                say!("chaoswala: {m}");
+                ExitCode::FAILURE
+            }
+        },
+        None => exit_after(emit(text), code),
+    }
+}
+
+/// `--out`, opened before any work (an unwritable path is refused at once).
+fn open_out(out: Option<&std::path::Path>) -> Result<Option<OutFile>, ExitCode> {
+    out.map(OutFile::create).transpose().map_err(|m| {
+        say!("chaoswala: {m}");
+        ExitCode::from(BAD_INPUT)
+    })
+}
+
+fn sweep(
+    name: &str,
+    sets: &[String],
+    args: &SweepArgs,
+    format: Format,
+    out: Option<&std::path::Path>,
+    plot: &PlotArgs,
+) -> ExitCode {
+    use chaoswala::sweep as sw;
+    let loaded = match load_with_sets(name, sets) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let bad = |e: &dyn std::fmt::Display| {
+        say!("chaoswala: {e}");
+        ExitCode::from(BAD_INPUT)
+    };
+    let mut vary = Vec::new();
+    for v in &args.vary {
+        match sw::Axis::parse(v) {
+            Ok(a) => vary.push(a),
+            Err(e) => return bad(&e),
+        }
+    }
+    let shard = match args.shard.as_deref().map(sw::parse_shard).transpose() {
+        Ok(s) => s,
+        Err(e) => return bad(&e),
+    };
+    let req = sw::Request {
+        vary,
+        policies: args.policies.clone(),
+        replications: args.replications,
+        seed: args.seed,
+        duration_s: args.duration,
+        warmup_s: args.warmup,
+        shard,
+    };
+    let plan = match sw::plan(name, &loaded.text, &loaded.scenario, sets, &req) {
+        Ok(p) => p,
+        Err(e) => return bad(&e),
+    };
+    let out_file = match open_out(out) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let bar = progress_bar(plan.runs(), plan.rows());
+    let rows_done = std::sync::atomic::AtomicU64::new(0);
+    let events = std::sync::atomic::AtomicU64::new(0);
+    let started = std::time::Instant::now();
+    let on_run = |ev: u64, row_done: bool| {
+        use std::sync::atomic::Ordering::Relaxed;
+        let total = events.fetch_add(ev, Relaxed) + ev;
+        let rows = rows_done.fetch_add(u64::from(row_done), Relaxed) + u64::from(row_done);
+        if let Some(b) = &bar {
+            b.inc(1);
+            b.set_message(format!(
+                "rows {rows}/{} · {:.2} M events/s",
+                plan.rows(),
+                total as f64 / started.elapsed().as_secs_f64().max(1e-9) / 1e6
+            ));
+        }
+    };
+    let result = sw::run(&plan, &on_run);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(o) = out_file {
+                o.abandon();
+            }
+            return bad(&e);
+        }
+    };
+    if let Some(path) = &plot.plot {
+        let metric = plot.plot_metric.clone().or_else(|| {
+            let first = result.rows.first()?;
+            first
+                .closed_form
+                .iter()
+                .find(|(_, v)| v.is_some())
+                .or_else(|| first.mean.iter().next())
+                .map(|(k, _)| k.clone())
+        });
+        let svg = match chaoswala::plot::sweep(&result, metric.as_deref().unwrap_or("")) {
+            Ok(svg) => svg,
+            Err(m) => {
+                if let Some(o) = out_file {
+                    o.abandon();
+                }
+                say!("chaoswala: --plot: {m}");
+                return ExitCode::from(BAD_INPUT);
+            }
+        };
+        if let Err(code) = write_plot(path, &svg) {
+            if let Some(o) = out_file {
+                o.abandon();
+            }
+            return code;
+        }
+    }
+    let format = if shard.is_some() {
+        Format::Json
+    } else {
+        format
+    };
+    deliver(out_file, &sw::render(&result, format), ExitCode::SUCCESS)
+}
+
+/// A progress bar on standard error when it is a terminal.
+fn progress_bar(runs: u64, rows: usize) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(runs),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} runs · ETA {eta} · {msg}")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message(format!("rows 0/{rows}"));
+    Some(bar)
+}
+
+fn merge(parts: &[std::path::PathBuf], format: Format, out: Option<&std::path::Path>) -> ExitCode {
+    let mut texts = Vec::new();
+    for p in parts {
+        let name = p.display().to_string();
+        match read_part(p) {
+            Ok(t) => texts.push((name, t)),
+            Err(e) => {
+                say!("chaoswala: {name}: {e}");
+                return ExitCode::from(BAD_INPUT);
+            }
+        }
+    }
+    let merged = match chaoswala::sweep::merge(&texts) {
+        Ok(m) => m,
+        Err(e) => {
+            say!("chaoswala: {e}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let out_file = match open_out(out) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    deliver(
+        out_file,
+        &chaoswala::sweep::render(&merged, format),
+        ExitCode::SUCCESS,
+    )
+}
+
+/// Most bytes read of a part file.
+const MAX_PART_BYTES: u64 = 256 << 20;
+
+fn read_part(p: &std::path::Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(p).map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    let mut text = String::new();
+    std::fs::File::open(p)
+        .and_then(|f| f.take(MAX_PART_BYTES + 1).read_to_string(&mut text))
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if text.len() as u64 > MAX_PART_BYTES {
+        return Err(format!("larger than {MAX_PART_BYTES} bytes"));
+    }
+    Ok(text)
+}
+
+fn experiment(
+    file: &str,
+    over: &chaoswala::experiment::Overrides,
+    format: Format,
+    out: Option<&std::path::Path>,
+    plot: Option<&std::path::Path>,
+) -> ExitCode {
+    use chaoswala::experiment as ex;
+    if format == Format::Csv {
+        say!(
+            "chaoswala: an experiment prints a table or its JSON journal; --format csv is for run and sweep"
+        );
+        return ExitCode::from(BAD_INPUT);
+    }
+    let ready = match ex::load(file, over) {
+        Ok(r) => r,
+        Err(e) => {
+            say!("{e}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let out_file = match open_out(out) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let journal = match ex::run(&ready) {
+        Ok(j) => j,
+        Err(e) => {
+            if let Some(o) = out_file {
+                o.abandon();
+            }
+            say!("chaoswala: {e}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let text = match format {
+        Format::Json => ex::to_json(&journal),
+        Format::Table | Format::Csv => ex::to_table(&journal),
+    };
+    if let Some(path) = plot {
+        match chaoswala::plot::experiment(&journal) {
+            Ok(svg) => {
+                if let Err(code) = write_plot(path, &svg) {
+                    return code;
+                }
+            }
+            Err(m) => {
+                say!("chaoswala: --plot: {m}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let code = if journal.held {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
+    deliver(out_file, &text, code)
+}
+
+/// Writes a plot atomically.
+fn write_plot(path: &std::path::Path, svg: &str) -> Result<(), ExitCode> {
+    let file = OutFile::create(path).map_err(|m| {
+        say!("chaoswala: --plot: {m}");
+        ExitCode::from(BAD_INPUT)
+    })?;
+    file.commit(svg).map_err(|m| {
+        say!("chaoswala: --plot: {m}");
+        ExitCode::FAILURE
+    })
 }

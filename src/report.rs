@@ -92,11 +92,38 @@ pub struct Report {
     pub wall_s: f64,
 }
 
-struct One {
-    metrics: Metrics,
-    analytic: ClosedForms,
-    policy: String,
-    events: u64,
+/// What one replication of a run gives: the world's metrics and closed
+/// forms at the end, its policy then, and the events it handled.
+#[derive(Clone, Debug)]
+pub struct Replication {
+    pub metrics: Metrics,
+    pub analytic: ClosedForms,
+    pub policy: String,
+    pub events: u64,
+}
+
+type One = Replication;
+
+/// Runs one replication of `s` seeded with `seed` for `duration` simulated
+/// seconds, statistics reset after `warmup` (checked by the caller), and
+/// stopped past the event cap ([`crate::work::MAX_EVENTS`]).
+pub fn run_replication(
+    s: &Scenario,
+    seed: u64,
+    policy: Option<&str>,
+    duration: f64,
+    warmup: f64,
+) -> Result<Replication, RunError> {
+    let done = AtomicU64::new(0);
+    let budget = Budget {
+        replication: 0,
+        events: crate::work::MAX_EVENTS,
+        estimate: crate::work::estimate_scenario(s, duration).events,
+        done_us: &done,
+        total_us: 1,
+        progress: &|_| {},
+    };
+    run_one(s, seed, policy, duration, warmup, &budget)
 }
 
 /// Slices of simulated time a replication runs in: progress is reported
@@ -406,11 +433,10 @@ pub fn to_table(r: &Report) -> String {
     out
 }
 
-/// One row per metric: `metric,simulated,ci95,closed_form,model`.
+/// One row per metric: `metric,simulated,ci95,closed_form,model`, quoted
+/// where a field needs it (a scenario name with a comma stays one field).
 #[must_use]
 pub fn to_csv(r: &Report) -> String {
-    let mut out =
-        String::from("scenario,world,policy,seed,metric,simulated,ci95,closed_form,model\n");
     let opt = |v: Option<&f64>| {
         v.map_or(String::new(), |x| {
             if x.is_nan() {
@@ -420,21 +446,51 @@ pub fn to_csv(r: &Report) -> String {
             }
         })
     };
+    let seed = r.seed.to_string();
+    let mut rows = vec![
+        [
+            "scenario",
+            "world",
+            "policy",
+            "seed",
+            "metric",
+            "simulated",
+            "ci95",
+            "closed_form",
+            "model",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
     for (k, v) in &r.metrics {
-        let ci = opt(r.metrics_ci95.as_ref().and_then(|c| c.get(k)));
-        let an = opt(r.analytic.get(k).map(|a| &a.value));
-        let model = r.analytic.get(k).map_or("", |a| a.model.as_str());
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{k},{},{ci},{an},{model}",
-            r.scenario,
-            r.world,
-            r.policy,
-            r.seed,
-            opt(Some(v))
-        );
+        rows.push(vec![
+            r.scenario.clone(),
+            r.world.clone(),
+            r.policy.clone(),
+            seed.clone(),
+            k.clone(),
+            opt(Some(v)),
+            opt(r.metrics_ci95.as_ref().and_then(|c| c.get(k))),
+            opt(r.analytic.get(k).map(|a| &a.value)),
+            r.analytic.get(k).map_or(String::new(), |a| a.model.clone()),
+        ]);
     }
-    out
+    csv_text(&rows)
+}
+
+/// Rows as CSV text (RFC 4180 quoting, `\n` line ends).
+#[must_use]
+pub fn csv_text(rows: &[Vec<String>]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    for row in rows {
+        // Writing to memory cannot fail.
+        let _ = w.write_record(row);
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -11,12 +11,14 @@ mod closed_forms;
 #[allow(dead_code)]
 mod common;
 mod conservation;
+mod experiment;
 mod hardening;
 mod ipl;
 mod oracle;
 mod platform;
 mod record;
 mod scenario_files;
+mod sweep;
 mod tatkal;
 mod traffic;
 mod tui_app;

@@ -5,8 +5,8 @@
 use rand::Rng;
 
 use super::policy::Policy;
-use crate::policy::{Backend, Balancer};
 use super::{Cx, MAX_CARS_IN_SYSTEM, QUEUE_MILESTONES, Road, Traffic};
+use crate::policy::{Backend, Balancer};
 use crate::sim::SimTime;
 
 impl Traffic {
