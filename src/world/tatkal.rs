@@ -37,10 +37,23 @@
 //! **Outcomes.** Every user ends in exactly one of: booked, sold out (their
 //! train had no seats left when they asked, or every train was gone),
 //! abandoned (patience or retries ran out, or the ETA shown was longer than
-//! they would wait), blocked (a bot stopped by a CAPTCHA) — or is still in
-//! the system. `success_rate` = humans booked / humans who tried, where a
-//! human who tried is one who booked or gave up: a "sold out" answer is the
-//! system working, not failing, so it is reported on its own (`sold_out`).
+//! they would wait), blocked (a bot stopped by a risk-based challenge) — or
+//! is still in the system. `success_rate` is the episode's: humans'
+//! booking attempts (login sessions) that ended with a ticket, among those
+//! begun while their train still had seats; an attempt that finds the
+//! train sold out on the way, is given up, or fails in the background
+//! counts against it. The earlier figure, humans booked / humans who
+//! booked or gave up, is `humans_booked_of_tried`.
+//!
+//! **Background failures**, in both systems: a payment declined
+//! (`payment_decline`), an OTP that expires (`otp_timeout`), a human's
+//! mistake in the passenger form (`user_mistake`) and a login session
+//! that expires (`session_timeout_s`) each end the attempt; the user starts
+//! a new one after `restart_attempt_s` while patience lasts. The waiting
+//! room holds a seat of their train for each user it admits while they
+//! book; those who reach the front while every seat left is held wait
+//! there for a hold to be released (or are told the train sold out). The
+//! old CAPTCHA at every step blocks no one: a wrong answer brings another.
 //!
 //! **Policies (`p` key, `--policy`)**: the waiting room's admission order —
 //! `fifo`, `random` (everyone who joined before 10:00 is shuffled at 10:00,
