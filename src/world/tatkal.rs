@@ -37,10 +37,23 @@
 //! **Outcomes.** Every user ends in exactly one of: booked, sold out (their
 //! train had no seats left when they asked, or every train was gone),
 //! abandoned (patience or retries ran out, or the ETA shown was longer than
-//! they would wait), blocked (a bot stopped by a CAPTCHA) — or is still in
-//! the system. `success_rate` = humans booked / humans who tried, where a
-//! human who tried is one who booked or gave up: a "sold out" answer is the
-//! system working, not failing, so it is reported on its own (`sold_out`).
+//! they would wait), blocked (a bot stopped by a risk-based challenge) — or
+//! is still in the system. `success_rate` is the episode's: humans'
+//! booking attempts (login sessions) that ended with a ticket, among those
+//! begun while their train still had seats; an attempt that finds the
+//! train sold out on the way, is given up, or fails in the background
+//! counts against it. The earlier figure, humans booked / humans who
+//! booked or gave up, is `humans_booked_of_tried`.
+//!
+//! **Background failures**, in both systems: a payment declined
+//! (`payment_decline`), an OTP that expires (`otp_timeout`), a human's
+//! mistake in the passenger form (`user_mistake`) and a login session
+//! that expires (`session_timeout_s`) each end the attempt; the user starts
+//! a new one after `restart_attempt_s` while patience lasts. The waiting
+//! room holds a seat of their train for each user it admits while they
+//! book; those who reach the front while every seat left is held wait
+//! there for a hold to be released (or are told the train sold out). The
+//! old CAPTCHA at every step blocks no one: a wrong answer brings another.
 //!
 //! **Policies (`p` key, `--policy`)**: the waiting room's admission order —
 //! `fifo`, `random` (everyone who joined before 10:00 is shuffled at 10:00,
@@ -261,6 +274,29 @@ pub struct TatkalParams {
     pub backoff_max_s: f64,
     #[serde(default = "d_bot_backoff")]
     pub bot_backoff_s: f64,
+    /// Chance that a payment is declined by the bank or the UPI/card
+    /// network (insufficient funds, wrong PIN, the bank's technical
+    /// decline): the booking attempt fails and the user starts again.
+    #[serde(default = "d_payment_decline")]
+    pub payment_decline: f64,
+    /// Chance that the payment's one-time password arrives too late or is
+    /// mistyped and the payment page expires: the attempt fails.
+    #[serde(default = "d_otp_timeout")]
+    pub otp_timeout: f64,
+    /// Chance that a human's passenger form is rejected by their own
+    /// mistake (name or age not matching the ID, berth choice, a wrong
+    /// field): the attempt fails and they fill it in again.
+    #[serde(default = "d_user_mistake")]
+    pub user_mistake: f64,
+    /// The booking session expires this long after a user logged in: an
+    /// attempt still unfinished then fails and the user logs in again
+    /// (a new attempt).
+    #[serde(default = "d_session_timeout")]
+    pub session_timeout_s: f64,
+    /// Time a user takes to start again after a failed attempt (log in,
+    /// fill in the form again).
+    #[serde(default = "d_restart_attempt")]
+    pub restart_attempt_s: f64,
     /// Seconds between samples of the rolling series.
     #[serde(default = "d_sample")]
     pub sample_every_s: f64,
@@ -398,6 +434,21 @@ fn d_bot_backoff() -> f64 {
 }
 fn d_sample() -> f64 {
     1.0
+}
+fn d_payment_decline() -> f64 {
+    0.05
+}
+fn d_otp_timeout() -> f64 {
+    0.03
+}
+fn d_user_mistake() -> f64 {
+    0.02
+}
+fn d_session_timeout() -> f64 {
+    900.0
+}
+fn d_restart_attempt() -> f64 {
+    30.0
 }
 
 impl Default for TatkalParams {
@@ -622,6 +673,8 @@ impl TatkalParams {
             ("backoff_s", self.backoff_s, false),
             ("backoff_max_s", self.backoff_max_s, false),
             ("bot_backoff_s", self.bot_backoff_s, false),
+            ("session_timeout_s", self.session_timeout_s, true),
+            ("restart_attempt_s", self.restart_attempt_s, false),
         ] {
             if !(time_ok(v) && (!positive || v > 0.0)) {
                 let bound = if positive { "> 0" } else { "≥ 0" };
@@ -641,6 +694,9 @@ impl TatkalParams {
             ("captcha_fail", self.captcha_fail),
             ("bot_captcha_pass", self.bot_captcha_pass),
             ("bot_verify_pass", self.bot_verify_pass),
+            ("payment_decline", self.payment_decline),
+            ("otp_timeout", self.otp_timeout),
+            ("user_mistake", self.user_mistake),
         ] {
             if !p01(v) {
                 issue(field, format!("{field} must be between 0 and 1, got {v}"));
@@ -652,6 +708,15 @@ impl TatkalParams {
                 format!(
                     "captcha_fail must be at most 0.99 (humans must pass eventually), got {}",
                     self.captcha_fail
+                ),
+            );
+        }
+        let background = self.payment_decline + self.otp_timeout + self.user_mistake;
+        if background > 0.9 {
+            issue(
+                "payment_decline",
+                format!(
+                    "payment_decline + otp_timeout + user_mistake must be at most 0.9 (an attempt must be able to succeed), got {background}"
                 ),
             );
         }

@@ -571,3 +571,27 @@ fn a_timeout_floods_for_two_minutes_and_the_last_over_quadruples_orders() {
     assert!((3.6..4.4).contains(&last_over), "last over ×{last_over:.2}");
     assert!((rate(7, 8) / 1200.0 - 1.0).abs() < 0.1, "after the match");
 }
+
+/// The night's peaks are reported with where they came from: the backlog's
+/// parts at its peak add up to it, and the taps' peak (per minute over ten
+/// minutes) is at least the night's average and falls inside the run.
+#[test]
+fn the_backlog_peak_is_broken_down_and_the_taps_peak_is_timed() {
+    let s = shipped("ipl-final", 0.1);
+    let mut sim = s.simulation(None, None).expect("builds");
+    let m = run_to(&mut sim, 7200.0);
+    let parts = m["backlog_peak_app"]
+        + m["backlog_peak_pool"]
+        + m["backlog_peak_kitchen"]
+        + m["backlog_peak_rider"];
+    assert_eq!(parts, m["backlog_peak"], "{m:?}");
+    assert!(m["backlog_peak"] > 0.0);
+    assert!((0.0..=7200.0).contains(&m["backlog_peak_at_s"]));
+    let mean_per_min = m["attempts"] / 120.0;
+    assert!(
+        m["taps_peak_per_min"] >= mean_per_min,
+        "peak {} vs mean {mean_per_min}",
+        m["taps_peak_per_min"]
+    );
+    assert!((600.0..=7200.0).contains(&m["taps_peak_at_s"]));
+}

@@ -290,6 +290,9 @@ pub struct Ipl {
     pub(super) backlog: TimeAverage,
     /// Orders waiting in a queue (app, pool, kitchen, for a rider), sampled.
     pub(super) queued_peak: u64,
+    /// Where the backlog stood at its sampled peak, and the minute of the
+    /// most taps (first taps and retries, over the last ten minutes).
+    pub(super) peaks: Peaks,
     pub(super) delivery: Latency,
     pub(super) confirm: Latency,
     pub(super) confirm_ewma: Ewma,
@@ -417,6 +420,7 @@ impl Ipl {
             stats_since: SimTime::ZERO,
             backlog: TimeAverage::new(SimTime::ZERO, 0.0),
             queued_peak: 0,
+            peaks: Peaks::default(),
             delivery: Latency::new(),
             confirm: Latency::new(),
             confirm_ewma: Ewma::new(0.05),
@@ -474,7 +478,36 @@ impl Ipl {
         self.s_p95.push(if p95.is_nan() { 0.0 } else { p95 / 60.0 });
         self.window_delivery.reset();
         let q = self.queued();
+        if q > self.queued_peak {
+            let app: usize = self.servers.iter().map(|s| s.queue.len()).sum();
+            let kitchen: usize = self.clusters.iter().map(|c| c.queue.len()).sum();
+            self.peaks.backlog_at_s = now.as_secs_f64();
+            self.peaks.app = app as u64;
+            self.peaks.pool = u64::from(self.pool_waiting());
+            self.peaks.kitchen = kitchen as u64;
+            self.peaks.rider = self.awaiting.len() as u64;
+        }
         self.queued_peak = self.queued_peak.max(q);
+        let taps = self.c.retry.attempts;
+        self.peaks.taps.push_back((now.as_secs_f64(), taps));
+        while self
+            .peaks
+            .taps
+            .front()
+            .is_some_and(|(t, _)| now.as_secs_f64() - t > TAPS_WINDOW_S + 1e-9)
+        {
+            self.peaks.taps.pop_front();
+        }
+        if let Some(&(t0, a0)) = self.peaks.taps.front() {
+            let span = now.as_secs_f64() - t0;
+            if span >= TAPS_WINDOW_S - 1.0 {
+                let per_min = (taps - a0) as f64 * 60.0 / span;
+                if per_min > self.peaks.taps_per_min {
+                    self.peaks.taps_per_min = per_min;
+                    self.peaks.taps_at_s = now.as_secs_f64();
+                }
+            }
+        }
         self.chart.push(q as f64);
         self.chart_t.push(now.as_secs_f64());
         self.last = self.c.clone();
@@ -606,4 +639,22 @@ mod tests {
                 .all(|s| !s.down && s.fx == Effect::NONE)
         );
     }
+}
+
+/// The window over which the taps' peak rate is measured: ten minutes,
+/// so that the night's level shows rather than one 30-second spike.
+const TAPS_WINDOW_S: f64 = 600.0;
+
+/// Where the night peaked (see [`Ipl::peaks`](Ipl)).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Peaks {
+    pub(super) backlog_at_s: f64,
+    pub(super) app: u64,
+    pub(super) pool: u64,
+    pub(super) kitchen: u64,
+    pub(super) rider: u64,
+    /// (sample instant s, taps so far) over the last minute.
+    pub(super) taps: VecDeque<(f64, u64)>,
+    pub(super) taps_per_min: f64,
+    pub(super) taps_at_s: f64,
 }

@@ -64,6 +64,18 @@ observation! {
     in_system_at_reset,
     /// Most orders waiting in a queue, sampled.
     backlog_peak,
+    /// When the backlog peaked, and where it stood then: app-server
+    /// queues, waiting for a DB connection, kitchen queues, cooked with no
+    /// rider.
+    backlog_peak_at_s,
+    backlog_peak_app,
+    backlog_peak_pool,
+    backlog_peak_kitchen,
+    backlog_peak_rider,
+    /// The most taps (first taps and retries) per minute over ten
+    /// minutes, and when those ten minutes ended.
+    taps_peak_per_min,
+    taps_peak_at_s,
     backlog,
     in_system_peak,
     /// Time-weighted mean of the orders in the system.
@@ -119,6 +131,13 @@ impl Ipl {
             in_system: self.in_system as f64,
             in_system_at_reset: self.in_system_at_reset as f64,
             backlog_peak: self.queued_peak as f64,
+            backlog_peak_at_s: self.peaks.backlog_at_s,
+            backlog_peak_app: self.peaks.app as f64,
+            backlog_peak_pool: self.peaks.pool as f64,
+            backlog_peak_kitchen: self.peaks.kitchen as f64,
+            backlog_peak_rider: self.peaks.rider as f64,
+            taps_peak_per_min: self.peaks.taps_per_min,
+            taps_peak_at_s: self.peaks.taps_at_s,
             backlog: self.queued() as f64,
             in_system_peak: self.backlog.peak(),
             mean_in_system: self.backlog.mean(now),

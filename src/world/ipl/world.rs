@@ -317,7 +317,7 @@ mod tests {
         let obs = w.model().observe(w.now());
         let m = w.metrics();
         assert_eq!(m, obs.to_metrics());
-        assert_eq!(m.len(), 44);
+        assert_eq!(m.len(), 51);
         assert!(obs.attempts > 0.0);
         let by_reason: f64 = m
             .iter()

@@ -49,8 +49,8 @@ pub(super) use pipeline::engine_seconds_per_booking;
 use pipeline::{PREPARE_PAYMENT_S, Step, VERIFY_S, pipeline};
 pub use users::Audit;
 use users::{
-    ABANDONED, AWAITING, BLOCKED, BOOKED, FLAG_ADMITTED, FLAG_BOT, FLAG_CHALLENGED, FLAG_PARALLEL,
-    FOREVER, PENDING, QUEUED, SOLD_OUT, THINKING, Users,
+    ABANDONED, AWAITING, BLOCKED, BOOKED, FLAG_ADMITTED, FLAG_ATTEMPT, FLAG_BOT, FLAG_CHALLENGED,
+    FLAG_HELD, FLAG_PARALLEL, FOREVER, PENDING, QUEUED, SOLD_OUT, THINKING, Users,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +105,19 @@ struct Counts {
     crashes: u64,
     bots_challenged: u64,
     humans_challenged: u64,
+    /// Humans' booking attempts begun while their train had seats.
+    attempts: u64,
+    /// … of which ended with a ticket, found the train sold out on the
+    /// way, were given up, or failed in the background (below).
+    attempts_booked: u64,
+    attempts_sold_out: u64,
+    attempts_abandoned: u64,
+    attempts_failed: u64,
+    /// Background failures (every user's, bots' included), by cause.
+    payment_declines: u64,
+    otp_timeouts: u64,
+    user_mistakes: u64,
+    session_expiries: u64,
 }
 
 /// The Tatkal world.
@@ -128,6 +141,7 @@ pub struct Tatkal {
     error_rng: SimRng,
     shuffle_rng: SimRng,
     engines_rng: SimRng,
+    background_rng: SimRng,
     popularity_cdf: Vec<f64>,
     human_risk: Option<Beta<f64>>,
     bot_risk: Option<Beta<f64>>,
@@ -137,6 +151,9 @@ pub struct Tatkal {
     seats_total: u64,
     seats_left: u64,
     trains_left: u32,
+    /// When nine seats in ten, and when the last seat, had sold (ms).
+    sold_90_ms: Option<u64>,
+    sold_out_ms: Option<u64>,
     // switches
     waiting_room: bool,
     parallel: bool,
@@ -148,6 +165,13 @@ pub struct Tatkal {
     bot_wave: f64,
     // waiting room
     queue: VecDeque<u32>,
+    /// Per train: seats held for admitted users still booking, those who
+    /// reached the front while every seat left was held (they wait for a
+    /// hold to be released), and whether a hold was released since the
+    /// last admission tick.
+    held: Vec<u32>,
+    standby: Vec<VecDeque<u32>>,
+    released: Vec<u16>,
     /// Admissions the room may still make: a tick's worth drips in every
     /// [`ADMIT_EVERY_MS`] at the admission rate, unbounded while users wait.
     admit_budget: TokenBucket,
@@ -287,6 +311,7 @@ impl Tatkal {
             error_rng: stream(seed, "tatkal/errors"),
             shuffle_rng: stream(seed, "tatkal/shuffle"),
             engines_rng: stream(seed, "tatkal/engines"),
+            background_rng: stream(seed, "tatkal/background"),
             popularity_cdf: cdf,
             human_risk: Beta::new(p.human_risk.alpha, p.human_risk.beta).ok(),
             bot_risk: Beta::new(p.bot_risk.alpha, p.bot_risk.beta).ok(),
@@ -295,6 +320,8 @@ impl Tatkal {
             seats_total,
             seats_left: seats_total,
             trains_left: if p.seats_per_train > 0 { p.trains } else { 0 },
+            sold_90_ms: None,
+            sold_out_ms: None,
             waiting_room: p.waiting_room,
             parallel: p.parallel_pipeline,
             prewarm: p.prewarm_cache,
@@ -304,6 +331,9 @@ impl Tatkal {
             fixed_rate,
             bot_wave: 1.0,
             queue: VecDeque::new(),
+            held: vec![0; p.trains as usize],
+            standby: (0..p.trains).map(|_| VecDeque::new()).collect(),
+            released: Vec::new(),
             admit_budget: TokenBucket::empty(0.0, f64::INFINITY, SimTime::ZERO),
             admission_rate: 0.0,
             backends: vec![Backend::default(); n_engines],

@@ -294,6 +294,7 @@ impl Ipl {
         self.stats_since = now;
         self.backlog.reset(now);
         self.queued_peak = self.queued();
+        self.peaks = super::Peaks::default();
         self.delivery.reset();
         self.confirm.reset();
         self.partners_min = self.online.saturating_sub(self.leaving);

@@ -46,7 +46,26 @@ metrics! {
     waiting_room,
     waiting_room_peak,
     humans_tried,
+    /// The episode's success rate: humans' booking attempts that ended
+    /// with a ticket, among those begun while their train had seats.
     success_rate,
+    attempts,
+    attempts_booked,
+    attempts_sold_out,
+    attempts_abandoned,
+    attempts_failed,
+    payment_declines,
+    otp_timeouts,
+    user_mistakes,
+    session_expiries,
+    /// Humans booked / humans who booked or gave up (a "sold out" answer
+    /// not counted as a failure): the rate reported before `success_rate`.
+    humans_booked_of_tried,
+    /// Bots' share of the seats sold.
+    bots_share_of_booked,
+    /// From the opening until nine seats in ten, and the last seat, had sold.
+    seats_90_sold_after_s,
+    sold_out_after_s,
     median_time_to_book_s,
     p95_time_to_book_s,
     mean_time_to_book_s,
@@ -242,6 +261,14 @@ impl Tatkal {
     pub(super) fn observation(&self, now: SimTime) -> TatkalMetrics {
         let c = &self.c;
         let tried = c.humans_booked + c.humans_abandoned;
+        let attempts_done =
+            c.attempts_booked + c.attempts_sold_out + c.attempts_abandoned + c.attempts_failed;
+        let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { f64::NAN };
+        let since_open = |at: Option<u64>| {
+            at.map_or(f64::NAN, |ms| {
+                ms.saturating_sub(self.open_ms) as f64 / 1000.0
+            })
+        };
         let per_sample = |x: f64| {
             if self.util_samples > 0 {
                 x / self.util_samples as f64
@@ -267,11 +294,20 @@ impl Tatkal {
             waiting_room: self.room_len() as f64,
             waiting_room_peak: self.queue_peak as f64,
             humans_tried: tried as f64,
-            success_rate: if tried > 0 {
-                c.humans_booked as f64 / tried as f64
-            } else {
-                f64::NAN
-            },
+            success_rate: ratio(c.attempts_booked, attempts_done),
+            attempts: c.attempts as f64,
+            attempts_booked: c.attempts_booked as f64,
+            attempts_sold_out: c.attempts_sold_out as f64,
+            attempts_abandoned: c.attempts_abandoned as f64,
+            attempts_failed: c.attempts_failed as f64,
+            payment_declines: c.payment_declines as f64,
+            otp_timeouts: c.otp_timeouts as f64,
+            user_mistakes: c.user_mistakes as f64,
+            session_expiries: c.session_expiries as f64,
+            humans_booked_of_tried: ratio(c.humans_booked, tried),
+            bots_share_of_booked: ratio(c.bots_booked, c.booked),
+            seats_90_sold_after_s: since_open(self.sold_90_ms),
+            sold_out_after_s: since_open(self.sold_out_ms),
             median_time_to_book_s: self.time_to_book.quantile_s(0.5),
             p95_time_to_book_s: self.time_to_book.quantile_s(0.95),
             mean_time_to_book_s: self.time_to_book.mean_s(),

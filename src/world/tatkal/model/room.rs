@@ -57,7 +57,8 @@ impl Tatkal {
     }
 
     /// Takes the next user off the front of the room; true when one was
-    /// admitted to booking (skips and those long gone cost no admission).
+    /// admitted to booking (skips, those long gone and those who must wait
+    /// for a held seat cost no admission).
     pub(super) fn admit_front(&mut self, cx: &mut Cx<'_>) -> Option<bool> {
         let u = self.queue.pop_front()?;
         let i = u as usize;
@@ -70,6 +71,21 @@ impl Tatkal {
             self.users.v[i].state = SOLD_OUT;
             return Some(false);
         }
+        if self.held[train] >= self.seats[train] {
+            // Every seat left is held for someone booking: wait at the
+            // front for one of them to fail, or be told it sold out.
+            self.standby[train].push_back(u);
+            return Some(false);
+        }
+        Some(self.admit(cx, u))
+    }
+
+    /// Admits user `u` (in the room, their train with a seat not held):
+    /// holds a seat for them and begins their session. False when they
+    /// had long gone.
+    pub(super) fn admit(&mut self, cx: &mut Cx<'_>, u: u32) -> bool {
+        let i = u as usize;
+        let train = self.users.v[i].train as usize;
         let now = now_ms(cx);
         let arrived = u64::from(self.users.v[i].arrived_ms);
         let waited = now.saturating_sub(arrived);
@@ -88,7 +104,7 @@ impl Tatkal {
             // Closed the tab a while ago; noticed at their turn.
             self.c.abandoned_in_queue += 1;
             self.finish(cx, u, ABANDONED);
-            return Some(false);
+            return false;
         }
         self.c.admitted += 1;
         let eta = u64::from(self.users.eta_ms[i]);
@@ -99,14 +115,72 @@ impl Tatkal {
         }
         self.eta_shown.record(SimTime(eta * 1000));
         self.admitted_wait.record(SimTime(waited * 1000));
-        self.users.v[i].flags |= FLAG_ADMITTED;
+        self.users.v[i].flags |= FLAG_ADMITTED | FLAG_HELD;
+        self.held[train] += 1;
         self.users.eta_ms[i] = now as u32;
         self.begin_session(cx, u);
-        Some(true)
+        true
+    }
+
+    /// A held seat of `train` was released (its user booked or gave up).
+    pub(super) fn release_hold(&mut self, train: usize) {
+        self.held[train] -= 1;
+        if !self.standby[train].is_empty() {
+            self.released.push(train as u16);
+        }
+    }
+
+    /// Those waiting for a held seat get the seats released since the last
+    /// tick (or are dropped as ghosts once their train sold out).
+    pub(super) fn admit_standby(&mut self, cx: &mut Cx<'_>) {
+        let mut trains = std::mem::take(&mut self.released);
+        trains.sort_unstable();
+        trains.dedup();
+        for &t in &trains {
+            let t = usize::from(t);
+            while self.held[t] < self.seats[t] || self.seats[t] == 0 {
+                let Some(u) = self.standby[t].pop_front() else {
+                    break;
+                };
+                let user = &mut self.users.v[u as usize];
+                if user.state != QUEUED {
+                    continue;
+                }
+                if self.seats[t] == 0 {
+                    user.state = SOLD_OUT; // told when the train sold out
+                    continue;
+                }
+                self.admit(cx, u);
+            }
+        }
+        trains.clear();
+        self.released = trains;
+    }
+
+    /// Everyone waiting at the front for a held seat, back in the room's
+    /// line (the room is being emptied).
+    fn unhold_standby(&mut self) {
+        for t in 0..self.standby.len() {
+            while let Some(u) = self.standby[t].pop_back() {
+                self.queue.push_front(u);
+            }
+        }
+        self.released.clear();
     }
 
     pub(super) fn release_all(&mut self, cx: &mut Cx<'_>) {
-        while self.admit_front(cx).is_some() {}
+        self.unhold_standby();
+        while let Some(u) = self.queue.pop_front() {
+            let i = u as usize;
+            if self.users.v[i].state != QUEUED {
+                continue;
+            }
+            if self.seats[self.users.v[i].train as usize] == 0 {
+                self.users.v[i].state = SOLD_OUT;
+                continue;
+            }
+            self.admit(cx, u);
+        }
         self.admit_budget.spill_above(0.0);
         self.set_level(cx);
     }
@@ -121,6 +195,7 @@ impl Tatkal {
             self.release_all(cx);
             return;
         }
+        self.admit_standby(cx);
         // One tick's worth of admissions at the rate now; skips and those
         // long gone take no token.
         let at = cx.now();

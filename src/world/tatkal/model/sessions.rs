@@ -3,10 +3,34 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
+/// Most tries a bot makes at one CAPTCHA shown at every step before its
+/// script gives up on the user id (the old CAPTCHA did not block anyone).
+const BOT_CAPTCHA_TRIES: u32 = 100;
+
+/// Why an attempt failed in the background.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Background {
+    PaymentDeclined,
+    OtpTimeout,
+    UserMistake,
+    SessionExpired,
+}
+
+/// A millisecond instant as whole seconds in a `u16` (saturating: runs
+/// are at most a day, 86 400 s; past 65 535 s session ages read as 0).
+#[inline]
+pub(super) fn secs_u16(ms: u64) -> u16 {
+    (ms / 1000).min(u64::from(u16::MAX)) as u16
+}
+
 impl Tatkal {
     /// Challenge before a request; `Err(())` when a bot is stopped.
-    /// Returns the human seconds it costs.
-    pub(super) fn challenge(&mut self, u: u32, level: u8) -> Result<f64, ()> {
+    /// Returns the human seconds it costs. The old CAPTCHA at every step
+    /// (`every_step`) knows nothing of who answers: a wrong answer only
+    /// brings another one, for bots as for humans. A risk-based challenge
+    /// is shown to those who already look like bots: a bot that fails it
+    /// is blocked.
+    pub(super) fn challenge(&mut self, u: u32, level: u8, every_step: bool) -> Result<f64, ()> {
         // level 2 = CAPTCHA, 1 = simple verification
         let bot = self.users.is_bot(u);
         let i = u as usize;
@@ -17,11 +41,15 @@ impl Tatkal {
             } else {
                 self.p.bot_verify_pass
             };
-            if self.captcha_rng.random::<f64>() < pass {
-                Ok(self.p.bot_think_s * 3.0)
-            } else {
-                Err(())
+            let tries = if every_step { BOT_CAPTCHA_TRIES } else { 1 };
+            let mut t = 0.0;
+            for _ in 0..tries {
+                t += self.p.bot_think_s * 3.0;
+                if self.captcha_rng.random::<f64>() < pass {
+                    return Ok(t);
+                }
             }
+            Err(())
         } else if level == 2 {
             // Geometric number of tries until one is right.
             let mut t = 0.0;
@@ -37,6 +65,53 @@ impl Tatkal {
         }
     }
 
+    /// A new booking attempt (a login session) begins now: a human's
+    /// counts in the success rate when their train still has seats.
+    pub(super) fn new_attempt(&mut self, cx: &Cx<'_>, u: u32) {
+        let i = u as usize;
+        let train = self.users.v[i].train as usize;
+        let user = &mut self.users.v[i];
+        user.step = 0;
+        user.retries = 0;
+        user.begun_s = secs_u16(now_ms(cx));
+        user.flags &= !FLAG_ATTEMPT;
+        if user.flags & FLAG_BOT == 0 && self.seats[train] > 0 {
+            user.flags |= FLAG_ATTEMPT;
+            self.c.attempts += 1;
+        }
+    }
+
+    /// An attempt fails in the background (`why`): the user starts again
+    /// after `restart_attempt_s`, or gives up when out of patience.
+    pub(super) fn fail_attempt(&mut self, cx: &mut Cx<'_>, u: u32, why: Background) {
+        match why {
+            Background::PaymentDeclined => self.c.payment_declines += 1,
+            Background::OtpTimeout => self.c.otp_timeouts += 1,
+            Background::UserMistake => self.c.user_mistakes += 1,
+            Background::SessionExpired => self.c.session_expiries += 1,
+        }
+        let i = u as usize;
+        if self.users.v[i].flags & FLAG_ATTEMPT != 0 {
+            self.users.v[i].flags &= !FLAG_ATTEMPT;
+            self.c.attempts_failed += 1;
+        }
+        if self.out_of_patience(cx, u) {
+            self.finish(cx, u, ABANDONED);
+            return;
+        }
+        if self.trains_left == 0 {
+            self.finish(cx, u, SOLD_OUT);
+            return;
+        }
+        self.new_attempt(cx, u);
+        let delay = if self.users.is_bot(u) {
+            self.p.bot_think_s
+        } else {
+            self.p.restart_attempt_s
+        } * spread(&mut self.think_rng);
+        self.schedule_send(cx, u, delay);
+    }
+
     pub(super) fn begin_session(&mut self, cx: &mut Cx<'_>, u: u32) {
         // The caller has counted the user in `booking`.
         let i = u as usize;
@@ -45,8 +120,7 @@ impl Tatkal {
             self.finish(cx, u, SOLD_OUT);
             return;
         }
-        self.users.v[i].step = 0;
-        self.users.v[i].retries = 0;
+        self.new_attempt(cx, u);
         if self.parallel {
             self.users.v[i].flags |= FLAG_PARALLEL;
         } else {
@@ -72,7 +146,7 @@ impl Tatkal {
                 } else {
                     self.c.humans_challenged += 1;
                 }
-                let Ok(t) = self.challenge(u, level) else {
+                let Ok(t) = self.challenge(u, level, false) else {
                     self.finish(cx, u, BLOCKED);
                     return;
                 };
@@ -87,7 +161,7 @@ impl Tatkal {
     pub(super) fn schedule_send(&mut self, cx: &mut Cx<'_>, u: u32, mut delay_s: f64) {
         let i = u as usize;
         if self.captcha == Captcha::EveryStep {
-            let Ok(t) = self.challenge(u, 2) else {
+            let Ok(t) = self.challenge(u, 2, true) else {
                 self.finish(cx, u, BLOCKED);
                 return;
             };
@@ -137,6 +211,11 @@ impl Tatkal {
         let i = u as usize;
         if self.out_of_patience(cx, u) {
             self.finish(cx, u, ABANDONED);
+            return;
+        }
+        let begun = u64::from(self.users.v[i].begun_s);
+        if u64::from(secs_u16(now_ms(cx))).saturating_sub(begun) as f64 > self.p.session_timeout_s {
+            self.fail_attempt(cx, u, Background::SessionExpired);
             return;
         }
         self.users.v[i].attempt = self.users.v[i].attempt.wrapping_add(1);
@@ -318,6 +397,27 @@ impl Tatkal {
                 self.retry(cx, u);
                 return;
             }
+            Step::Payment => {
+                let (decline, otp) = (self.p.payment_decline, self.p.otp_timeout);
+                if decline + otp > 0.0 {
+                    let x = self.background_rng.random::<f64>();
+                    if x < decline {
+                        self.fail_attempt(cx, u, Background::PaymentDeclined);
+                        return;
+                    } else if x < decline + otp {
+                        self.fail_attempt(cx, u, Background::OtpTimeout);
+                        return;
+                    }
+                }
+            }
+            Step::Availability | Step::Parallel
+                if self.p.user_mistake > 0.0
+                    && !self.users.is_bot(u)
+                    && self.background_rng.random::<f64>() < self.p.user_mistake =>
+            {
+                self.fail_attempt(cx, u, Background::UserMistake);
+                return;
+            }
             _ => {}
         }
         if step_idx as usize + 1 >= pipe.len() {
@@ -328,6 +428,9 @@ impl Tatkal {
                 self.seats[train] -= 1;
                 self.refresh_effective(train, before);
                 self.seats_left -= 1;
+                if self.sold_90_ms.is_none() && self.seats_left * 10 <= self.seats_total {
+                    self.sold_90_ms = Some(now_ms(cx));
+                }
                 if self.seats[train] == 0 {
                     self.train_sold_out(cx, train);
                     self.trains_left -= 1;
@@ -351,7 +454,13 @@ impl Tatkal {
 
     pub(super) fn all_sold_out(&mut self, cx: &mut Cx<'_>) {
         cx.log("every Tatkal seat is sold".to_string());
+        self.sold_out_ms.get_or_insert(now_ms(cx));
         // Everyone waiting was told as their train sold out: drop the ghosts.
+        for t in 0..self.standby.len() {
+            while let Some(u) = self.standby[t].pop_front() {
+                self.queue.push_back(u);
+            }
+        }
         while let Some(u) = self.queue.pop_front() {
             let user = &mut self.users.v[u as usize];
             if user.state == QUEUED {
@@ -373,6 +482,18 @@ impl Tatkal {
             self.booking -= 1;
         }
         self.users.v[i].state = outcome;
+        if self.users.v[i].flags & FLAG_HELD != 0 {
+            self.users.v[i].flags &= !FLAG_HELD;
+            self.release_hold(self.users.v[i].train as usize);
+        }
+        if self.users.v[i].flags & FLAG_ATTEMPT != 0 {
+            self.users.v[i].flags &= !FLAG_ATTEMPT;
+            match outcome {
+                BOOKED => self.c.attempts_booked += 1,
+                SOLD_OUT => self.c.attempts_sold_out += 1,
+                _ => self.c.attempts_abandoned += 1,
+            }
+        }
         let bot = self.users.is_bot(u);
         match outcome {
             BOOKED => {

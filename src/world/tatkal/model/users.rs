@@ -14,6 +14,12 @@ pub(super) const FLAG_PARALLEL: u8 = 2;
 pub(super) const FLAG_CHALLENGED: u8 = 4;
 /// Admitted from the waiting room: `eta_ms` now holds the admission instant.
 pub(super) const FLAG_ADMITTED: u8 = 8;
+/// The current booking attempt is a human's, begun while their train had
+/// seats: it counts in the success rate.
+pub(super) const FLAG_ATTEMPT: u8 = 16;
+/// Admitted from the waiting room with a seat of their train held for
+/// them while they book.
+pub(super) const FLAG_HELD: u8 = 32;
 
 /// Patience value meaning "never gives up" (bots).
 pub(super) const FOREVER: u16 = u16::MAX;
@@ -26,11 +32,15 @@ pub(super) struct User {
     pub(super) train: u16,
     pub(super) attempt: u16,
     pub(super) patience_s: u16,
+    /// When the current booking attempt (its login session) began, s.
+    pub(super) begun_s: u16,
     pub(super) flags: u8,
     pub(super) state: u8,
     pub(super) step: u8,
     pub(super) retries: u8,
 }
+
+const _: () = assert!(std::mem::size_of::<User>() == 16);
 
 /// Every user, indexed by `u32`.
 #[derive(Default)]
@@ -61,6 +71,7 @@ impl Users {
             train,
             attempt: 0,
             patience_s,
+            begun_s: 0,
             flags,
             state: PENDING,
             step: 0,
