@@ -58,6 +58,7 @@ impl Widget for &App {
             Some(Overlay::Help) => overlay::help(self, area, buf),
             Some(Overlay::Faults(m)) => overlay::fault_menu(self, m, area, buf),
             Some(Overlay::Toggles(row)) => overlay::toggles(self, *row, area, buf),
+            Some(Overlay::ConfirmQuit) => overlay::confirm_quit(self, area, buf),
             None => {}
         }
     }
@@ -66,7 +67,10 @@ impl Widget for &App {
 fn render_too_small(area: Rect, buf: &mut Buffer) {
     let text = vec![
         Line::from(format!("Resize to at least {}×{}", COMPACT.0, COMPACT.1)),
-        Line::from(format!("(now {}×{}; q quits)", area.width, area.height)),
+        Line::from(format!(
+            "(now {}×{}; paused until then; Ctrl-C quits)",
+            area.width, area.height
+        )),
     ];
     let top = area.height.saturating_sub(2) / 2;
     let inner = Rect {
@@ -143,6 +147,24 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     panels::header(app, s, header, buf);
     panels::status(app, s, status, buf);
     panels::caption(app, s, caption, buf);
+    if app.enlarged {
+        // The focused panel takes the whole body (`e` again, or Esc, gives it back).
+        let body = Rect {
+            height: footer.y - top.y,
+            ..top
+        };
+        match app.focus {
+            Panel::Gauges => panels::gauges(app, snap, body, buf),
+            Panel::Sparklines => panels::sparklines(app, snap, body, buf),
+            Panel::Chart => panels::chart(app, s, body, buf),
+            Panel::Units => panels::units(app, snap, body, buf),
+            Panel::Analytic => panels::analytic(app, snap, body, buf),
+            Panel::World => panels::world(app, snap, true, body, buf),
+            Panel::Log => panels::log(app, s, body, buf),
+        }
+        panels::footer(app, footer, buf);
+        return;
+    }
 
     let roads = !snap.roads.is_empty();
     // The gauges take what their texts want, between 42 % and 55 % of the row.

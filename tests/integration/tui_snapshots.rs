@@ -377,6 +377,7 @@ fn showcase() -> App {
         speed: 60.0,
         duration_s: 60.0,
         seed: 1,
+        sets: Vec::new(),
     };
     let launch = Launch::custom(meta, |_| {
         Ok(Simulation::new(

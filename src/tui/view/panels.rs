@@ -1,5 +1,7 @@
 //! One render function per panel of the dashboard.
 
+use std::fmt::Write as _;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -11,7 +13,7 @@ use super::format::{bar, fmt_duration_s, fmt_num};
 use super::panel_block;
 use crate::sim::world::UnitState;
 use crate::sim::{SimTime, Snapshot};
-use crate::tui::app::{App, Panel, Session, fmt_speed};
+use crate::tui::app::{App, LogFilter, Panel, Session, SortBy, fmt_speed};
 use crate::tui::keymap::footer_hints;
 
 /// Truncates to `width` characters, with `…` when cut.
@@ -531,10 +533,24 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
     } else {
         &snap.units_title
     };
-    let title = format!("{what} ({})", parts.join(", "));
+    // Rows: in the chosen order, from the scrolled-to row.
+    let rows_room = usize::from(area.height.saturating_sub(3));
+    let n = snap.units.len();
+    let first = app.table_scroll.min(n.saturating_sub(rows_room));
+    let order = sorted_rows(snap, app.table_sort);
+    let mut title = format!("{what} ({})", parts.join(", "));
+    if n > rows_room {
+        let last = (first + rows_room).min(n);
+        let _ = write!(title, " · {}–{last} of {n}", first + 1);
+    }
+    if app.table_sort != SortBy::None {
+        let _ = write!(title, " · by {}", app.table_sort.label());
+    }
     let block = panel_block(app, Panel::Units, &title);
     let inner = block.inner(area);
     block.render(area, buf);
+    let cell = &app.page_rows;
+    cell.set((rows_room, cell.get().1));
     let extra = if snap.units_extra_header.is_empty() {
         "extra"
     } else {
@@ -623,7 +639,8 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
         head.push(Span::styled(cell(&cols[i].head, i), head_style));
     }
     lines.push(Line::from(head));
-    for (row, unit) in u.iter().enumerate() {
+    for &row in order.iter().skip(first).take(rows_room) {
+        let unit = &u[row];
         let mut spans = Vec::new();
         for (k, &i) in shown.iter().enumerate() {
             if k > 0 {
@@ -639,6 +656,29 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
         lines.push(Line::from(spans));
     }
     Paragraph::new(lines).render(inner, buf);
+}
+
+/// The table's row order for `by` (ties keep the world's order).
+fn sorted_rows(snap: &Snapshot, by: SortBy) -> Vec<usize> {
+    let u = &snap.units;
+    let mut order: Vec<usize> = (0..u.len()).collect();
+    let rank = |s: UnitState| match s {
+        UnitState::Down => 0,
+        UnitState::Degraded => 1,
+        UnitState::Up => 2,
+    };
+    let desc = |a: f64, b: f64| b.partial_cmp(&a).unwrap_or(std::cmp::Ordering::Equal);
+    match by {
+        SortBy::None => {}
+        SortBy::Name => order.sort_by(|&a, &b| u[a].name.cmp(&u[b].name)),
+        SortBy::State => order.sort_by_key(|&i| rank(u[i].state)),
+        SortBy::InFlight => order.sort_by(|&a, &b| desc(u[a].in_flight, u[b].in_flight)),
+        SortBy::Latency => {
+            order.sort_by(|&a, &b| desc(u[a].ewma_latency_s, u[b].ewma_latency_s));
+        }
+        SortBy::Share => order.sort_by(|&a, &b| desc(u[a].share, u[b].share)),
+    }
+    order
 }
 
 /// Closed forms beside simulated values, with a heading row always (short
@@ -834,44 +874,120 @@ pub fn world(app: &App, snap: &Snapshot, roomy: bool, area: Rect, buf: &mut Buff
     Paragraph::new(lines).render(inner, buf);
 }
 
+/// Splits `text` into rows of at most `first` cells, then `rest` cells,
+/// at spaces when it can (a word longer than a row is split).
+pub(crate) fn wrap_words(text: &str, first: usize, rest: usize) -> Vec<String> {
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    let mut row_w = 0usize;
+    let limit = |rows: &Vec<String>| if rows.is_empty() { first } else { rest }.max(1);
+    for word in text.split(' ') {
+        let w = word.chars().count();
+        let sep = usize::from(row_w > 0);
+        if row_w + sep + w <= limit(&rows) {
+            if sep == 1 {
+                row.push(' ');
+            }
+            row.push_str(word);
+            row_w += sep + w;
+            continue;
+        }
+        if row_w > 0 {
+            rows.push(std::mem::take(&mut row));
+        }
+        let mut chars: Vec<char> = word.chars().collect();
+        while chars.len() > limit(&rows) {
+            let tail = chars.split_off(limit(&rows));
+            rows.push(chars.into_iter().collect());
+            chars = tail;
+        }
+        row = chars.iter().collect();
+        row_w = chars.len();
+    }
+    if row_w > 0 || rows.is_empty() {
+        rows.push(row);
+    }
+    rows
+}
+
+/// The event log: the newest lines at the bottom, long lines wrapped under
+/// their text, repeated lines folded into one with their count.
 pub fn log(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
-    let title = if app.log_scroll > 0 {
-        format!("event log — {} lines back (↓ for newer)", app.log_scroll)
-    } else {
-        "event log".to_string()
-    };
+    let mut title = "event log".to_string();
+    if app.log_filter != LogFilter::All {
+        let _ = write!(title, " · showing {} (/ for more)", app.log_filter.label());
+    }
+    if app.log_scroll > 0 {
+        let _ = write!(title, " · {} back (↓ newer, End newest)", app.log_scroll);
+    }
     let block = panel_block(app, Panel::Log, &title);
     let inner = block.inner(area);
     block.render(area, buf);
     let t = app.theme;
-    let lines: Vec<Line> = s
-        .log_tail(usize::from(inner.height), app.log_scroll)
-        .into_iter()
-        .map(|(e, note)| {
-            let text_style = if e.text.contains("refused") {
-                t.alarm()
-            } else if e.text.starts_with('»') {
-                t.caption()
-            } else {
-                t.text()
-            };
-            fit_line(
-                Line::from(vec![
-                    Span::styled(format!("{} ", app.clock(e.at)), t.dim()),
-                    Span::styled(if note { "· " } else { "  " }, t.dim()),
-                    Span::styled(e.text.clone(), text_style),
-                ]),
-                usize::from(inner.width),
+    let height = usize::from(inner.height);
+    let width = usize::from(inner.width);
+    let mut rows: Vec<Line> = Vec::with_capacity(height + 4);
+    for line in s.log_folded(app.log_filter).skip(app.log_scroll) {
+        if rows.len() >= height {
+            break;
+        }
+        let e = line.entry;
+        let text_style = if e.text.contains("refused") {
+            t.alarm()
+        } else if e.text.starts_with('»') {
+            t.caption()
+        } else {
+            t.text()
+        };
+        let clock = app.clock(e.at);
+        let head_w = clock.chars().count() + 3;
+        let text = if line.count > 1 {
+            format!(
+                "{}  (×{} since {})",
+                e.text,
+                line.count,
+                app.clock(line.first_at)
             )
-        })
-        .collect();
-    Paragraph::new(lines).render(inner, buf);
+        } else {
+            e.text.clone()
+        };
+        let parts = wrap_words(
+            &text,
+            width.saturating_sub(head_w),
+            width.saturating_sub(head_w),
+        );
+        let mut lines: Vec<Line> = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, part)| {
+                let head = if i == 0 {
+                    vec![
+                        Span::styled(format!("{clock} "), t.dim()),
+                        Span::styled(if line.note { "· " } else { "  " }, t.dim()),
+                    ]
+                } else {
+                    vec![Span::raw(" ".repeat(head_w))]
+                };
+                let mut spans = head;
+                spans.push(Span::styled(part, text_style));
+                Line::from(spans)
+            })
+            .collect();
+        lines.reverse();
+        rows.extend(lines);
+    }
+    rows.truncate(height);
+    rows.reverse();
+    let cell = &app.page_rows;
+    cell.set((cell.get().0, height));
+    Paragraph::new(rows).render(inner, buf);
 }
 
-/// Key hints, from the key table: as many as fit, help and quit always.
+/// Key hints, from the key table: the keys that apply now (the world, the
+/// focused panel), as many as fit, help and quit always.
 pub fn footer(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
-    let hints = footer_hints();
+    let hints = footer_hints(&app.key_context());
     let (last, first): (Vec<_>, Vec<_>) = hints
         .into_iter()
         .partition(|(_, word)| *word == "help" || *word == "quit");
@@ -882,7 +998,7 @@ pub fn footer(app: &App, area: Rect, buf: &mut Buffer) {
     for h in first {
         let w = width(&h);
         if w > room {
-            break;
+            continue;
         }
         room -= w;
         shown.push(h);
