@@ -18,6 +18,7 @@
 //! - [`report`]: headless runs, replications, table/JSON/CSV output
 
 pub mod analytic;
+pub mod numbers;
 pub mod policy;
 pub mod report;
 pub mod scenario;

@@ -123,6 +123,9 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     } else {
         0
     };
+    let caption_h = panels::caption_rows(s, area.width)
+        .len()
+        .clamp(1, if full { panels::CAPTION_ROWS } else { 2 }) as u16;
     let [
         header,
         status,
@@ -135,7 +138,7 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(caption_h),
         Constraint::Length(top_h),
         Constraint::Min(6),
         Constraint::Length(if full { world_h } else { 0 }),
@@ -169,9 +172,13 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     let roads = !snap.roads.is_empty();
     // The gauges take what their texts want, between 42 % and 55 % of the row.
     // (at most half in the compact layout, so the trends keep their room).
-    let most = if full { 55 } else { 50 };
-    let gauges_w =
-        panels::gauges_wanted_width(snap).clamp(area.width * 42 / 100, area.width * most / 100);
+    // In the full layout they may take all but 42 cells (the trends' least).
+    let most = if full {
+        area.width.saturating_sub(42).max(area.width * 55 / 100)
+    } else {
+        area.width * 50 / 100
+    };
+    let gauges_w = panels::gauges_wanted_width(snap).clamp(area.width * 42 / 100, most);
     let [gauges, top_right] =
         Layout::horizontal([Constraint::Length(gauges_w), Constraint::Min(0)]).areas(top);
     panels::gauges(app, snap, gauges, buf);

@@ -629,7 +629,7 @@ fn the_quit_summary_names_world_span_numbers_and_faults() {
     let s = app.session.as_ref().unwrap();
     assert!(summary.contains(&s.launch.meta.title), "{summary}");
     let span = format!(
-        "{} → {} (10.0 min)",
+        "{} → {} (10 min)",
         app.clock(SimTime::ZERO),
         app.clock(SimTime::from_secs(600))
     );

@@ -163,7 +163,7 @@ impl Platform {
                 SeriesView::of("arrivals", "/s", &self.series.arrivals_per_s),
                 SeriesView::of("boarded", "/s", &self.series.completed_per_s),
                 SeriesView::of("turned away", "/s", &self.series.rejected_per_s),
-                SeriesView::of("p95 wait", "s", &self.p95),
+                SeriesView::of("p95 wait, recent", "s", &self.p95),
             ],
             chart: ChartView {
                 label: "people on the platform".into(),

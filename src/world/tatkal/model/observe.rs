@@ -2,6 +2,7 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
+use crate::numbers::{count, rate};
 use crate::sim::world::Ledger;
 use serde::Serialize;
 
@@ -111,7 +112,11 @@ impl Tatkal {
                 in_flight: f64::from(en.in_flight()),
                 ewma_latency_s: en.latency.value_or(0.0),
                 share: en.share,
-                extra: format!("{} queued · {} crashes", en.queue.len(), en.crashes),
+                extra: format!(
+                    "{} queued · {} crashes",
+                    count(en.queue.len() as f64),
+                    en.crashes
+                ),
             })
             .collect();
         let little_l = self.queue_len.mean(now);
@@ -132,11 +137,13 @@ impl Tatkal {
             gauges: vec![
                 GaugeView {
                     label: "waiting room".into(),
+                    // The bar is the share of the peak so far, and says so.
                     ratio: (waiting / peak).clamp(0.0, 1.0),
                     text: format!(
-                        "{} of peak {}",
-                        fmt_count(waiting),
-                        fmt_count(self.queue_peak as f64)
+                        "{} · {:.0} % of peak {}",
+                        count(waiting),
+                        (waiting / peak).clamp(0.0, 1.0) * 100.0,
+                        count(self.queue_peak as f64)
                     ),
                     alarm: false,
                 },
@@ -159,14 +166,15 @@ impl Tatkal {
                     ratio: seats_ratio.clamp(0.0, 1.0),
                     text: format!(
                         "{} of {}",
-                        fmt_count(self.seats_left as f64),
-                        fmt_count(self.seats_total as f64)
+                        count(self.seats_left as f64),
+                        count(self.seats_total as f64)
                     ),
                     alarm: self.seats_left == 0,
                 },
                 GaugeView {
                     label: "engine load".into(),
-                    ratio: (load / 4.0).clamp(0.0, 1.0),
+                    // Full at the knee; past it the text says how far.
+                    ratio: load.clamp(0.0, 1.0),
                     text: format!("{:.0} % of knee · {} down", load * 100.0, down),
                     alarm: load > 1.0 || down > 0,
                 },
@@ -221,16 +229,16 @@ impl Tatkal {
                 },
             ],
             status_line: Some(format!(
-                "{} · {} waiting · admitting {:.0}/s · {} booked · {} seats left",
+                "{} · {} waiting · room lets in up to {}/s · {} booked · {} seats left",
                 self.clock(now),
-                fmt_count(waiting),
-                if self.waiting_room {
+                count(waiting),
+                rate(if self.waiting_room {
                     self.admission_rate
                 } else {
                     0.0
-                },
-                fmt_count(self.c.booked as f64),
-                fmt_count(self.seats_left as f64)
+                }),
+                count(self.c.booked as f64),
+                count(self.seats_left as f64)
             )),
             toggles: self.toggles(),
             ..Snapshot::default()
