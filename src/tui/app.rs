@@ -622,6 +622,9 @@ pub struct App {
     pub enlarged: bool,
     /// Rows the table and the log showed in the last frame (page size).
     pub page_rows: std::cell::Cell<(usize, usize)>,
+    /// Widest the gauges wanted so far in this session (kept, so the
+    /// panel does not change width between frames).
+    pub gauge_width: std::cell::Cell<u16>,
     /// One line of feedback for the last action.
     pub message: Option<String>,
     /// Real time the message has been up.
@@ -659,6 +662,7 @@ impl App {
             table_sort: SortBy::None,
             enlarged: false,
             page_rows: std::cell::Cell::new((5, 5)),
+            gauge_width: std::cell::Cell::new(0),
             message: None,
             message_age: Duration::ZERO,
             slow_during_faults: false,
@@ -699,6 +703,7 @@ impl App {
     }
 
     fn reset_views(&mut self) {
+        self.gauge_width.set(0);
         self.log_scroll = 0;
         self.table_scroll = 0;
         self.enlarged = false;

@@ -178,7 +178,11 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     } else {
         area.width * 50 / 100
     };
-    let gauges_w = panels::gauges_wanted_width(snap).clamp(area.width * 42 / 100, most);
+    // A width once given is kept for the session, so the panels do not
+    // shift from frame to frame as the texts change length.
+    let wanted = panels::gauges_wanted_width(snap).max(app.gauge_width.get());
+    app.gauge_width.set(wanted);
+    let gauges_w = wanted.clamp(area.width * 42 / 100, most);
     let [gauges, top_right] =
         Layout::horizontal([Constraint::Length(gauges_w), Constraint::Min(0)]).areas(top);
     panels::gauges(app, snap, gauges, buf);

@@ -478,3 +478,56 @@ fn nothing_is_cut_at_120x40_through_every_story() {
     }
     assert!(cut.is_empty(), "text cut with …:\n{}", cut.join("\n"));
 }
+
+#[test]
+fn panels_keep_their_width_for_the_session() {
+    // The gauges' right border, row by row, as the texts change length.
+    let mut app = light_app("tatkal", &["scale=0.003"]);
+    let border = |app: &App| {
+        let screen = text(&draw(app, 120, 40));
+        let row = screen.lines().nth(4).unwrap().to_string();
+        row.chars()
+            .position(|c| c == '│' || c == '┃')
+            .and_then(|first| {
+                row.chars()
+                    .skip(first + 1)
+                    .position(|c| c == '│' || c == '┃')
+                    .map(|p| p + first + 1)
+            })
+    };
+    let mut seen = Vec::new();
+    for t in (0..=2700).step_by(300) {
+        app.advance_to(SimTime::from_secs(t));
+        seen.push(border(&app));
+    }
+    let first = seen[0];
+    assert!(first.is_some());
+    // Wider is allowed once (a longer text arrives); narrower never.
+    let mut widest = first;
+    for b in &seen {
+        assert!(*b >= widest, "the panel shrank: {seen:?}");
+        widest = *b;
+    }
+}
+
+#[test]
+fn after_the_story_the_caption_says_so_and_switches_are_described() {
+    let mut app = light_app("platform", &[]);
+    app.advance_to(SimTime::from_secs(3700));
+    let screen = text(&draw(&app, 120, 40));
+    assert!(screen.contains("The story is over"), "{screen}");
+    assert!(screen.contains("story ended 09:00:00"), "{screen}");
+
+    let mut app = light_app("ipl-final", &["volume_scale=0.02"]);
+    app.update(Action::OpenToggles);
+    let screen = text(&draw(&app, 120, 40));
+    let s = app.session.as_ref().unwrap();
+    for t in &s.sim.world().catalog().toggles {
+        let words: String = t.about.split(' ').take(2).collect::<Vec<_>>().join(" ");
+        assert!(
+            screen.contains(&words),
+            "`{}` undescribed:\n{screen}",
+            t.name
+        );
+    }
+}

@@ -219,15 +219,41 @@ pub fn toggles(app: &App, row: usize, area: Rect, buf: &mut Buffer) {
     let Some(s) = &app.session else { return };
     let t = app.theme;
     let mut lines = vec![Line::from("")];
+    let catalog = s.sim.world().catalog();
+    let name_w = s
+        .snapshot
+        .toggles
+        .iter()
+        .map(|(n, _)| n.chars().count())
+        .max()
+        .unwrap_or(0);
+    // The descriptions wrap to fit the screen, under themselves.
+    let about_w = usize::from(area.width)
+        .saturating_sub(name_w + 16)
+        .clamp(20, 60);
     for (i, (name, on)) in s.snapshot.toggles.iter().enumerate() {
         let selected = i == row;
         let marker = if selected { "▸" } else { " " };
         let state = if *on { "[ON] " } else { "[off]" };
         let style = if selected { t.selected() } else { t.text() };
+        let about = catalog
+            .toggles
+            .iter()
+            .find(|x| x.name == *name)
+            .map(|x| x.about.as_str())
+            .unwrap_or_default();
+        let mut rows = super::panels::wrap_words(about, about_w, about_w).into_iter();
         lines.push(Line::from(vec![
             Span::styled(format!(" {marker} "), t.key()),
-            Span::styled(format!("{state} {name}"), style),
+            Span::styled(format!("{state} {name:<name_w$}"), style),
+            Span::styled(format!("  {}", rows.next().unwrap_or_default()), t.dim()),
         ]));
+        for r in rows {
+            lines.push(Line::from(Span::styled(
+                format!("{}{r}", " ".repeat(name_w + 11)),
+                t.dim(),
+            )));
+        }
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(

@@ -206,6 +206,14 @@ pub fn status(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
 /// it the rows it needs, up to [`CAPTION_ROWS`]).
 #[must_use]
 pub fn caption_rows(s: &Session, width: u16) -> Vec<String> {
+    let end = SimTime::from_secs_f64(s.launch.meta.duration_s);
+    if s.sim.now() >= end {
+        // The last caption belongs to the story, which is over.
+        return vec![
+            " ❝ The story is over; the world runs on. r replays it, w picks another world."
+                .to_string(),
+        ];
+    }
     match s.sim.caption() {
         Some((_, c)) => {
             let w = usize::from(width).saturating_sub(4);
