@@ -254,7 +254,7 @@ impl Ipl {
                     unit: "orders".into(),
                 },
                 AnalyticRow {
-                    label: "offered vs capacity".into(),
+                    label: "capacity vs orders offered".into(),
                     closed_form: Some(self.capacity_per_min()),
                     simulated: self.rate_per_s * 60.0,
                     unit: "/min".into(),

@@ -140,12 +140,8 @@ impl Platform {
                 simulated: m.mean_response_s,
                 unit: "s".into(),
             },
-            AnalyticRow {
-                label: "λW (Little)".into(),
-                closed_form: Some(m.throughput_per_s * m.mean_response_s),
-                simulated: m.mean_in_system,
-                unit: String::new(),
-            },
+            // (λW beside L is left out: both come from the same run's
+            // numbers, equal by construction once it settles.)
         ];
         if let Mode::Servers(_) = self.mode {
             analytic_rows.push(AnalyticRow {

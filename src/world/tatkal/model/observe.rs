@@ -204,13 +204,13 @@ impl Tatkal {
             units,
             analytic: vec![
                 AnalyticRow {
-                    label: "room L vs λW (Little)".into(),
+                    label: "room λW vs L (Little)".into(),
                     closed_form: Some(lambda * if w.is_nan() { 0.0 } else { w }),
                     simulated: little_l,
                     unit: String::new(),
                 },
                 AnalyticRow {
-                    label: "ETA shown vs wait (median)".into(),
+                    label: "median ETA vs wait".into(),
                     closed_form: Some(self.eta_shown.quantile_s(0.5)),
                     simulated: self.admitted_wait.quantile_s(0.5),
                     unit: "s".into(),
@@ -222,7 +222,7 @@ impl Tatkal {
                     unit: "s".into(),
                 },
                 AnalyticRow {
-                    label: "admission vs plan".into(),
+                    label: "admission plan vs real".into(),
                     closed_form: Some(self.planned_rate()),
                     simulated: self.admission_rate,
                     unit: "/s".into(),
