@@ -19,6 +19,7 @@
 
 pub mod analytic;
 pub mod experiment;
+pub mod numbers;
 pub mod plot;
 pub mod policy;
 pub mod report;

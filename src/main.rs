@@ -384,9 +384,9 @@ fn main() -> ExitCode {
 }
 
 #[cfg(feature = "tui")]
-fn finish_tui(r: anyhow::Result<()>) -> ExitCode {
+fn finish_tui(r: anyhow::Result<u8>) -> ExitCode {
     match r {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             say!("chaoswala: {e:#}");
             ExitCode::FAILURE

@@ -12,7 +12,7 @@ pub mod keymap;
 pub mod theme;
 pub mod view;
 
-use std::io::stdout;
+use std::io::{Write, stdout};
 
 use crossterm::event::DisableMouseCapture;
 use crossterm::execute;
@@ -28,13 +28,14 @@ pub struct Options {
     pub policy: Option<String>,
 }
 
-/// Opens the dashboard on the world picker.
-pub fn run_picker() -> anyhow::Result<()> {
+/// Opens the dashboard on the world picker; returns the exit status
+/// (0, or 128 + the signal that ended it).
+pub fn run_picker() -> anyhow::Result<u8> {
     run_app(App::picker(Theme::from_env()))
 }
 
-/// Opens the dashboard on one scenario.
-pub fn run_scenario(loaded: Loaded, opts: &Options) -> anyhow::Result<()> {
+/// Opens the dashboard on one scenario; returns the exit status.
+pub fn run_scenario(loaded: Loaded, opts: &Options) -> anyhow::Result<u8> {
     let launch = Launch::from_scenario(
         &loaded.origin,
         loaded.scenario,
@@ -47,10 +48,13 @@ pub fn run_scenario(loaded: Loaded, opts: &Options) -> anyhow::Result<()> {
 }
 
 /// Sets the terminal up, runs the loop, and restores the terminal on every
-/// way out: normal exit, error, or panic (ratatui's hook restores first).
-fn run_app(mut app: App) -> anyhow::Result<()> {
+/// way out: normal exit, error, a signal (SIGTERM, SIGHUP, SIGINT) or panic
+/// (ratatui's hook restores first). After a run, a short summary is
+/// printed to the normal screen, so the numbers outlive the dashboard.
+fn run_app(mut app: App) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
+        .enable_io()
         .build()?;
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,
@@ -61,7 +65,19 @@ fn run_app(mut app: App) -> anyhow::Result<()> {
     };
     let result = runtime.block_on(event_loop::run(&mut terminal, &mut app));
     restore();
-    result
+    let ended = result?;
+    if let Some(summary) = app.summary() {
+        let mut out = stdout();
+        let _ = out.write_all(summary.as_bytes());
+        if let event_loop::Ended::Signal(n) = ended {
+            let _ = writeln!(out, "  (ended by signal {n})");
+        }
+        let _ = out.flush();
+    }
+    Ok(match ended {
+        event_loop::Ended::Quit => 0,
+        event_loop::Ended::Signal(n) => u8::try_from(128 + n).unwrap_or(1),
+    })
 }
 
 fn restore() {

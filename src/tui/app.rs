@@ -12,7 +12,7 @@ use crate::fault::{Fault, FaultTemplate};
 use crate::scenario::{self, BUILTINS, Scenario};
 use crate::sim::{Command, LogEntry, SimTime, Simulation, Snapshot};
 
-use super::keymap::{Action, WORLD_KEYS};
+use super::keymap::Action;
 use super::theme::Theme;
 
 /// The speeds `+` and `-` step through (simulated seconds per real second).
@@ -61,6 +61,8 @@ pub struct Meta {
     /// The scenario's planned length, simulated seconds.
     pub duration_s: f64,
     pub seed: u64,
+    /// `--set` overrides it was opened with (the picker's light variants).
+    pub sets: Vec<String>,
 }
 
 type Builder = Box<dyn Fn(u64) -> Result<Simulation, String>>;
@@ -88,6 +90,7 @@ impl Launch {
             speed: scenario.speed,
             duration_s: scenario.duration_s,
             seed: seed.unwrap_or(scenario.seed),
+            sets: Vec::new(),
         };
         Launch {
             meta,
@@ -119,6 +122,125 @@ impl Launch {
     }
 }
 
+/// What the user changed live, so that a restart can keep it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// The policy chosen with `p`, if any.
+    pub policy: Option<String>,
+    /// Product of every `[`/`]` (1 = the scenario's rate).
+    pub arrival_scale: f64,
+    /// Switches flipped with `t`, last state of each.
+    pub toggles: Vec<(String, bool)>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            policy: None,
+            arrival_scale: 1.0,
+            toggles: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    fn record(&mut self, cmd: &Command) {
+        match cmd {
+            Command::SetPolicy(p) => self.policy = Some(p.clone()),
+            Command::ScaleArrivals(f) => self.arrival_scale *= f,
+            Command::Toggle { name, on } => {
+                self.toggles.retain(|(n, _)| n != name);
+                self.toggles.push((name.clone(), *on));
+            }
+            _ => {}
+        }
+    }
+
+    /// The commands that bring a fresh run to these settings.
+    fn commands(&self) -> Vec<Command> {
+        let mut out = Vec::new();
+        if let Some(p) = &self.policy {
+            out.push(Command::SetPolicy(p.clone()));
+        }
+        for (name, on) in &self.toggles {
+            out.push(Command::Toggle {
+                name: name.clone(),
+                on: *on,
+            });
+        }
+        if (self.arrival_scale - 1.0).abs() > 1e-12 {
+            out.push(Command::ScaleArrivals(self.arrival_scale));
+        }
+        out
+    }
+}
+
+/// Which lines the event log shows (`/` cycles).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LogFilter {
+    #[default]
+    All,
+    Faults,
+    Captions,
+    /// The world's own lines (neither faults nor captions).
+    World,
+    /// The dashboard's notes (refusals, restarts, choices).
+    Dashboard,
+}
+
+impl LogFilter {
+    pub const ALL: [LogFilter; 5] = [
+        LogFilter::All,
+        LogFilter::Faults,
+        LogFilter::Captions,
+        LogFilter::World,
+        LogFilter::Dashboard,
+    ];
+
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            LogFilter::All => "all",
+            LogFilter::Faults => "faults",
+            LogFilter::Captions => "captions",
+            LogFilter::World => "world",
+            LogFilter::Dashboard => "dashboard notes",
+        }
+    }
+
+    #[must_use]
+    pub fn next(self) -> LogFilter {
+        let i = Self::ALL.iter().position(|f| *f == self).unwrap_or(0);
+        Self::ALL[(i + 1) % Self::ALL.len()]
+    }
+
+    fn keeps(self, e: &LogEntry, note: bool) -> bool {
+        let fault = e.text.contains("fault") || e.text.contains("cleared");
+        let caption = e.text.starts_with('»');
+        match self {
+            LogFilter::All => true,
+            LogFilter::Faults => fault,
+            LogFilter::Captions => caption,
+            LogFilter::World => !note && !fault && !caption,
+            LogFilter::Dashboard => note,
+        }
+    }
+}
+
+/// One line of the event log as drawn: identical consecutive lines are
+/// folded into one with their count.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLine<'a> {
+    /// The newest of the folded lines.
+    pub entry: &'a LogEntry,
+    /// A line of the dashboard's own (not the simulation's).
+    pub note: bool,
+    /// How many identical lines in a row it stands for.
+    pub count: usize,
+    /// Time of the oldest of them.
+    pub first_at: SimTime,
+}
+
 /// A running scenario.
 pub struct Session {
     pub launch: Launch,
@@ -131,8 +253,13 @@ pub struct Session {
     pub policies: Vec<String>,
     pub fault_menu: Vec<FaultTemplate>,
     /// The dashboard's own log lines (refusals, notes), merged with the
-    /// simulation's log on screen.
-    pub notes: VecDeque<LogEntry>,
+    /// simulation's log on screen; each with the number of simulation log
+    /// lines written before it, so that the two interleave as they happened.
+    pub notes: VecDeque<(u64, LogEntry)>,
+    /// What was changed live (kept by `R`).
+    pub settings: Settings,
+    /// Faults injected from the menu: (id, the name chosen, when).
+    pub injected: Vec<(u64, String, SimTime)>,
 }
 
 impl Session {
@@ -149,6 +276,8 @@ impl Session {
             policies,
             fault_menu,
             notes: VecDeque::new(),
+            settings: Settings::default(),
+            injected: Vec::new(),
         })
     }
 
@@ -157,89 +286,205 @@ impl Session {
         self.stale = false;
     }
 
+    /// Simulation log lines written so far (dropped ones included).
+    fn sim_log_total(&self) -> u64 {
+        self.sim.log().len() as u64 + self.sim.log_dropped()
+    }
+
     fn note(&mut self, text: String) {
         if self.notes.len() == NOTES_CAPACITY {
             self.notes.pop_front();
         }
-        self.notes.push_back(LogEntry {
-            at: self.sim.now(),
-            text,
-        });
+        let seq = self.sim_log_total();
+        self.notes.push_back((
+            seq,
+            LogEntry {
+                at: self.sim.now(),
+                text,
+            },
+        ));
     }
 
     fn log_mark(&self) -> (usize, Option<LogEntry>) {
         (self.sim.log().len(), self.sim.log().next_back().cloned())
     }
 
-    /// The last `n` log lines, the simulation's and the dashboard's notes
-    /// merged by time (oldest first); notes are flagged `true`.
-    #[must_use]
-    pub fn log_tail(&self, n: usize, skip_newest: usize) -> Vec<(&LogEntry, bool)> {
-        let mut sim = self.sim.log().rev().peekable();
+    /// The merged log, newest first; notes are flagged `true`.
+    pub fn log_rev(&self) -> impl Iterator<Item = (&LogEntry, bool)> {
+        let total = self.sim_log_total();
+        let mut sim = self
+            .sim
+            .log()
+            .rev()
+            .enumerate()
+            .map(move |(k, e)| (total - 1 - k as u64, e))
+            .peekable();
         let mut notes = self.notes.iter().rev().peekable();
-        let mut out = Vec::with_capacity(n);
-        let mut skipped = 0;
-        while out.len() < n {
+        std::iter::from_fn(move || {
             let pick_note = match (sim.peek(), notes.peek()) {
-                (None, None) => break,
+                (None, None) => return None,
                 (Some(_), None) => false,
                 (None, Some(_)) => true,
-                (Some(s), Some(t)) => t.at >= s.at,
+                (Some((i, _)), Some((seq, _))) => seq > i,
             };
-            let item = if pick_note {
-                notes.next().map(|e| (e, true))
+            if pick_note {
+                notes.next().map(|(_, e)| (e, true))
             } else {
-                sim.next().map(|e| (e, false))
-            };
-            let Some(item) = item else { break };
-            if skipped < skip_newest {
-                skipped += 1;
-                continue;
+                sim.next().map(|(_, e)| (e, false))
             }
-            out.push(item);
-        }
+        })
+    }
+
+    /// The log as drawn, newest first: filtered, repeats folded.
+    pub fn log_folded(&self, filter: LogFilter) -> impl Iterator<Item = LogLine<'_>> {
+        let mut it = self
+            .log_rev()
+            .filter(move |(e, note)| filter.keeps(e, *note))
+            .peekable();
+        std::iter::from_fn(move || {
+            let (entry, note) = it.next()?;
+            let mut line = LogLine {
+                entry,
+                note,
+                count: 1,
+                first_at: entry.at,
+            };
+            while let Some((e, n)) = it.peek() {
+                if *n == note && e.text == entry.text {
+                    line.count += 1;
+                    line.first_at = e.at;
+                    it.next();
+                } else {
+                    break;
+                }
+            }
+            Some(line)
+        })
+    }
+
+    /// The last `n` lines as drawn (oldest first), `skip_newest` back.
+    #[must_use]
+    pub fn log_tail(&self, filter: LogFilter, n: usize, skip_newest: usize) -> Vec<LogLine<'_>> {
+        let mut out: Vec<LogLine> = self.log_folded(filter).skip(skip_newest).take(n).collect();
         out.reverse();
         out
     }
 
-    /// Lines in the merged log.
+    /// Lines in the log as drawn (filtered, repeats folded).
     #[must_use]
-    pub fn log_len(&self) -> usize {
-        self.sim.log().len() + self.notes.len()
+    pub fn log_len(&self, filter: LogFilter) -> usize {
+        self.log_folded(filter).count()
     }
 }
 
 /// A world from the built-in list, for the picker.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PickerEntry {
     pub name: &'static str,
     pub title: String,
     pub kind: String,
     pub description: String,
+    /// `--set` overrides this entry applies (a light variant of a heavy
+    /// built-in); empty for the built-in as it is.
+    pub sets: Vec<String>,
     /// Why it cannot be opened, if it cannot.
     pub error: Option<String>,
 }
 
+impl PickerEntry {
+    /// The name as the picker lists it: `tatkal`, `tatkal · scale=0.01`.
+    #[must_use]
+    pub fn label(&self) -> String {
+        if self.sets.is_empty() {
+            self.name.to_string()
+        } else {
+            format!("{} · {}", self.name, self.sets.join(" "))
+        }
+    }
+
+    /// The launch this entry opens.
+    pub fn launch(&self) -> Result<Launch, String> {
+        let b =
+            scenario::builtin(self.name).ok_or_else(|| format!("no built-in `{}`", self.name))?;
+        let mut s = scenario::parse(b.name, b.text).map_err(|e| e.to_string())?;
+        if !self.sets.is_empty() {
+            s.apply_sets(&self.sets).map_err(|e| e.to_string())?;
+        }
+        Ok(Launch::from_scenario(b.name, s, None, None))
+    }
+}
+
+/// A description's advice `For a light dashboard: --set KEY=VALUE.`, split
+/// off: (the description without it, the override).
+fn light_variant(description: &str) -> (String, Option<String>) {
+    const ADVICE: &str = "For a light dashboard: --set ";
+    let Some(at) = description.find(ADVICE) else {
+        return (description.to_string(), None);
+    };
+    let rest = &description[at + ADVICE.len()..];
+    let set: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect::<String>()
+        .trim_end_matches('.')
+        .to_string();
+    let tail = rest[rest.find(char::is_whitespace).unwrap_or(rest.len())..].trim();
+    let head = description[..at].trim_end();
+    let text = if tail.is_empty() {
+        head.to_string()
+    } else {
+        format!("{head} {tail}")
+    };
+    if set.contains('=') {
+        (text, Some(set))
+    } else {
+        (description.to_string(), None)
+    }
+}
+
 fn picker_entries() -> Vec<PickerEntry> {
-    let mut entries: Vec<PickerEntry> = BUILTINS
-        .iter()
-        .map(|b| match scenario::parse(b.name, b.text) {
-            Ok(s) => PickerEntry {
-                name: b.name,
-                title: s.title,
-                kind: s.world.kind().to_string(),
-                description: s.description,
-                error: None,
-            },
-            Err(e) => PickerEntry {
+    let mut entries: Vec<PickerEntry> = Vec::new();
+    for b in BUILTINS {
+        match scenario::parse(b.name, b.text) {
+            Ok(s) => {
+                let (description, light) = light_variant(&s.description);
+                let kind = s.world.kind().to_string();
+                entries.push(PickerEntry {
+                    name: b.name,
+                    title: s.title.clone(),
+                    kind: kind.clone(),
+                    description,
+                    sets: Vec::new(),
+                    error: None,
+                });
+                if let Some(set) = light {
+                    // Offered only when the override is accepted.
+                    let mut probe = s.clone();
+                    let error = probe
+                        .apply_sets(std::slice::from_ref(&set))
+                        .err()
+                        .map(|e| e.to_string());
+                    entries.push(PickerEntry {
+                        name: b.name,
+                        title: format!("{} (light: {set})", s.title),
+                        kind,
+                        description: "The same story at a smaller scale, for a light dashboard."
+                            .to_string(),
+                        sets: vec![set],
+                        error,
+                    });
+                }
+            }
+            Err(e) => entries.push(PickerEntry {
                 name: b.name,
                 title: b.name.to_string(),
                 kind: String::new(),
                 description: String::new(),
+                sets: Vec::new(),
                 error: Some(e.to_string()),
-            },
-        })
-        .collect();
+            }),
+        }
+    }
     // The platform world first, the rest in the built-ins' own order.
     entries.sort_by_key(|e| e.kind != "platform");
     entries
@@ -275,6 +520,8 @@ pub enum FaultField {
     Fault,
     Target,
     Strength,
+    /// Slow the speed down while the fault is in force.
+    SlowDown,
 }
 
 /// The fault menu's state.
@@ -293,6 +540,8 @@ pub enum Overlay {
     Faults(FaultMenu),
     /// The world's switches, with the selected row.
     Toggles(usize),
+    /// `q` was pressed: quit? (`q` or `y` quits, anything else stays).
+    ConfirmQuit,
 }
 
 /// Which screen is showing.
@@ -301,6 +550,52 @@ pub enum Screen {
     Picker,
     Dashboard,
 }
+
+/// The columns the units table sorts by (`s` cycles; `None` is the world's order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SortBy {
+    #[default]
+    None,
+    Name,
+    State,
+    InFlight,
+    Latency,
+    Share,
+}
+
+impl SortBy {
+    const CYCLE: [SortBy; 6] = [
+        SortBy::None,
+        SortBy::State,
+        SortBy::InFlight,
+        SortBy::Latency,
+        SortBy::Share,
+        SortBy::Name,
+    ];
+
+    #[must_use]
+    pub fn next(self) -> SortBy {
+        let i = Self::CYCLE.iter().position(|x| *x == self).unwrap_or(0);
+        Self::CYCLE[(i + 1) % Self::CYCLE.len()]
+    }
+
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            SortBy::None => "as listed",
+            SortBy::Name => "name",
+            SortBy::State => "state",
+            SortBy::InFlight => "in flight ↓",
+            SortBy::Latency => "latency ↓",
+            SortBy::Share => "share ↓",
+        }
+    }
+}
+
+/// How long a line of feedback stays on the status line (real time).
+pub const MESSAGE_TTL: Duration = Duration::from_secs(6);
+/// With the slow-down setting on, a fault lasts at least this long on screen.
+pub const FAULT_SCREEN_S: f64 = 10.0;
 
 /// The whole dashboard.
 pub struct App {
@@ -318,8 +613,28 @@ pub struct App {
     pub focus: Panel,
     /// Lines scrolled back from the newest in the log panel.
     pub log_scroll: usize,
+    /// Which lines the log shows.
+    pub log_filter: LogFilter,
+    /// First row of the units table shown.
+    pub table_scroll: usize,
+    pub table_sort: SortBy,
+    /// The focused panel fills the body.
+    pub enlarged: bool,
+    /// Rows the table and the log showed in the last frame (page size).
+    pub page_rows: std::cell::Cell<(usize, usize)>,
+    /// Widest the gauges wanted so far in this session (kept, so the
+    /// panel does not change width between frames).
+    pub gauge_width: std::cell::Cell<u16>,
     /// One line of feedback for the last action.
     pub message: Option<String>,
+    /// Real time the message has been up.
+    message_age: Duration,
+    /// Setting: slow down while a fault is in force, so an audience sees it.
+    pub slow_during_faults: bool,
+    /// The speed to go back to when the faults that slowed it are over.
+    speed_before_fault: Option<f64>,
+    /// The terminal is too small to draw the dashboard: time stands still.
+    pub too_small: bool,
     pub quit: bool,
     /// Something changed since the last draw.
     pub dirty: bool,
@@ -342,7 +657,17 @@ impl App {
             achieved_speed: 0.0,
             focus: Panel::Chart,
             log_scroll: 0,
+            log_filter: LogFilter::All,
+            table_scroll: 0,
+            table_sort: SortBy::None,
+            enlarged: false,
+            page_rows: std::cell::Cell::new((5, 5)),
+            gauge_width: std::cell::Cell::new(0),
             message: None,
+            message_age: Duration::ZERO,
+            slow_during_faults: false,
+            speed_before_fault: None,
+            too_small: false,
             quit: false,
             dirty: true,
             theme,
@@ -367,13 +692,21 @@ impl App {
         self.screen = Screen::Dashboard;
         self.overlay = None;
         self.behind = false;
-        self.log_scroll = 0;
         self.message = None;
+        self.speed_before_fault = None;
+        self.reset_views();
         if !self.panel_present(self.focus) {
             self.focus = Panel::Chart;
         }
         self.dirty = true;
         Ok(())
+    }
+
+    fn reset_views(&mut self) {
+        self.gauge_width.set(0);
+        self.log_scroll = 0;
+        self.table_scroll = 0;
+        self.enlarged = false;
     }
 
     /// Whether a panel is on screen for the current world.
@@ -405,12 +738,14 @@ impl App {
             s.refresh();
             self.dirty = true;
         }
+        self.restore_speed_after_faults();
     }
 
     /// Moves simulated time on by `real_dt × speed`, doing at most the
     /// budget's work; returns the events handled. Paused: does nothing.
     pub fn tick(&mut self, real_dt: Duration, budget: Budget) -> u64 {
-        if self.paused || self.screen != Screen::Dashboard {
+        self.age_message(real_dt);
+        if !self.is_running() {
             return 0;
         }
         let Some(s) = &mut self.session else { return 0 };
@@ -433,7 +768,29 @@ impl App {
             s.stale = true;
             self.dirty = true;
         }
+        self.restore_speed_after_faults();
         done
+    }
+
+    /// Lets the status message age by `real_dt`; it goes after [`MESSAGE_TTL`].
+    pub fn age_message(&mut self, real_dt: Duration) {
+        if self.message.is_none() {
+            return;
+        }
+        self.message_age += real_dt;
+        if self.message_age >= MESSAGE_TTL {
+            self.message = None;
+            self.dirty = true;
+        }
+    }
+
+    /// Says whether the terminal is too small to draw on; while it is,
+    /// simulated time stands still.
+    pub fn set_too_small(&mut self, small: bool) {
+        if small != self.too_small {
+            self.too_small = small;
+            self.dirty = true;
+        }
     }
 
     /// Brings the world's snapshot up to date before a frame is drawn.
@@ -447,17 +804,20 @@ impl App {
 
     fn say(&mut self, text: impl Into<String>) {
         self.message = Some(text.into());
+        self.message_age = Duration::ZERO;
         self.dirty = true;
     }
 
     /// Applies a command; when the world logged nothing, `note` is logged
     /// instead; refusals are logged and shown.
+    #[allow(clippy::needless_pass_by_value)] // commands are values handed over
     fn command(&mut self, cmd: Command, note: impl Into<String>) {
         let Some(s) = &mut self.session else { return };
         let before = s.log_mark();
-        let result = s.sim.apply(cmd);
+        let result = s.sim.apply(cmd.clone());
         let msg = match result {
             Ok(()) => {
+                s.settings.record(&cmd);
                 let note = note.into();
                 if s.log_mark() == before && !note.is_empty() {
                     s.note(note.clone());
@@ -478,7 +838,7 @@ impl App {
     /// The one way the user changes anything.
     pub fn update(&mut self, action: Action) {
         self.dirty = true;
-        if action == Action::Quit {
+        if action == Action::ForceQuit {
             self.quit = true;
             return;
         }
@@ -487,6 +847,19 @@ impl App {
             return;
         }
         match &self.overlay {
+            Some(Overlay::ConfirmQuit) => {
+                if matches!(action, Action::Quit | Action::Yes) {
+                    self.quit = true;
+                } else {
+                    self.overlay = None;
+                    self.say("still here (q then y quits)");
+                }
+                return;
+            }
+            _ if action == Action::Quit => {
+                self.overlay = Some(Overlay::ConfirmQuit);
+                return;
+            }
             Some(Overlay::Help) => {
                 if matches!(action, Action::Back | Action::Help | Action::Confirm) {
                     self.overlay = None;
@@ -503,9 +876,16 @@ impl App {
             }
             None => {}
         }
-        self.message = None;
         match action {
-            Action::Quit | Action::Back => self.quit = true,
+            Action::Quit | Action::ForceQuit => {}
+            Action::Back => {
+                if self.enlarged {
+                    self.enlarged = false;
+                } else {
+                    self.say("Esc closes menus; q quits (it asks first)");
+                }
+            }
+            Action::Yes => self.dirty = false,
             Action::Help => self.overlay = Some(Overlay::Help),
             Action::TogglePause => {
                 self.paused = !self.paused;
@@ -513,11 +893,11 @@ impl App {
             }
             Action::Step => self.step(),
             Action::SpeedUp => match SPEEDS.iter().find(|&&v| v > self.speed + 1e-9) {
-                Some(&v) => self.speed = v,
+                Some(&v) => self.set_speed(v),
                 None => self.say(format!("top speed: ×{}", fmt_speed(self.speed))),
             },
             Action::SpeedDown => match SPEEDS.iter().rev().find(|&&v| v < self.speed - 1e-9) {
-                Some(&v) => self.speed = v,
+                Some(&v) => self.set_speed(v),
                 None => self.say(format!("slowest speed: ×{}", fmt_speed(self.speed))),
             },
             Action::NextPolicy => self.cycle_policy(1),
@@ -535,14 +915,11 @@ impl App {
                         Command::ClearFaults,
                         format!("cleared {n} fault{}", if n == 1 { "" } else { "s" }),
                     );
+                    self.restore_speed_after_faults();
                 }
             }
-            Action::ArrivalsDown => {
-                self.command(Command::ScaleArrivals(1.0 / 1.1), "arrival rate −10 %");
-            }
-            Action::ArrivalsUp => {
-                self.command(Command::ScaleArrivals(1.1), "arrival rate +10 %");
-            }
+            Action::ArrivalsDown => self.scale_arrivals(1.0 / 1.1),
+            Action::ArrivalsUp => self.scale_arrivals(1.1),
             Action::OpenToggles => {
                 let has = self
                     .session
@@ -554,70 +931,196 @@ impl App {
                     self.say("this world has no switches");
                 }
             }
-            Action::Restart => self.restart(),
+            Action::Restart => self.restart(false),
+            Action::RestartKeep => self.restart(true),
+            Action::Picker => self.show_picker(),
             Action::FocusNext => self.move_focus(1),
             Action::FocusPrev => self.move_focus(-1),
-            Action::SwitchWorld(i) => self.switch_world(i),
-            Action::Up if self.focus == Panel::Log => {
-                let max = self.session.as_ref().map_or(0, Session::log_len);
-                self.log_scroll = (self.log_scroll + 1).min(max.saturating_sub(1));
+            Action::SwitchWorld(i) => self.open_entry(usize::from(i)),
+            Action::Enlarge => self.enlarged = !self.enlarged,
+            Action::Filter => {
+                self.focus = Panel::Log;
+                self.log_filter = self.log_filter.next();
+                self.log_scroll = 0;
+                self.say(format!("event log shows: {}", self.log_filter.label()));
             }
-            Action::Down if self.focus == Panel::Log => {
-                self.log_scroll = self.log_scroll.saturating_sub(1);
+            Action::Sort => {
+                if self.panel_present(Panel::Units) {
+                    self.focus = Panel::Units;
+                    self.table_sort = self.table_sort.next();
+                    self.table_scroll = 0;
+                    self.say(format!("table sorted by {}", self.table_sort.label()));
+                } else {
+                    self.say("this world has no table to sort");
+                }
             }
-            Action::Up | Action::Down | Action::Left | Action::Right | Action::Confirm => {
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Home
+            | Action::End => {
+                self.scroll(action);
+            }
+            Action::Left | Action::Right | Action::Confirm => {
                 self.dirty = false;
             }
+        }
+    }
+
+    fn set_speed(&mut self, v: f64) {
+        self.speed = v;
+        // A speed chosen by hand is kept when the fault is over.
+        self.speed_before_fault = None;
+    }
+
+    fn scale_arrivals(&mut self, f: f64) {
+        let total = self
+            .session
+            .as_ref()
+            .map_or(1.0, |s| s.settings.arrival_scale)
+            * f;
+        let word = if f > 1.0 { "× 1.1" } else { "÷ 1.1" };
+        self.command(
+            Command::ScaleArrivals(f),
+            format!(
+                "arrival rate {word}: now × {} of the scenario's",
+                trim_factor(total)
+            ),
+        );
+    }
+
+    /// Scrolls the focused table or log.
+    fn scroll(&mut self, action: Action) {
+        let (table_page, log_page) = self.page_rows.get();
+        match self.focus {
+            Panel::Log => {
+                let max = self
+                    .session
+                    .as_ref()
+                    .map_or(0, |s| s.log_len(self.log_filter))
+                    .saturating_sub(log_page.max(1));
+                let page = log_page.max(1);
+                self.log_scroll = match action {
+                    Action::Up => self.log_scroll + 1,
+                    Action::Down => self.log_scroll.saturating_sub(1),
+                    Action::PageUp => self.log_scroll + page,
+                    Action::PageDown => self.log_scroll.saturating_sub(page),
+                    Action::Home => max,
+                    _ => 0,
+                }
+                .min(max);
+            }
+            Panel::Units => {
+                let n = self.session.as_ref().map_or(0, |s| s.snapshot.units.len());
+                let page = table_page.max(1);
+                let max = n.saturating_sub(page);
+                self.table_scroll = match action {
+                    Action::Up => self.table_scroll.saturating_sub(1),
+                    Action::Down => self.table_scroll + 1,
+                    Action::PageUp => self.table_scroll.saturating_sub(page),
+                    Action::PageDown => self.table_scroll + page,
+                    Action::Home => 0,
+                    _ => max,
+                }
+                .min(max);
+            }
+            _ => self.dirty = false,
         }
     }
 
     fn update_picker(&mut self, action: Action) {
         let n = self.picker.len();
         match action {
-            Action::Back => self.quit = true,
-            Action::Up => self.picker_row = self.picker_row.saturating_sub(1),
-            Action::Down => self.picker_row = (self.picker_row + 1).min(n.saturating_sub(1)),
-            Action::Confirm => {
-                if let Some(e) = self.picker.get(self.picker_row) {
-                    let name = e.name;
-                    self.open_builtin(name);
+            Action::Quit => self.quit = true,
+            Action::Back | Action::Picker => {
+                if self.session.is_some() {
+                    self.screen = Screen::Dashboard;
+                } else {
+                    self.say("q quits");
                 }
             }
-            Action::SwitchWorld(i) => self.switch_world(i),
+            Action::Up => self.picker_row = self.picker_row.saturating_sub(1),
+            Action::Down => self.picker_row = (self.picker_row + 1).min(n.saturating_sub(1)),
+            Action::Home | Action::PageUp => self.picker_row = 0,
+            Action::End | Action::PageDown => self.picker_row = n.saturating_sub(1),
+            Action::Confirm => self.open_entry(self.picker_row),
+            Action::SwitchWorld(i) => self.open_entry(usize::from(i)),
             Action::Help => self.say("↑/↓ choose a world, Enter opens it, q quits"),
             _ => self.dirty = false,
         }
     }
 
-    fn open_builtin(&mut self, name: &str) {
-        match Launch::builtin(name).and_then(|l| self.open(l)) {
-            Ok(()) => {}
-            Err(e) => self.say(format!("cannot open {name}: {e}")),
+    fn show_picker(&mut self) {
+        self.screen = Screen::Picker;
+        self.overlay = None;
+        self.message = None;
+        if let Some(s) = &self.session
+            && let Some(i) = self
+                .picker
+                .iter()
+                .position(|e| e.name == s.launch.meta.name && e.sets == s.launch.meta.sets)
+        {
+            self.picker_row = i;
         }
     }
 
-    fn switch_world(&mut self, i: u8) {
-        let Some(kind) = WORLD_KEYS.get(usize::from(i)) else {
+    /// Opens the picker's entry `i` (0-based, as numbered there).
+    fn open_entry(&mut self, i: usize) {
+        let Some(e) = self.picker.get(i) else {
+            self.say(format!(
+                "no world number {}: the picker lists {}",
+                i + 1,
+                self.picker.len()
+            ));
             return;
         };
-        let found = self.picker.iter().find(|e| e.kind == *kind).map(|e| e.name);
-        match found {
-            Some(name) => self.open_builtin(name),
-            None => self.say(format!("no {kind} world is built in yet")),
+        let label = e.label();
+        let launched = e.launch().map(|mut l| {
+            l.meta.sets.clone_from(&e.sets);
+            l
+        });
+        self.picker_row = i;
+        match launched.and_then(|l| self.open(l)) {
+            Ok(()) => {}
+            Err(err) => self.say(format!("cannot open {label}: {err}")),
         }
     }
 
-    fn restart(&mut self) {
+    fn restart(&mut self, keep: bool) {
         let Some(s) = self.session.take() else { return };
         let seed = s.launch.meta.seed;
+        let settings = s.settings.clone();
         let launch = s.launch;
         match Session::start(launch) {
             Ok(mut fresh) => {
-                fresh.note(format!("restarted with seed {seed}"));
+                let mut kept = Vec::new();
+                if keep {
+                    for cmd in settings.commands() {
+                        let what = describe_setting(&cmd);
+                        match fresh.sim.apply(cmd.clone()) {
+                            Ok(()) => {
+                                fresh.settings.record(&cmd);
+                                kept.push(what);
+                            }
+                            Err(e) => fresh.note(format!("not kept: {what}: {e}")),
+                        }
+                    }
+                }
+                let text = if !keep {
+                    format!("restarted as the scenario says, seed {seed}")
+                } else if kept.is_empty() {
+                    format!("restarted with seed {seed}; nothing had been changed")
+                } else {
+                    format!("restarted with seed {seed}, keeping {}", kept.join(", "))
+                };
+                fresh.note(text.clone());
+                fresh.refresh();
                 self.session = Some(fresh);
                 self.behind = false;
-                self.log_scroll = 0;
-                self.say(format!("restarted with seed {seed}"));
+                self.speed_before_fault = None;
+                self.reset_views();
+                self.say(text);
             }
             Err(e) => {
                 self.say(format!("restart failed: {e}"));
@@ -627,16 +1130,18 @@ impl App {
 
     fn step(&mut self) {
         self.paused = true;
+        let mut cut = false;
         if let Some(s) = &mut self.session {
             let t = s.sim.now() + SimTime::from_secs_f64(STEP_S);
             let budget = Budget {
                 max_wall: STEP_WALL,
                 ..Budget::default()
             };
-            if !run_budgeted(&mut s.sim, t, budget).1 {
-                self.message = Some("step cut short to keep the keys alive; press . again".into());
-            }
+            cut = !run_budgeted(&mut s.sim, t, budget).1;
             s.refresh();
+        }
+        if cut {
+            self.say("step cut short to keep the keys alive; press . again");
         }
     }
 
@@ -711,6 +1216,20 @@ impl App {
         })
     }
 
+    /// The speed a fault lasting `d` simulated seconds is shown at with the
+    /// slow-down setting: the fastest of [`SPEEDS`] at which it lasts
+    /// [`FAULT_SCREEN_S`] on screen, never faster than now.
+    #[must_use]
+    pub fn fault_speed(&self, d: f64) -> f64 {
+        let fits = SPEEDS
+            .iter()
+            .rev()
+            .find(|&&v| d / v >= FAULT_SCREEN_S)
+            .copied()
+            .unwrap_or(SPEEDS[0]);
+        fits.min(self.speed)
+    }
+
     fn update_fault_menu(&mut self, action: Action) {
         let Some(Overlay::Faults(mut m)) = self.overlay.clone() else {
             return;
@@ -725,6 +1244,7 @@ impl App {
             Some(FaultField::Fault),
             (t.targets.len() > 1).then_some(FaultField::Target),
             t.strength.as_ref().map(|_| FaultField::Strength),
+            Some(FaultField::SlowDown),
         ]
         .into_iter()
         .flatten()
@@ -764,6 +1284,7 @@ impl App {
                             Some(snap_to_step(stepped, spec.step).clamp(spec.min, spec.max));
                     }
                 }
+                FaultField::SlowDown => self.slow_during_faults = !self.slow_during_faults,
             },
             _ => {
                 self.dirty = false;
@@ -777,27 +1298,69 @@ impl App {
         let Some(fault) = self.menu_fault() else {
             return;
         };
+        let label = match (&self.session, &self.overlay) {
+            (Some(s), Some(Overlay::Faults(m))) => s
+                .fault_menu
+                .get(m.template)
+                .map(|t| t.label.clone())
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        let lasts = fault_lasts_s(&fault);
         self.overlay = None;
+        let slow_to = match lasts {
+            Some(d) if self.slow_during_faults => Some(self.fault_speed(d)),
+            _ => None,
+        };
         let Some(s) = &mut self.session else { return };
         let before = s.log_mark();
         let text = fault.to_string();
+        // The name chosen goes in the log first, then what it does.
+        s.note(format!("fault menu: {label}"));
         let msg = match s.sim.inject(fault) {
             Ok(id) => {
                 let line = format!("fault #{id} injected: {text}");
                 if s.log_mark() == before {
                     s.note(line.clone());
                 }
-                line
+                s.injected.push((id, label.clone(), s.sim.now()));
+                format!("{label} — {line}")
             }
             Err(e) => {
-                let line = format!("fault {text} refused: {e}");
+                let line = format!("fault {label} ({text}) refused: {e}");
                 s.note(line.clone());
                 line
             }
         };
         s.refresh();
         self.log_scroll = 0;
+        let mut msg = msg;
+        if let Some(v) = slow_to
+            && v < self.speed
+        {
+            if self.speed_before_fault.is_none() {
+                self.speed_before_fault = Some(self.speed);
+            }
+            self.speed = v;
+            msg = format!("{msg} · slowed to ×{} while it lasts", fmt_speed(v));
+        }
         self.say(msg);
+    }
+
+    /// With the faults that slowed it over, the speed goes back.
+    fn restore_speed_after_faults(&mut self) {
+        let Some(v) = self.speed_before_fault else {
+            return;
+        };
+        if self
+            .session
+            .as_ref()
+            .is_none_or(|s| s.sim.active_faults().is_empty())
+        {
+            self.speed = v;
+            self.speed_before_fault = None;
+            self.say(format!("faults over: back to ×{}", fmt_speed(v)));
+        }
     }
 
     fn update_toggles(&mut self, action: Action) {
@@ -832,8 +1395,24 @@ impl App {
         }
     }
 
+    /// What the footer needs to know to choose its keys.
+    #[must_use]
+    pub fn key_context(&self) -> super::keymap::Context {
+        let Some(s) = &self.session else {
+            return super::keymap::Context::default();
+        };
+        super::keymap::Context {
+            policies: s.policies.len() > 1,
+            faults: !s.fault_menu.is_empty(),
+            active_faults: !s.snapshot.active_faults.is_empty(),
+            toggles: !s.snapshot.toggles.is_empty(),
+            table: self.focus == Panel::Units && self.panel_present(Panel::Units),
+            log: self.focus == Panel::Log,
+        }
+    }
+
     /// The clock as the header shows it: wall-clock style `HH:MM:SS` when the
-    /// story has a clock, elapsed `H:MM:SS` otherwise.
+    /// story has a clock, elapsed `HH:MM:SS` otherwise.
     #[must_use]
     pub fn clock(&self, t: SimTime) -> String {
         let origin = self
@@ -841,6 +1420,93 @@ impl App {
             .as_ref()
             .and_then(|s| s.launch.meta.clock_origin_s);
         clock_text(origin, t)
+    }
+
+    /// What to print on the normal screen after the dashboard closes: the
+    /// world, the simulated span, the headline numbers and the faults.
+    #[must_use]
+    pub fn summary(&self) -> Option<String> {
+        use std::fmt::Write as _;
+        let s = self.session.as_ref()?;
+        let meta = &s.launch.meta;
+        let now = s.sim.now();
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "chaoswala ran {}: {} (seed {})",
+            meta.name, meta.title, meta.seed
+        );
+        let _ = writeln!(
+            out,
+            "  simulated {} → {} ({}), policy {}",
+            self.clock(SimTime::ZERO),
+            self.clock(now),
+            super::view::fmt_duration_s(now.as_secs_f64()),
+            s.sim.world().policy()
+        );
+        let label_w = s
+            .snapshot
+            .gauges
+            .iter()
+            .map(|g| g.label.chars().count())
+            .max()
+            .unwrap_or(0);
+        for g in &s.snapshot.gauges {
+            let _ = writeln!(out, "  {:<label_w$}  {}", g.label, g.text);
+        }
+        let injected: Vec<&str> = s
+            .sim
+            .log()
+            .filter(|e| e.text.starts_with("fault #") && e.text.contains(" injected: "))
+            .map(|e| e.text.as_str())
+            .collect();
+        if injected.is_empty() {
+            let _ = writeln!(out, "  faults injected: none");
+        } else {
+            let _ = writeln!(out, "  faults injected: {}", injected.len());
+            for line in injected {
+                let chosen = s
+                    .injected
+                    .iter()
+                    .find(|(id, _, _)| line.starts_with(&format!("fault #{id} ")));
+                match chosen {
+                    Some((_, label, at)) => {
+                        let _ = writeln!(out, "    {} {label}: {line}", self.clock(*at));
+                    }
+                    None => {
+                        let _ = writeln!(out, "    {line}");
+                    }
+                }
+            }
+        }
+        Some(out)
+    }
+}
+
+/// How long a fault stays in force, simulated seconds (a crash with a
+/// restart lasts until the restart); `None` until cleared.
+#[must_use]
+pub fn fault_lasts_s(f: &Fault) -> Option<f64> {
+    match (&f.kind, f.duration_s) {
+        (crate::fault::FaultKind::Kill { restart_after_s }, None) => *restart_after_s,
+        (_, d) => d,
+    }
+}
+
+/// `1.1`, `1.21`, `0.909`: a factor with three significant digits.
+fn trim_factor(f: f64) -> String {
+    let s = format!("{f:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+/// A kept setting in words, for the restart note.
+fn describe_setting(cmd: &Command) -> String {
+    match cmd {
+        Command::SetPolicy(p) => format!("policy {p}"),
+        Command::ScaleArrivals(f) => format!("arrivals × {}", trim_factor(*f)),
+        Command::Toggle { name, on } => format!("{name} {}", if *on { "on" } else { "off" }),
+        other => format!("{other:?}"),
     }
 }
 
@@ -868,21 +1534,21 @@ fn run_budgeted(sim: &mut Simulation, target: SimTime, budget: Budget) -> (u64, 
     }
 }
 
-/// `HH:MM:SS` from a time-of-day origin, or elapsed `H:MM:SS`.
+/// `HH:MM:SS` from a time-of-day origin, or elapsed `HH:MM:SS`.
 #[must_use]
 pub fn clock_text(origin_s: Option<u32>, t: SimTime) -> String {
-    match origin_s {
-        Some(o) => {
-            let total = u64::from(o) + t.micros() / 1_000_000;
-            let (days, s) = (total / 86_400, total % 86_400);
-            let hms = format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
-            if days == 0 {
-                hms
-            } else {
-                format!("{hms} +{days}d")
-            }
+    if let Some(o) = origin_s {
+        let total = u64::from(o) + t.micros() / 1_000_000;
+        let (days, s) = (total / 86_400, total % 86_400);
+        let hms = format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+        if days == 0 {
+            hms
+        } else {
+            format!("{hms} +{days}d")
         }
-        None => t.to_string(),
+    } else {
+        let s = t.micros() / 1_000_000;
+        format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
     }
 }
 
@@ -926,7 +1592,10 @@ impl App {
     /// Whether ticks have work to do (a dashboard, not paused).
     #[must_use]
     pub fn is_running(&self) -> bool {
-        !self.paused && self.screen == Screen::Dashboard && self.session.is_some()
+        !self.paused
+            && !self.too_small
+            && self.screen == Screen::Dashboard
+            && self.session.is_some()
     }
 }
 
@@ -944,7 +1613,8 @@ mod tests {
             clock_text(Some(23 * 3600), SimTime::from_secs(3600 + 61)),
             "00:01:01 +1d"
         );
-        assert_eq!(clock_text(None, SimTime::from_secs(3725)), "1:02:05");
+        assert_eq!(clock_text(None, SimTime::from_secs(3725)), "01:02:05");
+        assert_eq!(clock_text(None, SimTime::from_secs(299)), "00:04:59");
     }
 
     #[test]

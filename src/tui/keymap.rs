@@ -10,8 +10,13 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 /// decides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
+    /// `q`: asks first in a dashboard (a second `q` or `y` quits).
     Quit,
-    /// Esc: closes an overlay, or quits when none is open.
+    /// Ctrl-C: quits at once, without asking.
+    ForceQuit,
+    /// `y`: yes to the question on screen.
+    Yes,
+    /// Esc: closes an overlay (never quits).
     Back,
     TogglePause,
     Step,
@@ -24,17 +29,79 @@ pub enum Action {
     ArrivalsDown,
     ArrivalsUp,
     OpenToggles,
+    /// Restart as the scenario says (its policy, rates and switches).
     Restart,
+    /// Restart from the start, keeping the policy, rate and switches set live.
+    RestartKeep,
+    /// Back to the world picker.
+    Picker,
     FocusNext,
     FocusPrev,
-    /// Switch to the first built-in of world kind number `n` (0-based).
+    /// Open the picker's entry number `n` (0-based), as numbered there.
     SwitchWorld(u8),
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    /// `/`: filter the event log.
+    Filter,
+    /// `s`: cycle the focused table's sort column.
+    Sort,
+    /// `e`: enlarge the focused panel to the whole body, and back.
+    Enlarge,
     Help,
     Up,
     Down,
     Left,
     Right,
     Confirm,
+}
+
+/// When a key is worth a place in the footer (the help lists every key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum When {
+    Always,
+    /// The world has more than one policy.
+    Policies,
+    /// The world has faults to inject.
+    Faults,
+    /// Faults are in force.
+    ActiveFaults,
+    /// The world has switches.
+    Toggles,
+    /// The focused panel scrolls (a table or the event log).
+    Scrolls,
+    /// The focused panel is a table.
+    Table,
+    /// The event log has focus.
+    Log,
+}
+
+/// What the footer knows of the screen, to choose its keys.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Context {
+    pub policies: bool,
+    pub faults: bool,
+    pub active_faults: bool,
+    pub toggles: bool,
+    pub table: bool,
+    pub log: bool,
+}
+
+impl Context {
+    #[must_use]
+    pub fn shows(&self, w: When) -> bool {
+        match w {
+            When::Always => true,
+            When::Policies => self.policies,
+            When::Faults => self.faults,
+            When::ActiveFaults => self.active_faults,
+            When::Toggles => self.toggles,
+            When::Scrolls => self.table || self.log,
+            When::Table => self.table,
+            When::Log => self.log,
+        }
+    }
 }
 
 /// One row of the key table.
@@ -47,10 +114,13 @@ pub struct Binding {
     pub action: Action,
     /// The key as the help overlay and footer write it.
     pub keys: &'static str,
-    /// What it does, for the help overlay.
+    /// What it does, for the help overlay; empty keeps the row out of the
+    /// help (the digits after `1` share its row).
     pub help: &'static str,
     /// A short word for the footer; `None` keeps the key out of the footer.
     pub hint: Option<&'static str>,
+    /// When the footer shows it.
+    pub when: When,
 }
 
 const fn key(
@@ -67,46 +137,44 @@ const fn key(
         keys,
         help,
         hint,
+        when: When::Always,
     }
 }
 
-/// The world kinds keys `1`…`N` switch to, in order: the registry's.
-pub const WORLD_KEYS: &[&str] = crate::world::KINDS;
+const fn when(b: Binding, w: When) -> Binding {
+    Binding { when: w, ..b }
+}
 
-/// Every key the dashboard knows, in the order the help overlay lists them:
-/// the fixed keys with one key per world kind of the registry.
+/// Every key the dashboard knows, in the order the help overlay lists them.
 pub static KEYMAP: LazyLock<Vec<Binding>> = LazyLock::new(|| {
-    let mut out = Vec::with_capacity(FIXED.len() + WORLD_KEYS.len());
+    let mut out = Vec::with_capacity(FIXED.len() + 9);
     for b in FIXED {
         out.push(*b);
-        if b.action == Action::FocusPrev {
+        if b.action == Action::Picker {
             out.extend(world_keys());
         }
     }
     out
 });
 
-/// `1` … `9`: one per world kind (the registry has at most nine).
+/// `1` … `9`: the picker's entries by their numbers there.
 fn world_keys() -> impl Iterator<Item = Binding> {
-    const DIGITS: [&str; 9] = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
-    WORLD_KEYS
-        .iter()
-        .zip(DIGITS)
-        .enumerate()
-        .map(|(i, (kind, digit))| {
-            // Built once per process for the help overlay's table.
-            let help: &'static str = Box::leak(format!("world: {kind}").into_boxed_str());
-            key(
-                KeyCode::Char(char::from(b'1' + i as u8)),
-                Action::SwitchWorld(i as u8),
-                digit,
-                help,
-                (i == 0).then_some("worlds"),
-            )
-        })
+    (0..9u8).map(|i| {
+        key(
+            KeyCode::Char(char::from(b'1' + i)),
+            Action::SwitchWorld(i),
+            if i == 0 { "1-9" } else { "" },
+            if i == 0 {
+                "open the picker's world N"
+            } else {
+                ""
+            },
+            None,
+        )
+    })
 }
 
-/// The keys that do not depend on the registry.
+/// The keys, in help order.
 const FIXED: &[Binding] = &[
     key(
         KeyCode::Char(' '),
@@ -143,12 +211,15 @@ const FIXED: &[Binding] = &[
         "slower (down to ×0.25)",
         None,
     ),
-    key(
-        KeyCode::Char('p'),
-        Action::NextPolicy,
-        "p",
-        "next policy",
-        Some("policy"),
+    when(
+        key(
+            KeyCode::Char('p'),
+            Action::NextPolicy,
+            "p",
+            "next policy",
+            Some("policy"),
+        ),
+        When::Policies,
     ),
     key(
         KeyCode::Char('P'),
@@ -157,48 +228,72 @@ const FIXED: &[Binding] = &[
         "previous policy",
         None,
     ),
-    key(
-        KeyCode::Char('f'),
-        Action::OpenFaultMenu,
-        "f",
-        "fault menu: aim, inject",
-        Some("fault"),
+    when(
+        key(
+            KeyCode::Char('f'),
+            Action::OpenFaultMenu,
+            "f",
+            "fault menu: aim, inject",
+            Some("fault"),
+        ),
+        When::Faults,
     ),
-    key(
-        KeyCode::Char('c'),
-        Action::ClearFaults,
-        "c",
-        "clear all faults",
-        Some("clear"),
+    when(
+        key(
+            KeyCode::Char('c'),
+            Action::ClearFaults,
+            "c",
+            "clear all faults",
+            Some("clear"),
+        ),
+        When::ActiveFaults,
     ),
     key(
         KeyCode::Char('['),
         Action::ArrivalsDown,
         "[",
-        "arrival rate −10 %",
+        "arrival rate ÷ 1.1",
         Some("arrivals"),
     ),
     key(
         KeyCode::Char(']'),
         Action::ArrivalsUp,
         "]",
-        "arrival rate +10 %",
+        "arrival rate × 1.1",
         None,
     ),
-    key(
-        KeyCode::Char('t'),
-        Action::OpenToggles,
-        "t",
-        "world switches on / off",
-        Some("switch"),
+    when(
+        key(
+            KeyCode::Char('t'),
+            Action::OpenToggles,
+            "t",
+            "world switches on / off",
+            Some("switch"),
+        ),
+        When::Toggles,
     ),
     key(
         KeyCode::Char('r'),
         Action::Restart,
         "r",
-        "restart, same seed",
+        "restart as the scenario",
         Some("restart"),
     ),
+    key(
+        KeyCode::Char('R'),
+        Action::RestartKeep,
+        "R",
+        "restart, keep settings",
+        None,
+    ),
+    key(
+        KeyCode::Char('w'),
+        Action::Picker,
+        "w",
+        "back to the world picker",
+        Some("worlds"),
+    ),
+    // The world keys `1`…`9` go here (see `KEYMAP`).
     key(
         KeyCode::Tab,
         Action::FocusNext,
@@ -213,17 +308,71 @@ const FIXED: &[Binding] = &[
         "focus previous panel",
         None,
     ),
-    // The world keys `1`…`N` go here (see `KEYMAP`).
-    key(KeyCode::Up, Action::Up, "↑", "menu up · log older", None),
-    key(
-        KeyCode::Down,
-        Action::Down,
-        "↓",
-        "menu down · log newer",
-        None,
+    when(
+        key(
+            KeyCode::Char('e'),
+            Action::Enlarge,
+            "e",
+            "enlarge focused panel",
+            Some("enlarge"),
+        ),
+        When::Scrolls,
     ),
+    when(
+        key(
+            KeyCode::Up,
+            Action::Up,
+            "↑",
+            "menu up · scroll",
+            Some("scroll"),
+        ),
+        When::Scrolls,
+    ),
+    key(KeyCode::Down, Action::Down, "↓", "menu down · scroll", None),
     key(KeyCode::Left, Action::Left, "←", "menu: less", None),
     key(KeyCode::Right, Action::Right, "→", "menu: more", None),
+    key(
+        KeyCode::PageUp,
+        Action::PageUp,
+        "PgUp",
+        "scroll a page back",
+        None,
+    ),
+    key(
+        KeyCode::PageDown,
+        Action::PageDown,
+        "PgDn",
+        "scroll a page on",
+        None,
+    ),
+    key(
+        KeyCode::Home,
+        Action::Home,
+        "Home",
+        "oldest / first row",
+        None,
+    ),
+    key(KeyCode::End, Action::End, "End", "newest / last row", None),
+    when(
+        key(
+            KeyCode::Char('s'),
+            Action::Sort,
+            "s",
+            "table: next sort column",
+            Some("sort"),
+        ),
+        When::Table,
+    ),
+    when(
+        key(
+            KeyCode::Char('/'),
+            Action::Filter,
+            "/",
+            "log: filter lines",
+            Some("filter"),
+        ),
+        When::Log,
+    ),
     key(
         KeyCode::Enter,
         Action::Confirm,
@@ -235,24 +384,26 @@ const FIXED: &[Binding] = &[
         KeyCode::Char('?'),
         Action::Help,
         "?",
-        "this help",
+        "help: keys and signs",
         Some("help"),
     ),
+    key(KeyCode::Esc, Action::Back, "Esc", "close a menu", None),
     key(
-        KeyCode::Esc,
-        Action::Back,
-        "Esc",
-        "close overlay, else quit",
-        None,
+        KeyCode::Char('q'),
+        Action::Quit,
+        "q",
+        "quit (asks: q or y)",
+        Some("quit"),
     ),
-    key(KeyCode::Char('q'), Action::Quit, "q", "quit", Some("quit")),
+    key(KeyCode::Char('y'), Action::Yes, "y", "yes (to quit)", None),
     Binding {
         code: KeyCode::Char('c'),
         ctrl: true,
-        action: Action::Quit,
+        action: Action::ForceQuit,
         keys: "Ctrl-C",
-        help: "quit",
+        help: "quit at once",
         hint: None,
+        when: When::Always,
     },
 ];
 
@@ -276,28 +427,32 @@ pub fn resolve(ev: KeyEvent) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// The footer's hints, e.g. `space pause`, `+/- speed`, from the table.
+/// The footer's hints, e.g. `space pause`, `+/- speed`, from the table,
+/// for the keys that apply in `ctx`.
 #[must_use]
-pub fn footer_hints() -> Vec<(String, &'static str)> {
+pub fn footer_hints(ctx: &Context) -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
-    let last_world = Action::SwitchWorld(WORLD_KEYS.len().saturating_sub(1) as u8);
     for b in KEYMAP.iter() {
         let Some(hint) = b.hint else { continue };
-        // Keys sharing a hint word's action pair (+/-, p/P, [/]) are joined.
+        if !ctx.shows(b.when) {
+            continue;
+        }
+        // Keys sharing a hint word's action pair (+/-, p/P, [/], ↑↓, r/R) are joined.
         let partner = KEYMAP.iter().find(|o| {
             o.hint.is_none()
                 && !o.ctrl
-                && (matches!(
+                && matches!(
                     (b.action, o.action),
                     (Action::SpeedUp, Action::SpeedDown)
                         | (Action::NextPolicy, Action::PrevPolicy)
                         | (Action::ArrivalsDown, Action::ArrivalsUp)
-                ) || (b.action == Action::SwitchWorld(0) && o.action == last_world))
+                        | (Action::Up, Action::Down)
+                        | (Action::Restart, Action::RestartKeep)
+                )
         });
-        let keys = match (b.action, partner) {
-            (Action::SwitchWorld(_), Some(p)) => format!("{}-{}", b.keys, p.keys),
-            (_, Some(p)) => format!("{}{}", b.keys, p.keys),
-            (_, None) => b.keys.to_string(),
+        let keys = match partner {
+            Some(p) => format!("{}{}", b.keys, p.keys),
+            None => b.keys.to_string(),
         };
         let keys = if keys == "+-" {
             "+/-".to_string()
@@ -332,7 +487,7 @@ mod tests {
     fn ctrl_c_quits_but_c_clears() {
         assert_eq!(
             resolve(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
-            Some(Action::Quit)
+            Some(Action::ForceQuit)
         );
         assert_eq!(
             resolve(press(KeyCode::Char('c'))),
@@ -380,11 +535,21 @@ mod tests {
             (KeyCode::Char(']'), A::ArrivalsUp),
             (KeyCode::Char('t'), A::OpenToggles),
             (KeyCode::Char('r'), A::Restart),
+            (KeyCode::Char('R'), A::RestartKeep),
+            (KeyCode::Char('w'), A::Picker),
+            (KeyCode::Char('y'), A::Yes),
+            (KeyCode::Char('e'), A::Enlarge),
+            (KeyCode::Char('s'), A::Sort),
+            (KeyCode::Char('/'), A::Filter),
+            (KeyCode::PageUp, A::PageUp),
+            (KeyCode::PageDown, A::PageDown),
+            (KeyCode::Home, A::Home),
+            (KeyCode::End, A::End),
             (KeyCode::Tab, A::FocusNext),
             (KeyCode::Char('1'), A::SwitchWorld(0)),
             (KeyCode::Char('2'), A::SwitchWorld(1)),
-            (KeyCode::Char('3'), A::SwitchWorld(2)),
-            (KeyCode::Char('4'), A::SwitchWorld(3)),
+            (KeyCode::Char('7'), A::SwitchWorld(6)),
+            (KeyCode::Char('9'), A::SwitchWorld(8)),
             (KeyCode::Char('?'), A::Help),
             (KeyCode::Char('q'), A::Quit),
             (KeyCode::Esc, A::Back),
@@ -410,14 +575,42 @@ mod tests {
     }
 
     #[test]
-    fn footer_comes_from_the_table() {
-        let hints = footer_hints();
+    fn footer_comes_from_the_table_and_the_context() {
+        let all = Context {
+            policies: true,
+            faults: true,
+            active_faults: true,
+            toggles: true,
+            table: true,
+            log: false,
+        };
+        let hints = footer_hints(&all);
         assert!(hints.contains(&("space".to_string(), "pause")));
         assert!(hints.contains(&("+/-".to_string(), "speed")));
         assert!(hints.contains(&("pP".to_string(), "policy")));
         assert!(hints.contains(&("[]".to_string(), "arrivals")));
-        assert!(hints.contains(&("1-4".to_string(), "worlds")));
+        assert!(hints.contains(&("rR".to_string(), "restart")));
+        assert!(hints.contains(&("w".to_string(), "worlds")));
+        assert!(hints.contains(&("t".to_string(), "switch")));
+        assert!(hints.contains(&("s".to_string(), "sort")));
+        assert!(hints.contains(&("↑↓".to_string(), "scroll")));
+        assert!(
+            !hints.iter().any(|h| h.1 == "filter"),
+            "the log is not focused"
+        );
         assert!(hints.contains(&("?".to_string(), "help")));
         assert!(hints.contains(&("q".to_string(), "quit")));
+        let bare = footer_hints(&Context::default());
+        for word in ["policy", "switch", "fault", "clear", "sort", "scroll"] {
+            assert!(!bare.iter().any(|h| h.1 == word), "{word}");
+        }
+    }
+
+    #[test]
+    fn the_arrival_keys_say_what_they_do() {
+        // `[`/`]` divide and multiply by 1.1 (see `App::update`).
+        let find = |a| KEYMAP.iter().find(|b| b.action == a).map(|b| b.help);
+        assert_eq!(find(Action::ArrivalsUp), Some("arrival rate × 1.1"));
+        assert_eq!(find(Action::ArrivalsDown), Some("arrival rate ÷ 1.1"));
     }
 }

@@ -58,6 +58,7 @@ impl Widget for &App {
             Some(Overlay::Help) => overlay::help(self, area, buf),
             Some(Overlay::Faults(m)) => overlay::fault_menu(self, m, area, buf),
             Some(Overlay::Toggles(row)) => overlay::toggles(self, *row, area, buf),
+            Some(Overlay::ConfirmQuit) => overlay::confirm_quit(self, area, buf),
             None => {}
         }
     }
@@ -66,7 +67,10 @@ impl Widget for &App {
 fn render_too_small(area: Rect, buf: &mut Buffer) {
     let text = vec![
         Line::from(format!("Resize to at least {}×{}", COMPACT.0, COMPACT.1)),
-        Line::from(format!("(now {}×{}; q quits)", area.width, area.height)),
+        Line::from(format!(
+            "(now {}×{}; paused until then; Ctrl-C quits)",
+            area.width, area.height
+        )),
     ];
     let top = area.height.saturating_sub(2) / 2;
     let inner = Rect {
@@ -119,6 +123,9 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     } else {
         0
     };
+    let caption_h = panels::caption_rows(s, area.width)
+        .len()
+        .clamp(1, if full { panels::CAPTION_ROWS } else { 2 }) as u16;
     let [
         header,
         status,
@@ -131,7 +138,7 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(caption_h),
         Constraint::Length(top_h),
         Constraint::Min(6),
         Constraint::Length(if full { world_h } else { 0 }),
@@ -143,13 +150,39 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     panels::header(app, s, header, buf);
     panels::status(app, s, status, buf);
     panels::caption(app, s, caption, buf);
+    if app.enlarged {
+        // The focused panel takes the whole body (`e` again, or Esc, gives it back).
+        let body = Rect {
+            height: footer.y - top.y,
+            ..top
+        };
+        match app.focus {
+            Panel::Gauges => panels::gauges(app, snap, body, buf),
+            Panel::Sparklines => panels::sparklines(app, snap, body, buf),
+            Panel::Chart => panels::chart(app, s, body, buf),
+            Panel::Units => panels::units(app, snap, body, buf),
+            Panel::Analytic => panels::analytic(app, snap, body, buf),
+            Panel::World => panels::world(app, snap, true, body, buf),
+            Panel::Log => panels::log(app, s, body, buf),
+        }
+        panels::footer(app, footer, buf);
+        return;
+    }
 
     let roads = !snap.roads.is_empty();
     // The gauges take what their texts want, between 42 % and 55 % of the row.
     // (at most half in the compact layout, so the trends keep their room).
-    let most = if full { 55 } else { 50 };
-    let gauges_w =
-        panels::gauges_wanted_width(snap).clamp(area.width * 42 / 100, area.width * most / 100);
+    // In the full layout they may take all but 42 cells (the trends' least).
+    let most = if full {
+        area.width.saturating_sub(42).max(area.width * 55 / 100)
+    } else {
+        area.width * 50 / 100
+    };
+    // A width once given is kept for the session, so the panels do not
+    // shift from frame to frame as the texts change length.
+    let wanted = panels::gauges_wanted_width(snap).max(app.gauge_width.get());
+    app.gauge_width.set(wanted);
+    let gauges_w = wanted.clamp(area.width * 42 / 100, most);
     let [gauges, top_right] =
         Layout::horizontal([Constraint::Length(gauges_w), Constraint::Min(0)]).areas(top);
     panels::gauges(app, snap, gauges, buf);

@@ -13,7 +13,9 @@ use chaoswala::sim::world::ToggleSpec;
 use chaoswala::sim::{
     Catalog, Command, CommandError, EventLog, SimTime, Simulation, Snapshot, World,
 };
-use chaoswala::tui::app::{App, Budget, FaultField, Launch, Meta, Overlay, Panel, SPEEDS, Screen};
+use chaoswala::tui::app::{
+    App, Budget, FaultField, Launch, LogFilter, Meta, Overlay, Panel, SPEEDS, Screen, SortBy,
+};
 use chaoswala::tui::keymap::Action;
 use chaoswala::tui::theme::Theme;
 
@@ -100,6 +102,9 @@ impl World for Toy {
                 Ok(String::new())
             }
             Command::ScaleArrivals(f) => {
+                if self.rate * f > 100.0 {
+                    return Err(CommandError::Invalid("rate capped at 100".into()));
+                }
                 self.rate *= f;
                 Ok(format!("rate now {:.1}", self.rate))
             }
@@ -157,6 +162,7 @@ fn toy_app() -> App {
         speed: 1.0,
         duration_s: 100.0,
         seed: 7,
+        sets: Vec::new(),
     };
     let launch = Launch::custom(meta, |_seed| {
         Ok(Simulation::new(
@@ -181,10 +187,9 @@ fn platform_app() -> App {
 
 fn log_texts(app: &App) -> Vec<String> {
     let s = app.session.as_ref().unwrap();
-    s.log_tail(1000, 0)
-        .into_iter()
-        .map(|(e, _)| e.text.clone())
-        .collect()
+    let mut v: Vec<String> = s.log_rev().map(|(e, _)| e.text.clone()).collect();
+    v.reverse();
+    v
 }
 
 fn policy(app: &App) -> String {
@@ -440,7 +445,7 @@ fn restart_goes_back_to_zero_with_the_same_seed() {
     assert!(
         log_texts(&app)
             .iter()
-            .any(|l| l == "restarted with seed 42")
+            .any(|l| l == "restarted as the scenario says, seed 42")
     );
     assert!(!log_texts(&app).iter().any(|l| l.contains("220")));
     app.advance_to(SimTime::from_secs(90));
@@ -448,28 +453,109 @@ fn restart_goes_back_to_zero_with_the_same_seed() {
 }
 
 #[test]
-fn switch_world_opens_the_first_builtin_of_that_kind() {
+fn restart_keeping_settings_replays_policy_rate_and_switches() {
     let mut app = toy_app();
-    app.update(Action::SwitchWorld(0));
+    app.update(Action::NextPolicy);
+    app.update(Action::ArrivalsUp);
+    app.update(Action::ArrivalsUp);
+    app.update(Action::OpenToggles);
+    app.update(Action::Confirm);
+    app.update(Action::Back);
+    app.advance_to(SimTime::from_secs(30));
+    app.update(Action::RestartKeep);
+    assert_eq!(app.now(), SimTime::ZERO);
+    assert_eq!(policy(&app), "least-loaded");
     let s = app.session.as_ref().unwrap();
-    assert_eq!(s.launch.meta.kind, "platform");
-    assert_eq!(s.launch.meta.name, BUILTINS[0].name);
-    for (i, kind) in ["tatkal", "ipl-final", "bkc-traffic"].iter().enumerate() {
-        let present = BUILTINS.iter().any(|b| {
-            chaoswala::scenario::parse(b.name, b.text).is_ok_and(|s| s.world.kind() == *kind)
-        });
-        app.update(Action::SwitchWorld(i as u8 + 1));
+    assert_eq!(s.snapshot.toggles, vec![("shedding".to_string(), true)]);
+    assert!((s.settings.arrival_scale - 1.21).abs() < 1e-9);
+    let last = log_texts(&app).last().cloned().unwrap();
+    assert!(
+        last.starts_with("restarted with seed 7, keeping "),
+        "{last}"
+    );
+    assert!(last.contains("policy least-loaded"), "{last}");
+    assert!(last.contains("shedding on"), "{last}");
+    assert!(last.contains("arrivals × 1.21"), "{last}");
+    // And `r` forgets them.
+    app.update(Action::Restart);
+    assert_eq!(policy(&app), "round-robin");
+    let s = app.session.as_ref().unwrap();
+    assert_eq!(s.snapshot.toggles, vec![("shedding".to_string(), false)]);
+}
+
+#[test]
+fn number_keys_open_the_pickers_entries_by_their_numbers() {
+    let mut app = toy_app();
+    let picker = app.picker.clone();
+    assert!(picker.len() > BUILTINS.len(), "light variants are offered");
+    assert!(picker.len() <= 9, "one digit each");
+    for (i, e) in picker.iter().enumerate() {
+        app.update(Action::SwitchWorld(i as u8));
         let s = app.session.as_ref().unwrap();
-        if present {
-            assert_eq!(s.launch.meta.kind, *kind);
-        } else {
-            assert_eq!(s.launch.meta.kind, "platform", "stays");
-            assert_eq!(
-                app.message.as_deref(),
-                Some(format!("no {kind} world is built in yet").as_str())
-            );
-        }
+        assert_eq!(s.launch.meta.name, e.name, "key {}", i + 1);
+        assert_eq!(s.launch.meta.sets, e.sets, "key {}", i + 1);
     }
+    // Every built-in is reachable.
+    for b in BUILTINS {
+        assert!(picker.iter().any(|e| e.name == b.name && e.sets.is_empty()));
+    }
+    app.update(Action::SwitchWorld(picker.len() as u8));
+    assert!(
+        app.message
+            .as_deref()
+            .unwrap()
+            .starts_with("no world number")
+    );
+}
+
+#[test]
+fn the_picker_offers_a_light_tatkal() {
+    let app = App::picker(Theme::plain());
+    let light = app
+        .picker
+        .iter()
+        .find(|e| e.name == "tatkal" && !e.sets.is_empty())
+        .expect("a light tatkal entry");
+    assert_eq!(light.sets, vec!["scale=0.01".to_string()]);
+    assert!(light.error.is_none());
+    let plain = app
+        .picker
+        .iter()
+        .find(|e| e.name == "tatkal" && e.sets.is_empty())
+        .unwrap();
+    assert!(
+        !plain.description.contains("--set"),
+        "the advice became an entry: {}",
+        plain.description
+    );
+    // Opening it applies the override.
+    let i = app.picker.iter().position(|e| e == light).unwrap();
+    let mut app = app;
+    app.update(Action::SwitchWorld(i as u8));
+    let s = app.session.as_ref().unwrap();
+    assert_eq!(s.launch.meta.sets, vec!["scale=0.01".to_string()]);
+}
+
+#[test]
+fn a_key_in_the_dashboard_returns_to_the_picker_and_esc_comes_back() {
+    let mut app = platform_app();
+    app.advance_to(SimTime::from_secs(30));
+    app.update(Action::Picker);
+    assert_eq!(app.screen, Screen::Picker);
+    assert_eq!(app.picker[app.picker_row].name, "platform");
+    assert_eq!(app.tick(Duration::from_secs(1), Budget::default()), 0);
+    app.update(Action::Back);
+    assert_eq!(app.screen, Screen::Dashboard);
+    assert_eq!(app.now(), SimTime::from_secs(30), "the same run goes on");
+    app.update(Action::Picker);
+    app.update(Action::Down);
+    app.update(Action::Confirm);
+    assert_eq!(app.screen, Screen::Dashboard);
+    assert_eq!(app.now(), SimTime::ZERO);
+    assert_eq!(
+        app.session.as_ref().unwrap().launch.meta.name,
+        app.picker[1].name
+    );
 }
 
 #[test]
@@ -477,7 +563,7 @@ fn picker_opens_the_chosen_world() {
     let mut app = App::picker(Theme::plain());
     assert_eq!(app.screen, Screen::Picker);
     assert_eq!(app.picker[0].name, "platform");
-    assert_eq!(app.picker.len(), BUILTINS.len());
+    assert!(app.picker.len() >= BUILTINS.len());
     assert_eq!(app.tick(Duration::from_secs(1), Budget::default()), 0);
     app.update(Action::Up);
     app.update(Action::Confirm);
@@ -486,24 +572,78 @@ fn picker_opens_the_chosen_world() {
 }
 
 #[test]
-fn quit_by_q_esc_or_ctrl_c_but_esc_closes_overlays_first() {
+fn esc_never_quits_q_asks_and_ctrl_c_quits_at_once() {
     let mut app = platform_app();
     app.update(Action::Help);
     assert_eq!(app.overlay, Some(Overlay::Help));
     app.update(Action::Back);
     assert!(app.overlay.is_none());
+    app.update(Action::Back);
+    app.update(Action::Back);
+    assert!(!app.quit, "Esc only closes menus");
+
+    // q asks; anything but q or y says no.
+    app.update(Action::Quit);
+    assert_eq!(app.overlay, Some(Overlay::ConfirmQuit));
     assert!(!app.quit);
     app.update(Action::Back);
-    assert!(app.quit);
+    assert!(app.overlay.is_none());
+    assert!(!app.quit);
+    app.update(Action::Quit);
+    app.update(Action::TogglePause);
+    assert!(!app.quit);
+    assert!(!app.paused, "the key that said no does nothing else");
+    app.update(Action::Quit);
+    app.update(Action::Yes);
+    assert!(app.quit, "q then y");
 
     let mut app = platform_app();
     app.update(Action::OpenFaultMenu);
     app.update(Action::Quit);
-    assert!(app.quit, "q quits even from a menu");
+    assert!(!app.quit);
+    app.update(Action::Quit);
+    assert!(app.quit, "q twice, even from a menu");
 
+    let mut app = platform_app();
+    app.update(Action::OpenFaultMenu);
+    app.update(Action::ForceQuit);
+    assert!(app.quit, "Ctrl-C at once");
+
+    // The picker has nothing to lose: q quits, Esc does not.
     let mut app = App::picker(Theme::plain());
     app.update(Action::Back);
+    assert!(!app.quit);
+    app.update(Action::Quit);
     assert!(app.quit);
+}
+
+#[test]
+fn the_quit_summary_names_world_span_numbers_and_faults() {
+    let mut app = platform_app();
+    app.advance_to(SimTime::from_secs(300));
+    app.update(Action::OpenFaultMenu);
+    let label = app.session.as_ref().unwrap().fault_menu[0].label.clone();
+    app.update(Action::Confirm);
+    app.advance_to(SimTime::from_secs(600));
+    let summary = app.summary().unwrap();
+    let s = app.session.as_ref().unwrap();
+    assert!(summary.contains(&s.launch.meta.title), "{summary}");
+    let span = format!(
+        "{} → {} (10 min)",
+        app.clock(SimTime::ZERO),
+        app.clock(SimTime::from_secs(600))
+    );
+    assert!(summary.contains(&span), "{summary}");
+    for g in &s.snapshot.gauges {
+        assert!(summary.contains(&g.text), "{summary}");
+    }
+    assert!(summary.contains("faults injected: 1"), "{summary}");
+    let at = app.clock(SimTime::from_secs(300));
+    assert!(
+        summary.contains(&format!("{at} {label}: fault #1 injected")),
+        "{summary}"
+    );
+    assert!(App::picker(Theme::plain()).summary().is_none());
 }
 
 #[test]
@@ -549,11 +689,119 @@ fn log_scrolls_when_focused() {
     app.update(Action::Up);
     assert_eq!(app.log_scroll, 0, "only the focused log scrolls");
     app.focus = Panel::Log;
+    app.page_rows.set((5, 2));
     app.update(Action::Up);
     app.update(Action::Up);
     assert_eq!(app.log_scroll, 2);
     app.update(Action::Down);
     assert_eq!(app.log_scroll, 1);
+    app.update(Action::Home);
+    let len = app.session.as_ref().unwrap().log_len(LogFilter::All);
+    assert_eq!(app.log_scroll, len - app.page_rows.get().1);
+    app.update(Action::End);
+    assert_eq!(app.log_scroll, 0);
+}
+
+#[test]
+fn log_pages_filters_and_folds_repeats() {
+    let mut app = toy_app();
+    // 24 steps up to the cap, then 36 identical refusals fold into one line.
+    for _ in 0..60 {
+        app.update(Action::ArrivalsUp);
+    }
+    let s = app.session.as_ref().unwrap();
+    let tail = s.log_tail(LogFilter::All, 3, 0);
+    let folded = tail.last().unwrap();
+    assert_eq!(folded.count, 36, "{:?}", folded.entry.text);
+    assert!(folded.entry.text.contains("rate capped"));
+    assert_eq!(s.log_len(LogFilter::All), 25);
+    assert_eq!(s.log_len(LogFilter::Dashboard), 1);
+    app.focus = Panel::Log;
+    app.page_rows.set((5, 5));
+    app.update(Action::PageUp);
+    assert_eq!(app.log_scroll, 5);
+    app.update(Action::PageUp);
+    app.update(Action::PageDown);
+    assert_eq!(app.log_scroll, 5);
+    app.update(Action::Filter);
+    assert_eq!(app.log_filter, LogFilter::Faults);
+    assert_eq!(app.log_scroll, 0);
+    app.update(Action::Filter);
+    app.update(Action::Filter);
+    assert_eq!(app.log_filter, LogFilter::World);
+    let s = app.session.as_ref().unwrap();
+    assert!(
+        s.log_tail(LogFilter::World, 50, 0)
+            .iter()
+            .all(|l| l.entry.text.starts_with("rate now"))
+    );
+}
+
+#[test]
+fn the_focused_table_scrolls_and_sorts() {
+    let mut app = App::with_launch(Launch::builtin("tatkal").unwrap(), Theme::plain()).unwrap();
+    app.advance_to(SimTime::from_secs(60));
+    let n = app.session.as_ref().unwrap().snapshot.units.len();
+    assert!(n > 10);
+    app.page_rows.set((7, 5));
+    app.update(Action::Down);
+    assert_eq!(app.table_scroll, 0, "only the focused table scrolls");
+    app.focus = Panel::Units;
+    app.update(Action::Down);
+    app.update(Action::Down);
+    assert_eq!(app.table_scroll, 2);
+    app.update(Action::End);
+    assert_eq!(app.table_scroll, n - 7);
+    app.update(Action::PageDown);
+    assert_eq!(app.table_scroll, n - 7);
+    app.update(Action::Home);
+    assert_eq!(app.table_scroll, 0);
+    app.update(Action::Sort);
+    assert_ne!(app.table_sort, SortBy::None);
+}
+
+#[test]
+fn status_messages_expire_in_real_time_even_paused() {
+    let mut app = platform_app();
+    app.update(Action::TogglePause);
+    app.update(Action::ClearFaults);
+    assert_eq!(app.message.as_deref(), Some("no faults to clear"));
+    app.tick(Duration::from_secs(2), Budget::default());
+    assert!(app.message.is_some());
+    app.tick(Duration::from_secs(5), Budget::default());
+    assert!(app.message.is_none());
+}
+
+#[test]
+fn time_stands_still_while_the_window_is_too_small() {
+    let mut app = platform_app();
+    app.set_too_small(true);
+    assert!(!app.is_running());
+    assert_eq!(app.tick(Duration::from_secs(1), Budget::default()), 0);
+    assert_eq!(app.now(), SimTime::ZERO);
+    app.set_too_small(false);
+    app.tick(Duration::from_secs(1), Budget::default());
+    assert!(app.now() > SimTime::ZERO);
+}
+
+#[test]
+fn the_slow_down_setting_holds_a_fault_on_screen() {
+    let mut app = toy_app();
+    while app.speed < 300.0 {
+        app.update(Action::SpeedUp);
+    }
+    app.update(Action::OpenFaultMenu);
+    // Fault (the first, 60 s) → target → strength → slow down.
+    for _ in 0..3 {
+        app.update(Action::Down);
+    }
+    app.update(Action::Right);
+    assert!(app.slow_during_faults);
+    app.update(Action::Confirm);
+    assert!(app.speed <= 60.0 / 10.0, "×{}", app.speed);
+    assert!(app.message.as_deref().unwrap().contains("slowed to"));
+    app.advance_to(SimTime::from_secs(61));
+    assert_eq!(app.speed, 300.0, "back once the fault is over");
 }
 
 #[test]

@@ -85,7 +85,7 @@ fn start(tag: &str, w: u16, h: u16, env: &str, args: &str) -> Option<Tmux> {
     };
     let bin = env!("CARGO_BIN_EXE_chaoswala");
     let script = format!(
-        "cd '{}' && env TERM=screen-256color {env} '{bin}' {args}; echo EXITED-$?; stty -a; echo STTY-DONE; sleep 60",
+        "cd '{}' && stty -g > stty-before && env TERM=screen-256color {env} sh -c 'echo $$ > pid; exec \"$0\" \"$@\"' '{bin}' {args}; echo EXITED-$?; stty -g > stty-after; stty -a; echo STTY-DONE; sleep 60",
         dir.display()
     );
     let (w, h) = (w.to_string(), h.to_string());
@@ -106,13 +106,28 @@ fn start(tag: &str, w: u16, h: u16, env: &str, args: &str) -> Option<Tmux> {
     Some(t)
 }
 
-/// Quits with `q` and checks the exit code and the terminal's modes.
+/// Quits with `q` (it asks), then `y`, and checks the exit code, the
+/// terminal's modes and the summary left on the normal screen.
 fn quit_and_check_restored(t: &Tmux) {
     t.send(&["q"]);
+    t.wait_for("the quit question", LONG, |p| p.contains("Quit chaoswala?"));
+    assert!(!t.capture().contains("EXITED-"), "q alone must not quit");
+    t.send(&["y"]);
+    let done = check_restored(t, 0);
+    assert!(done.contains("simulated "), "the summary:\n{done}");
+    assert!(done.contains("faults injected"), "the summary:\n{done}");
+}
+
+/// Waits for the exit, then compares the terminal with how it was before
+/// (`stty -g` before and after, the alternate screen off, the modes on).
+fn check_restored(t: &Tmux, code: i32) -> String {
     let done = t.wait_for("the program to exit", LONG, |p| {
         p.contains("EXITED-") && p.contains("STTY-DONE")
     });
-    assert!(done.contains("EXITED-0"), "{done}");
+    assert!(done.contains(&format!("EXITED-{code}")), "{done}");
+    let before = std::fs::read_to_string(t.dir.join("stty-before")).unwrap();
+    let after = std::fs::read_to_string(t.dir.join("stty-after")).unwrap();
+    assert_eq!(before, after, "stty state differs after the exit:\n{done}");
     assert!(
         !done.contains("chaoswala · "),
         "the alternate screen was left:\n{done}"
@@ -120,8 +135,37 @@ fn quit_and_check_restored(t: &Tmux) {
     for flag in ["icanon", "echo", "isig"] {
         assert!(stty_has(&done, flag), "stty shows {flag} off:\n{done}");
     }
+    assert_eq!(alternate_on(t), "0");
+    done
+}
+
+fn alternate_on(t: &Tmux) -> String {
     let alt = t.run(&["display-message", "-p", "-t", &t.session, "#{alternate_on}"]);
-    assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "0");
+    String::from_utf8_lossy(&alt.stdout).trim().to_string()
+}
+
+#[test]
+fn signals_restore_the_terminal() {
+    for (sig, n) in [("TERM", 15), ("HUP", 1), ("INT", 2)] {
+        let Some(t) = start(&format!("sig{n}"), 120, 40, "", "tui platform") else {
+            return;
+        };
+        t.wait_for("the dashboard", LONG, |p| p.contains("chaoswala · Andheri"));
+        assert_eq!(
+            alternate_on(&t),
+            "1",
+            "the dashboard is on the alternate screen"
+        );
+        let pid = std::fs::read_to_string(t.dir.join("pid")).unwrap();
+        let out = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(pid.trim())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "kill -{sig}: {out:?}");
+        let done = check_restored(&t, 128 + n);
+        assert!(done.contains(&format!("ended by signal {n}")), "{done}");
+    }
 }
 
 fn tmux_available() -> bool {

@@ -156,6 +156,26 @@ fn picker() {
 }
 
 #[test]
+fn the_picker_scrolls_to_keep_the_selection_in_view_at_80x24() {
+    let mut app = App::picker(Theme::plain());
+    let n = app.picker.len();
+    for i in 0..n {
+        let screen = text(&draw(&app, 80, 24));
+        let marker = format!("▶ {:>2}. {}", i + 1, app.picker[i].label());
+        assert!(
+            screen.contains(&marker),
+            "entry {} not shown:\n{screen}",
+            i + 1
+        );
+        // Descriptions wrap under their names instead of running off.
+        assert!(!screen.contains('…'), "{screen}");
+        app.update(Action::Down);
+    }
+    let screen = text(&draw(&app, 80, 24));
+    assert!(screen.contains("lines above"), "{screen}");
+}
+
+#[test]
 fn every_builtin_draws_at_both_sizes_and_with_every_overlay() {
     for b in BUILTINS {
         for (w, h) in [(120, 40), (80, 24), (200, 50)] {
@@ -378,6 +398,7 @@ fn showcase() -> App {
         speed: 60.0,
         duration_s: 60.0,
         seed: 1,
+        sets: Vec::new(),
     };
     let launch = Launch::custom(meta, |_| {
         Ok(Simulation::new(
@@ -412,5 +433,102 @@ fn every_panel_in_words() {
         assert!(s.contains(words), "`{words}` missing:\n{s}");
     }
     assert!(s.contains("MI 187/4"), "the status line is shown");
-    assert!(s.contains("past end"), "the end of the scenario is flagged");
+    assert!(
+        s.contains("story ended"),
+        "the end of the scenario is flagged"
+    );
+}
+
+/// A built-in with `--set` overrides (the heavy worlds at a small scale:
+/// the layout is what is tested), paused at zero.
+fn light_app(name: &str, sets: &[&str]) -> App {
+    let b = chaoswala::scenario::builtin(name).unwrap();
+    let mut s = chaoswala::scenario::parse(b.name, b.text).unwrap();
+    let sets: Vec<String> = sets.iter().map(ToString::to_string).collect();
+    s.apply_sets(&sets).unwrap();
+    let mut app =
+        App::with_launch(Launch::from_scenario(name, s, None, None), Theme::plain()).unwrap();
+    app.update(Action::TogglePause);
+    app
+}
+
+#[test]
+fn nothing_is_cut_at_120x40_through_every_story() {
+    // (built-in, overrides, the story's window in simulated seconds, step)
+    let walks: &[(&str, &[&str], u64, u64)] = &[
+        ("platform", &[], 3600, 300),
+        ("platform-trains", &[], 3600, 300),
+        ("tatkal", &["scale=0.003"], 2700, 150),
+        ("tatkal-2023", &["scale=0.003"], 2700, 150),
+        ("ipl-final", &["volume_scale=0.02"], 14_400, 900),
+        ("ipl-final-playbook", &["volume_scale=0.02"], 14_400, 900),
+        ("bkc-traffic", &[], 10_800, 600),
+    ];
+    let mut cut = Vec::new();
+    for (name, sets, end, step) in walks {
+        let mut app = light_app(name, sets);
+        let mut t = 0;
+        while t <= *end {
+            app.advance_to(SimTime::from_secs(t));
+            let screen = text(&draw(&app, 120, 40));
+            for line in screen.lines().filter(|l| l.contains('…')) {
+                cut.push(format!("{name} at {}: {line}", app.clock(app.now())));
+            }
+            t += step;
+        }
+    }
+    assert!(cut.is_empty(), "text cut with …:\n{}", cut.join("\n"));
+}
+
+#[test]
+fn panels_keep_their_width_for_the_session() {
+    // The gauges' right border, row by row, as the texts change length.
+    let mut app = light_app("tatkal", &["scale=0.003"]);
+    let border = |app: &App| {
+        let screen = text(&draw(app, 120, 40));
+        let row = screen.lines().nth(4).unwrap().to_string();
+        row.chars()
+            .position(|c| c == '│' || c == '┃')
+            .and_then(|first| {
+                row.chars()
+                    .skip(first + 1)
+                    .position(|c| c == '│' || c == '┃')
+                    .map(|p| p + first + 1)
+            })
+    };
+    let mut seen = Vec::new();
+    for t in (0..=2700).step_by(300) {
+        app.advance_to(SimTime::from_secs(t));
+        seen.push(border(&app));
+    }
+    let first = seen[0];
+    assert!(first.is_some());
+    // Wider is allowed once (a longer text arrives); narrower never.
+    let mut widest = first;
+    for b in &seen {
+        assert!(*b >= widest, "the panel shrank: {seen:?}");
+        widest = *b;
+    }
+}
+
+#[test]
+fn after_the_story_the_caption_says_so_and_switches_are_described() {
+    let mut app = light_app("platform", &[]);
+    app.advance_to(SimTime::from_secs(3700));
+    let screen = text(&draw(&app, 120, 40));
+    assert!(screen.contains("The story is over"), "{screen}");
+    assert!(screen.contains("story ended 09:00:00"), "{screen}");
+
+    let mut app = light_app("ipl-final", &["volume_scale=0.02"]);
+    app.update(Action::OpenToggles);
+    let screen = text(&draw(&app, 120, 40));
+    let s = app.session.as_ref().unwrap();
+    for t in &s.sim.world().catalog().toggles {
+        let words: String = t.about.split(' ').take(2).collect::<Vec<_>>().join(" ");
+        assert!(
+            screen.contains(&words),
+            "`{}` undescribed:\n{screen}",
+            t.name
+        );
+    }
 }

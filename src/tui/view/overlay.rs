@@ -7,7 +7,8 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use crate::tui::app::{App, FaultField, FaultMenu};
+use super::format::fmt_duration_s;
+use crate::tui::app::{App, FaultField, FaultMenu, fault_lasts_s, fmt_speed};
 use crate::tui::keymap::KEYMAP;
 
 /// A centred rectangle of at most `w`×`h` inside `area`.
@@ -31,33 +32,51 @@ fn frame<'a>(app: &App, title: &str) -> Block<'a> {
         ))
 }
 
-/// Every key, from the same table [`crate::tui::keymap::resolve`] reads.
+/// The signs the dashboard draws, for the help's legend.
+pub const LEGEND: &[(&str, &str)] = &[
+    ("●", "up"),
+    ("◐", "degraded"),
+    ("✖", "down"),
+    ("⚠", "needs attention"),
+    ("❝", "the story's caption"),
+    ("»", "caption in the log"),
+    ("·", "dashboard's own line"),
+    ("▶", "focused panel"),
+];
+
+/// Cells one sign of the legend takes.
+const SIGN_W: usize = 24;
+
+/// Every key, from the same table [`crate::tui::keymap::resolve`] reads,
+/// and a legend of the signs.
 pub fn help(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
-    let key_w = KEYMAP
+    let rows_of: Vec<_> = KEYMAP.iter().filter(|b| !b.help.is_empty()).collect();
+    let key_w = rows_of
         .iter()
         .map(|b| b.keys.chars().count())
         .max()
         .unwrap_or(0);
-    let help_w = KEYMAP
+    let help_w = rows_of
         .iter()
         .map(|b| b.help.chars().count())
         .max()
         .unwrap_or(0);
     let col_w = key_w + help_w + 4;
-    let n = KEYMAP.len();
+    let n = rows_of.len();
     // One column when it fits in height, two otherwise.
-    let cols = if n + 4 <= usize::from(area.height) {
+    let legend_rows = |w: usize| LEGEND.len().div_ceil((w / SIGN_W).max(1)) + 1;
+    let cols = if n + legend_rows(col_w) + 4 <= usize::from(area.height) {
         1
     } else {
         2
     };
     let rows = n.div_ceil(cols);
-    let mut lines: Vec<Line> = Vec::with_capacity(rows + 2);
+    let mut lines: Vec<Line> = Vec::with_capacity(rows + legend_rows(col_w * cols) + 2);
     for r in 0..rows {
         let mut spans = Vec::new();
         for c in 0..cols {
-            let Some(b) = KEYMAP.get(c * rows + r) else {
+            let Some(b) = rows_of.get(c * rows + r) else {
                 continue;
             };
             spans.push(Span::styled(format!(" {:>key_w$}  ", b.keys), t.key()));
@@ -66,16 +85,26 @@ pub fn help(app: &App, area: Rect, buf: &mut Buffer) {
         lines.push(Line::from(spans));
     }
     lines.push(Line::from(""));
+    let per_row = ((col_w * cols) / SIGN_W).max(1);
+    for chunk in LEGEND.chunks(per_row) {
+        let mut spans = vec![Span::raw(" ")];
+        for (sign, what) in chunk {
+            spans.push(Span::styled(format!(" {sign} "), t.key()));
+            spans.push(Span::raw(format!("{what:<w$}", w = SIGN_W - 3)));
+        }
+        lines.push(Line::from(spans));
+    }
+    lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
         " Esc, ? or Enter closes this help",
         t.dim(),
     )));
-    let w = (col_w * cols + 2) as u16;
+    let w = (col_w * cols + 2).max(lines.iter().map(Line::width).max().unwrap_or(0) + 2) as u16;
     let h = lines.len() as u16 + 2;
     let r = centered(area, w, h);
     Clear.render(r, buf);
     Paragraph::new(lines)
-        .block(frame(app, "keys"))
+        .block(frame(app, "keys and signs"))
         .render(r, buf);
 }
 
@@ -90,7 +119,7 @@ pub fn fault_menu(app: &App, m: &FaultMenu, area: Rect, buf: &mut Buffer) {
         let marker = if selected { "▸" } else { " " };
         let style = if selected { t.selected() } else { t.text() };
         Line::from(vec![
-            Span::styled(format!(" {marker} {name:<9}"), t.key()),
+            Span::styled(format!(" {marker} {name:<10}"), t.key()),
             Span::styled(format!("◀ {value} ▶"), style),
             Span::styled(format!("  {note}"), t.dim()),
         ])
@@ -134,14 +163,37 @@ pub fn fault_menu(app: &App, m: &FaultMenu, area: Rect, buf: &mut Buffer) {
             t.dim(),
         ))),
     }
-    let duration = match tpl.duration_s {
+    let lasts = app.menu_fault().as_ref().and_then(fault_lasts_s);
+    let duration = match lasts {
         Some(d) => format!(
-            "   {:<9}{d} s of simulated time, then it clears itself",
-            "duration"
+            "   {:<10}{} simulated = {} on screen at ×{}",
+            "lasts",
+            fmt_duration_s(d),
+            fmt_duration_s(d / app.speed),
+            fmt_speed(app.speed)
         ),
-        None => format!("   {:<9}until cleared (c)", "duration"),
+        None => format!("   {:<10}until cleared (c)", "lasts"),
     };
     lines.push(Line::from(Span::raw(duration)));
+    let slow = if app.slow_during_faults {
+        match lasts {
+            Some(d) if app.fault_speed(d) < app.speed => format!(
+                "on: ×{} while it lasts ({} on screen)",
+                fmt_speed(app.fault_speed(d)),
+                fmt_duration_s(d / app.fault_speed(d))
+            ),
+            Some(_) => "on (no need at this speed)".to_string(),
+            None => "on (only for faults that end)".to_string(),
+        }
+    } else {
+        "off".to_string()
+    };
+    lines.push(field_line(
+        FaultField::SlowDown,
+        "slow down",
+        slow,
+        "a setting".to_string(),
+    ));
     lines.push(Line::from(""));
     if let Some(f) = app.menu_fault() {
         lines.push(Line::from(vec![
@@ -167,15 +219,41 @@ pub fn toggles(app: &App, row: usize, area: Rect, buf: &mut Buffer) {
     let Some(s) = &app.session else { return };
     let t = app.theme;
     let mut lines = vec![Line::from("")];
+    let catalog = s.sim.world().catalog();
+    let name_w = s
+        .snapshot
+        .toggles
+        .iter()
+        .map(|(n, _)| n.chars().count())
+        .max()
+        .unwrap_or(0);
+    // The descriptions wrap to fit the screen, under themselves.
+    let about_w = usize::from(area.width)
+        .saturating_sub(name_w + 16)
+        .clamp(20, 60);
     for (i, (name, on)) in s.snapshot.toggles.iter().enumerate() {
         let selected = i == row;
         let marker = if selected { "▸" } else { " " };
         let state = if *on { "[ON] " } else { "[off]" };
         let style = if selected { t.selected() } else { t.text() };
+        let about = catalog
+            .toggles
+            .iter()
+            .find(|x| x.name == *name)
+            .map(|x| x.about.as_str())
+            .unwrap_or_default();
+        let mut rows = super::panels::wrap_words(about, about_w, about_w).into_iter();
         lines.push(Line::from(vec![
             Span::styled(format!(" {marker} "), t.key()),
-            Span::styled(format!("{state} {name}"), style),
+            Span::styled(format!("{state} {name:<name_w$}"), style),
+            Span::styled(format!("  {}", rows.next().unwrap_or_default()), t.dim()),
         ]));
+        for r in rows {
+            lines.push(Line::from(Span::styled(
+                format!("{}{r}", " ".repeat(name_w + 11)),
+                t.dim(),
+            )));
+        }
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
@@ -188,6 +266,37 @@ pub fn toggles(app: &App, row: usize, area: Rect, buf: &mut Buffer) {
     Clear.render(r, buf);
     Paragraph::new(lines)
         .block(frame(app, "world switches"))
+        .render(r, buf);
+}
+
+/// `q` was pressed: the question, and what each key does.
+pub fn confirm_quit(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = app.theme;
+    let lines = vec![
+        Line::from(""),
+        Line::from(Span::styled(
+            "  Quit chaoswala?",
+            t.text().add_modifier(Modifier::BOLD),
+        )),
+        Line::from(""),
+        Line::from(vec![
+            Span::styled("  y", t.key()),
+            Span::raw(" or "),
+            Span::styled("q", t.key()),
+            Span::raw(" quits (a summary stays on the screen)"),
+        ]),
+        Line::from(vec![
+            Span::styled("  any other key", t.key()),
+            Span::raw(" goes back to the world"),
+        ]),
+        Line::from(""),
+    ];
+    let w = lines.iter().map(Line::width).max().unwrap_or(40) as u16 + 4;
+    let h = lines.len() as u16 + 2;
+    let r = centered(area, w, h);
+    Clear.render(r, buf);
+    Paragraph::new(lines)
+        .block(frame(app, "quit?"))
         .render(r, buf);
 }
 

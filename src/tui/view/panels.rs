@@ -1,5 +1,7 @@
 //! One render function per panel of the dashboard.
 
+use std::fmt::Write as _;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -7,11 +9,11 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Sparkline, Widget, Wrap};
 
-use super::format::{bar, fmt_duration_s, fmt_num};
+use super::format::{bar, count, count_or_num, fmt_duration_s, fmt_num};
 use super::panel_block;
 use crate::sim::world::UnitState;
 use crate::sim::{SimTime, Snapshot};
-use crate::tui::app::{App, Panel, Session, fmt_speed};
+use crate::tui::app::{App, LogFilter, Panel, Session, SortBy, fmt_speed};
 use crate::tui::keymap::footer_hints;
 
 /// Truncates to `width` characters, with `…` when cut.
@@ -52,6 +54,9 @@ fn fit_line(line: Line<'_>, width: usize) -> Line<'_> {
     Line::from(spans)
 }
 
+/// The header: the world's title on the left keeps its words; on the right
+/// the clock, speed and state always, then as many of BEHIND, the policy,
+/// the end of the story and the seed as fit beside the whole title.
 pub fn header(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
     let meta = &s.launch.meta;
     let now = s.sim.now();
@@ -60,13 +65,9 @@ pub fn header(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
     } else {
         "▶ running"
     };
-    let mut right = format!(
-        "{}  ×{}  {state}  policy {}  seed {} ",
-        app.clock(now),
-        fmt_speed(app.speed),
-        s.snapshot.policy,
-        meta.seed
-    );
+    let essential = format!("{}  ×{}  {state}", app.clock(now), fmt_speed(app.speed));
+    // (text, goes before the essentials?)
+    let mut optional: Vec<(String, bool)> = Vec::new();
     if app.behind && !app.paused {
         let got = app.achieved_speed;
         let got = if got >= 10.0 {
@@ -74,17 +75,50 @@ pub fn header(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
         } else {
             (got * 10.0).round() / 10.0
         };
-        right = format!("BEHIND: ×{} achieved  {right}", fmt_speed(got));
+        optional.push((format!("BEHIND: ×{} achieved", fmt_speed(got)), true));
     }
+    optional.push((format!("policy {}", s.snapshot.policy), false));
     if now >= SimTime::from_secs_f64(meta.duration_s) {
-        right = format!("past end  {right}");
+        // The story's planned span is over; the world keeps running.
+        optional.push((
+            format!(
+                "story ended {}",
+                app.clock(SimTime::from_secs_f64(meta.duration_s))
+            ),
+            true,
+        ));
     }
+    optional.push((format!("seed {}", meta.seed), false));
     let width = usize::from(area.width);
+    let title = format!(" chaoswala · {}", meta.title);
+    let title_w = title.chars().count();
+    let mut before: Vec<&str> = Vec::new();
+    let mut after: Vec<&str> = Vec::new();
+    let mut right_w = essential.chars().count() + 1;
+    for (text, first) in &optional {
+        let w = text.chars().count() + 2;
+        if title_w + 2 + right_w + w <= width {
+            right_w += w;
+            if *first {
+                before.push(text);
+            } else {
+                after.push(text);
+            }
+        }
+    }
+    let mut right = String::new();
+    for b in &before {
+        right.push_str(b);
+        right.push_str("  ");
+    }
+    right.push_str(&essential);
+    for a in &after {
+        right.push_str("  ");
+        right.push_str(a);
+    }
+    right.push(' ');
     let right_w = right.chars().count();
-    let left = fit_text(
-        &format!(" chaoswala · {}", meta.title),
-        width.saturating_sub(right_w + 2),
-    );
+    let left = fit_text(&title, width.saturating_sub(right_w + 2));
     let gap = width.saturating_sub(left.chars().count() + right_w);
     let style = app.theme.header();
     Paragraph::new(Line::from(vec![
@@ -146,17 +180,20 @@ pub fn status(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
                 .map(|(n, _)| n.as_str())
                 .collect();
             let off = toggles.len() - on.len();
-            spans.push(Span::styled("   switches ON: ", t.dim()));
-            spans.push(Span::styled(
-                if on.is_empty() {
-                    "none".to_string()
-                } else {
-                    on.join(", ")
-                },
-                t.ok().add_modifier(Modifier::BOLD),
-            ));
-            if off > 0 {
-                spans.push(Span::styled(format!(" · {off} off"), t.dim()));
+            if on.is_empty() {
+                spans.push(Span::styled(
+                    format!("   switches: all {off} off (t to see them)"),
+                    t.dim(),
+                ));
+            } else {
+                spans.push(Span::styled("   switches ON: ", t.dim()));
+                spans.push(Span::styled(
+                    on.join(", "),
+                    t.ok().add_modifier(Modifier::BOLD),
+                ));
+                if off > 0 {
+                    spans.push(Span::styled(format!(" · {off} off"), t.dim()));
+                }
             }
         }
         Line::from(spans)
@@ -165,12 +202,45 @@ pub fn status(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
     Paragraph::new(line).render(area, buf);
 }
 
+/// The caption's rows at `width`: wrapped, never cut (the layout gives
+/// it the rows it needs, up to [`CAPTION_ROWS`]).
+#[must_use]
+pub fn caption_rows(s: &Session, width: u16) -> Vec<String> {
+    let end = SimTime::from_secs_f64(s.launch.meta.duration_s);
+    if s.sim.now() >= end {
+        // The last caption belongs to the story, which is over.
+        return vec![
+            " ❝ The story is over; the world runs on. r replays it, w picks another world."
+                .to_string(),
+        ];
+    }
+    match s.sim.caption() {
+        Some((_, c)) => {
+            let w = usize::from(width).saturating_sub(4);
+            let mut rows = wrap_words(c, w, w);
+            for (i, r) in rows.iter_mut().enumerate() {
+                *r = if i == 0 {
+                    format!(" ❝ {r}")
+                } else {
+                    format!("   {r}")
+                };
+            }
+            rows
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Most rows the caption takes.
+pub const CAPTION_ROWS: usize = 3;
+
 pub fn caption(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
-    let text = match s.sim.caption() {
-        Some((_, c)) => fit_text(&format!(" ❝ {c}"), usize::from(area.width)),
-        None => String::new(),
-    };
-    Paragraph::new(Span::styled(text, app.theme.caption())).render(area, buf);
+    let lines: Vec<Line> = caption_rows(s, area.width)
+        .into_iter()
+        .take(usize::from(area.height))
+        .map(|r| Line::from(Span::styled(r, app.theme.caption())))
+        .collect();
+    Paragraph::new(lines).render(area, buf);
 }
 
 /// How wide the gauge rows would like to be: label, a bar of ten cells and
@@ -265,8 +335,8 @@ pub fn sparklines(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
         .map(|s| s.label.chars().count())
         .max()
         .unwrap_or(0)
-        .min(16)
-        .min(usize::from(inner.width) / 3);
+        // The labels keep their words while 8 cells of trend remain.
+        .min(usize::from(inner.width).saturating_sub(12 + 2 + 8));
     let value_w = 12usize;
     for (i, series) in snap.sparklines.iter().enumerate() {
         let y = inner.y + i as u16;
@@ -277,14 +347,28 @@ pub fn sparklines(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
         let text = format!(
             "{:<label_w$} {:>value_w$} ",
             fit_text(&series.label, label_w),
-            format!("{} {}", fmt_num(latest), series.unit)
+            format!("{} {}", count_or_num(latest), series.unit)
         );
         let text_w = (text.chars().count() as u16).min(inner.width);
         let row = Rect::new(inner.x, y, inner.width, 1);
         Paragraph::new(Span::raw(text)).render(row, buf);
         let spark_area = Rect::new(inner.x + text_w, y, inner.width - text_w, 1);
-        let n = usize::from(spark_area.width);
-        let values = &series.values[series.values.len().saturating_sub(n)..];
+        let n = usize::from(spark_area.width).max(1);
+        // Every sample the title counts is drawn: a cell is the mean of
+        // its share of the window (the newest cell may hold fewer).
+        let all = &series.values;
+        let per = all.len().div_ceil(n).max(1);
+        let skip = all.len() % per;
+        let mut cells: Vec<f64> = Vec::with_capacity(n);
+        if skip > 0 {
+            cells.push(all[..skip].iter().sum::<f64>() / skip as f64);
+        }
+        cells.extend(
+            all[skip..]
+                .chunks(per)
+                .map(|c| c.iter().sum::<f64>() / c.len() as f64),
+        );
+        let values = &cells[..];
         let max = values.iter().copied().fold(0.0_f64, f64::max);
         let scaled: Vec<u64> = values
             .iter()
@@ -313,7 +397,7 @@ pub fn chart(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
     } else {
         &c.label
     };
-    let now = format!("now {}", fmt_num(latest));
+    let now = format!("now {}", count_or_num(latest));
     // The longest title that fits: the label and the reference's name go
     // before the numbers do.
     let mut candidates = Vec::new();
@@ -502,15 +586,6 @@ enum Step {
     Shrink(usize),
 }
 
-/// Counts without decimals, other values as [`fmt_num`] reads them.
-fn fmt_count_or_num(v: f64) -> String {
-    if v.is_finite() && v.fract() == 0.0 && v.abs() < 100_000.0 {
-        format!("{v:.0}")
-    } else {
-        fmt_num(v)
-    }
-}
-
 /// The servers (engines, routes, roads) of the world. Columns are as wide
 /// as their content; on a narrow panel share, then in-flight go first,
 /// then the extra column is cut and then dropped; only then is the name
@@ -531,10 +606,24 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
     } else {
         &snap.units_title
     };
-    let title = format!("{what} ({})", parts.join(", "));
+    // Rows: in the chosen order, from the scrolled-to row.
+    let rows_room = usize::from(area.height.saturating_sub(3));
+    let n = snap.units.len();
+    let first = app.table_scroll.min(n.saturating_sub(rows_room));
+    let order = sorted_rows(snap, app.table_sort);
+    let mut title = format!("{what} ({})", parts.join(", "));
+    if n > rows_room {
+        let last = (first + rows_room).min(n);
+        let _ = write!(title, " · {}–{last} of {n}", first + 1);
+    }
+    if app.table_sort != SortBy::None {
+        let _ = write!(title, " · by {}", app.table_sort.label());
+    }
     let block = panel_block(app, Panel::Units, &title);
     let inner = block.inner(area);
     block.render(area, buf);
+    let cell = &app.page_rows;
+    cell.set((rows_room, cell.get().1));
     let extra = if snap.units_extra_header.is_empty() {
         "extra"
     } else {
@@ -560,7 +649,7 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
         ),
         Column::new(
             "in flight",
-            u.iter().map(|u| fmt_count_or_num(u.in_flight)).collect(),
+            u.iter().map(|u| count_or_num(u.in_flight)).collect(),
             true,
             10,
             4,
@@ -595,10 +684,10 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
         &[
             Step::Drop(4),
             Step::Drop(2),
+            Step::Drop(3),
             Step::Shrink(5),
             Step::Drop(5),
             Step::Shrink(0),
-            Step::Drop(3),
             Step::Shrink(1),
         ],
     );
@@ -623,7 +712,8 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
         head.push(Span::styled(cell(&cols[i].head, i), head_style));
     }
     lines.push(Line::from(head));
-    for (row, unit) in u.iter().enumerate() {
+    for &row in order.iter().skip(first).take(rows_room) {
+        let unit = &u[row];
         let mut spans = Vec::new();
         for (k, &i) in shown.iter().enumerate() {
             if k > 0 {
@@ -639,6 +729,29 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
         lines.push(Line::from(spans));
     }
     Paragraph::new(lines).render(inner, buf);
+}
+
+/// The table's row order for `by` (ties keep the world's order).
+fn sorted_rows(snap: &Snapshot, by: SortBy) -> Vec<usize> {
+    let u = &snap.units;
+    let mut order: Vec<usize> = (0..u.len()).collect();
+    let rank = |s: UnitState| match s {
+        UnitState::Down => 0,
+        UnitState::Degraded => 1,
+        UnitState::Up => 2,
+    };
+    let desc = |a: f64, b: f64| b.partial_cmp(&a).unwrap_or(std::cmp::Ordering::Equal);
+    match by {
+        SortBy::None => {}
+        SortBy::Name => order.sort_by(|&a, &b| u[a].name.cmp(&u[b].name)),
+        SortBy::State => order.sort_by_key(|&i| rank(u[i].state)),
+        SortBy::InFlight => order.sort_by(|&a, &b| desc(u[a].in_flight, u[b].in_flight)),
+        SortBy::Latency => {
+            order.sort_by(|&a, &b| desc(u[a].ewma_latency_s, u[b].ewma_latency_s));
+        }
+        SortBy::Share => order.sort_by(|&a, &b| desc(u[a].share, u[b].share)),
+    }
+    order
 }
 
 /// Closed forms beside simulated values, with a heading row always (short
@@ -717,7 +830,12 @@ pub fn analytic(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
         lines.push(row(heads, head_style));
     }
     for c in &cells {
-        lines.push(row([&c[0], &c[1], &c[2], &c[3]], t.text()));
+        // A label longer than its column wraps under itself, never cut.
+        let parts = wrap_words(&c[0], label_w, label_w);
+        lines.push(row([&parts[0], &c[1], &c[2], &c[3]], t.text()));
+        for p in &parts[1..] {
+            lines.push(Line::from(Span::styled(format!("  {p}"), t.text())));
+        }
     }
     // Which model the closed forms come from, or why there is none
     // (wrapped, never cut).
@@ -803,9 +921,9 @@ pub fn world(app: &App, snap: &Snapshot, roomy: bool, area: Rect, buf: &mut Buff
             }
             lines.push(Line::from(first));
             lines.push(Line::from(format!(
-                "{:<name_w$}   queue {} · travel {:.1} min (free {:.1}) · share {:.0} %",
+                "{:<name_w$}   queue {} · travel {:.1} min (free {:.1}) · {:.0} % of cars so far",
                 "",
-                fmt_num(r.queue),
+                count(r.queue),
                 r.travel_time_min,
                 r.free_flow_min,
                 r.share * 100.0
@@ -816,13 +934,13 @@ pub fn world(app: &App, snap: &Snapshot, roomy: bool, area: Rect, buf: &mut Buff
             let closed = if r.closed { " CLOSED ·" } else { "" };
             let detail = if width >= 90 {
                 format!(
-                    "{closed} {}/h of {}/h ({:.0} %) · {:.1} min (free {:.1}) · queue {} · share {:.0} %",
+                    "{closed} {}/h of {}/h ({:.0} %) · {:.1} min (free {:.1}) · queue {} · {:.0} % of cars so far",
                     fmt_num(r.flow_per_h),
                     fmt_num(r.capacity_per_h),
                     ratio * 100.0,
                     r.travel_time_min,
                     r.free_flow_min,
-                    fmt_num(r.queue),
+                    count(r.queue),
                     r.share * 100.0
                 )
             } else {
@@ -831,7 +949,7 @@ pub fn world(app: &App, snap: &Snapshot, roomy: bool, area: Rect, buf: &mut Buff
                     r.travel_time_min,
                     fmt_num(r.flow_per_h),
                     fmt_num(r.capacity_per_h),
-                    fmt_num(r.queue),
+                    count(r.queue),
                 )
             };
             let detail = fit_text(&detail, after_bar);
@@ -846,44 +964,120 @@ pub fn world(app: &App, snap: &Snapshot, roomy: bool, area: Rect, buf: &mut Buff
     Paragraph::new(lines).render(inner, buf);
 }
 
+/// Splits `text` into rows of at most `first` cells, then `rest` cells,
+/// at spaces when it can (a word longer than a row is split).
+pub(crate) fn wrap_words(text: &str, first: usize, rest: usize) -> Vec<String> {
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    let mut row_w = 0usize;
+    let limit = |rows: &Vec<String>| if rows.is_empty() { first } else { rest }.max(1);
+    for word in text.split(' ') {
+        let w = word.chars().count();
+        let sep = usize::from(row_w > 0);
+        if row_w + sep + w <= limit(&rows) {
+            if sep == 1 {
+                row.push(' ');
+            }
+            row.push_str(word);
+            row_w += sep + w;
+            continue;
+        }
+        if row_w > 0 {
+            rows.push(std::mem::take(&mut row));
+        }
+        let mut chars: Vec<char> = word.chars().collect();
+        while chars.len() > limit(&rows) {
+            let tail = chars.split_off(limit(&rows));
+            rows.push(chars.into_iter().collect());
+            chars = tail;
+        }
+        row = chars.iter().collect();
+        row_w = chars.len();
+    }
+    if row_w > 0 || rows.is_empty() {
+        rows.push(row);
+    }
+    rows
+}
+
+/// The event log: the newest lines at the bottom, long lines wrapped under
+/// their text, repeated lines folded into one with their count.
 pub fn log(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
-    let title = if app.log_scroll > 0 {
-        format!("event log — {} lines back (↓ for newer)", app.log_scroll)
-    } else {
-        "event log".to_string()
-    };
+    let mut title = "event log".to_string();
+    if app.log_filter != LogFilter::All {
+        let _ = write!(title, " · showing {} (/ for more)", app.log_filter.label());
+    }
+    if app.log_scroll > 0 {
+        let _ = write!(title, " · {} back (↓ newer, End newest)", app.log_scroll);
+    }
     let block = panel_block(app, Panel::Log, &title);
     let inner = block.inner(area);
     block.render(area, buf);
     let t = app.theme;
-    let lines: Vec<Line> = s
-        .log_tail(usize::from(inner.height), app.log_scroll)
-        .into_iter()
-        .map(|(e, note)| {
-            let text_style = if e.text.contains("refused") {
-                t.alarm()
-            } else if e.text.starts_with('»') {
-                t.caption()
-            } else {
-                t.text()
-            };
-            fit_line(
-                Line::from(vec![
-                    Span::styled(format!("{} ", app.clock(e.at)), t.dim()),
-                    Span::styled(if note { "· " } else { "  " }, t.dim()),
-                    Span::styled(e.text.clone(), text_style),
-                ]),
-                usize::from(inner.width),
+    let height = usize::from(inner.height);
+    let width = usize::from(inner.width);
+    let mut rows: Vec<Line> = Vec::with_capacity(height + 4);
+    for line in s.log_folded(app.log_filter).skip(app.log_scroll) {
+        if rows.len() >= height {
+            break;
+        }
+        let e = line.entry;
+        let text_style = if e.text.contains("refused") {
+            t.alarm()
+        } else if e.text.starts_with('»') {
+            t.caption()
+        } else {
+            t.text()
+        };
+        let clock = app.clock(e.at);
+        let head_w = clock.chars().count() + 3;
+        let text = if line.count > 1 {
+            format!(
+                "{}  (×{} since {})",
+                e.text,
+                line.count,
+                app.clock(line.first_at)
             )
-        })
-        .collect();
-    Paragraph::new(lines).render(inner, buf);
+        } else {
+            e.text.clone()
+        };
+        let parts = wrap_words(
+            &text,
+            width.saturating_sub(head_w),
+            width.saturating_sub(head_w),
+        );
+        let mut lines: Vec<Line> = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, part)| {
+                let head = if i == 0 {
+                    vec![
+                        Span::styled(format!("{clock} "), t.dim()),
+                        Span::styled(if line.note { "· " } else { "  " }, t.dim()),
+                    ]
+                } else {
+                    vec![Span::raw(" ".repeat(head_w))]
+                };
+                let mut spans = head;
+                spans.push(Span::styled(part, text_style));
+                Line::from(spans)
+            })
+            .collect();
+        lines.reverse();
+        rows.extend(lines);
+    }
+    rows.truncate(height);
+    rows.reverse();
+    let cell = &app.page_rows;
+    cell.set((cell.get().0, height));
+    Paragraph::new(rows).render(inner, buf);
 }
 
-/// Key hints, from the key table: as many as fit, help and quit always.
+/// Key hints, from the key table: the keys that apply now (the world, the
+/// focused panel), as many as fit, help and quit always.
 pub fn footer(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
-    let hints = footer_hints();
+    let hints = footer_hints(&app.key_context());
     let (last, first): (Vec<_>, Vec<_>) = hints
         .into_iter()
         .partition(|(_, word)| *word == "help" || *word == "quit");
@@ -894,7 +1088,7 @@ pub fn footer(app: &App, area: Rect, buf: &mut Buffer) {
     for h in first {
         let w = width(&h);
         if w > room {
-            break;
+            continue;
         }
         room -= w;
         shown.push(h);

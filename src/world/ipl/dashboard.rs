@@ -9,16 +9,7 @@ use crate::sim::blocks::resilience::breaker::BreakerState;
 use crate::sim::world::{AnalyticRow, ChartView, GaugeView, SeriesView, UnitState, UnitView};
 use crate::sim::{SimTime, Snapshot};
 
-/// Indian style: ₹4.2 cr, ₹3.5 lakh, ₹800.
-fn rupees(v: f64) -> String {
-    if v >= 1.0e7 {
-        format!("₹{:.1} cr", v / 1.0e7)
-    } else if v >= 1.0e5 {
-        format!("₹{:.1} lakh", v / 1.0e5)
-    } else {
-        format!("₹{v:.0}")
-    }
-}
+use crate::numbers::{count, rupees};
 
 impl Ipl {
     /// The scoreboard: score, last ball and the spike it causes.
@@ -84,7 +75,11 @@ impl Ipl {
             GaugeView {
                 label: "pool waiting".into(),
                 ratio: (f64::from(self.pool_waiting()) / f64::from(pool)).min(1.0),
-                text: format!("{} queries queued", self.pool_waiting()),
+                text: format!(
+                    "{} quer{} queued",
+                    count(f64::from(self.pool_waiting())),
+                    if self.pool_waiting() == 1 { "y" } else { "ies" }
+                ),
                 alarm: self.pool_waiting() > 0,
             },
             GaugeView {
@@ -102,9 +97,9 @@ impl Ipl {
                 label: "partners".into(),
                 ratio: self.online as f64 / total_partners as f64,
                 text: format!(
-                    "{} online · {} on trips · {:.2} orders each",
-                    self.online,
-                    self.busy_partners,
+                    "{} online · {} on trips · {:.1} orders each",
+                    count(self.online as f64),
+                    count(self.busy_partners as f64),
                     self.partner_load()
                 ),
                 alarm: self.partner_load() > self.p.partner_overload_threshold,
@@ -114,9 +109,9 @@ impl Ipl {
                 ratio: (self.queued() as f64 / backlog_ref).min(1.0),
                 text: format!(
                     "{} queued · ETA {:.0} min · {} in system",
-                    self.queued(),
+                    count(self.queued() as f64),
                     self.eta_estimate_min(),
-                    self.in_system
+                    count(self.in_system as f64)
                 ),
                 alarm: self
                     .eta_shedder
@@ -124,15 +119,16 @@ impl Ipl {
             },
             GaugeView {
                 label: "duplicates".into(),
+                // The bar is the share of duplicate taps merged: empty for none.
                 ratio: if self.c.retry.duplicates > 0 {
                     self.c.merged as f64 / self.c.retry.duplicates as f64
                 } else {
-                    1.0
+                    0.0
                 },
                 text: format!(
-                    "{} taps · {} merged · idempotency {}",
-                    self.c.retry.duplicates,
-                    self.c.merged,
+                    "{} of {} taps merged · idempotency {}",
+                    count(self.c.merged as f64),
+                    count(self.c.retry.duplicates as f64),
                     if self.idempotency { "on" } else { "off" }
                 ),
                 alarm: self.c.retry.duplicates > self.c.merged,
@@ -258,7 +254,7 @@ impl Ipl {
                     unit: "orders".into(),
                 },
                 AnalyticRow {
-                    label: "offered vs capacity".into(),
+                    label: "capacity vs orders offered".into(),
                     closed_form: Some(self.capacity_per_min()),
                     simulated: self.rate_per_s * 60.0,
                     unit: "/min".into(),

@@ -139,12 +139,8 @@ impl Platform {
                 simulated: m.mean_response_s,
                 unit: "s".into(),
             },
-            AnalyticRow {
-                label: "λW (Little)".into(),
-                closed_form: Some(m.throughput_per_s * m.mean_response_s),
-                simulated: m.mean_in_system,
-                unit: String::new(),
-            },
+            // (λW beside L is left out: both come from the same run's
+            // numbers, equal by construction once it settles.)
         ];
         if let Mode::Servers(_) = self.mode {
             analytic_rows.push(AnalyticRow {
@@ -162,7 +158,7 @@ impl Platform {
                 SeriesView::of("arrivals", "/s", &self.series.arrivals_per_s),
                 SeriesView::of("boarded", "/s", &self.series.completed_per_s),
                 SeriesView::of("turned away", "/s", &self.series.rejected_per_s),
-                SeriesView::of("p95 wait", "s", &self.p95),
+                SeriesView::of("p95 wait, recent", "s", &self.p95),
             ],
             chart: ChartView {
                 label: "people on the platform".into(),

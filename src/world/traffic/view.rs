@@ -288,8 +288,8 @@ impl Traffic {
             sparklines: vec![
                 SeriesView::of("demand", "cars/h", &self.demand_series),
                 SeriesView::of("arrivals at BKC", "cars/h", &self.arrivals_series),
-                SeriesView::of("mean journey", "min", &self.mean_series),
-                SeriesView::of("p95 journey", "min", &self.p95_series),
+                SeriesView::of("mean, finished", "min", &self.mean_series),
+                SeriesView::of("p95, finished", "min", &self.p95_series),
             ],
             chart: ChartView {
                 label: "cars on the roads".into(),

@@ -2,6 +2,7 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
+use crate::numbers::{count, rate};
 use crate::sim::world::Ledger;
 use serde::Serialize;
 
@@ -130,7 +131,11 @@ impl Tatkal {
                 in_flight: f64::from(en.in_flight()),
                 ewma_latency_s: en.latency.value_or(0.0),
                 share: en.share,
-                extra: format!("{} queued · {} crashes", en.queue.len(), en.crashes),
+                extra: format!(
+                    "{} queued · {} crashes",
+                    count(en.queue.len() as f64),
+                    en.crashes
+                ),
             })
             .collect();
         let little_l = self.queue_len.mean(now);
@@ -151,11 +156,13 @@ impl Tatkal {
             gauges: vec![
                 GaugeView {
                     label: "waiting room".into(),
+                    // The bar is the share of the peak so far, and says so.
                     ratio: (waiting / peak).clamp(0.0, 1.0),
                     text: format!(
-                        "{} of peak {}",
-                        fmt_count(waiting),
-                        fmt_count(self.queue_peak as f64)
+                        "{} · {:.0} % of peak {}",
+                        count(waiting),
+                        (waiting / peak).clamp(0.0, 1.0) * 100.0,
+                        count(self.queue_peak as f64)
                     ),
                     alarm: false,
                 },
@@ -178,14 +185,15 @@ impl Tatkal {
                     ratio: seats_ratio.clamp(0.0, 1.0),
                     text: format!(
                         "{} of {}",
-                        fmt_count(self.seats_left as f64),
-                        fmt_count(self.seats_total as f64)
+                        count(self.seats_left as f64),
+                        count(self.seats_total as f64)
                     ),
                     alarm: self.seats_left == 0,
                 },
                 GaugeView {
                     label: "engine load".into(),
-                    ratio: (load / 4.0).clamp(0.0, 1.0),
+                    // Full at the knee; past it the text says how far.
+                    ratio: load.clamp(0.0, 1.0),
                     text: format!("{:.0} % of knee · {} down", load * 100.0, down),
                     alarm: load > 1.0 || down > 0,
                 },
@@ -215,13 +223,13 @@ impl Tatkal {
             units,
             analytic: vec![
                 AnalyticRow {
-                    label: "room L vs λW (Little)".into(),
+                    label: "room λW vs L (Little)".into(),
                     closed_form: Some(lambda * if w.is_nan() { 0.0 } else { w }),
                     simulated: little_l,
                     unit: String::new(),
                 },
                 AnalyticRow {
-                    label: "ETA shown vs wait (median)".into(),
+                    label: "median ETA vs wait".into(),
                     closed_form: Some(self.eta_shown.quantile_s(0.5)),
                     simulated: self.admitted_wait.quantile_s(0.5),
                     unit: "s".into(),
@@ -233,7 +241,7 @@ impl Tatkal {
                     unit: "s".into(),
                 },
                 AnalyticRow {
-                    label: "admission vs plan".into(),
+                    label: "admission plan vs real".into(),
                     closed_form: Some(self.planned_rate()),
                     simulated: self.admission_rate,
                     unit: "/s".into(),
@@ -241,16 +249,16 @@ impl Tatkal {
             ],
             closed_form_model: "Little's law; the ETA the room shows; the admission plan".into(),
             status_line: Some(format!(
-                "{} · {} waiting · admitting {:.0}/s · {} booked · {} seats left",
+                "{} · {} waiting · room lets in up to {}/s · {} booked · {} seats left",
                 self.clock(now),
-                fmt_count(waiting),
-                if self.waiting_room {
+                count(waiting),
+                rate(if self.waiting_room {
                     self.admission_rate
                 } else {
                     0.0
-                },
-                fmt_count(self.c.booked as f64),
-                fmt_count(self.seats_left as f64)
+                }),
+                count(self.c.booked as f64),
+                count(self.seats_left as f64)
             )),
             toggles: self.toggles(),
             ..Snapshot::default()
