@@ -301,6 +301,7 @@ impl Traffic {
             toggles: Vec::new(),
             events_processed: 0,
             active_faults: Vec::new(),
+            network: None,
         }
     }
 
