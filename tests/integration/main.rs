@@ -12,6 +12,7 @@ mod common;
 mod conservation;
 mod hardening;
 mod ipl;
+mod network;
 mod oracle;
 mod platform;
 mod scenario_files;

@@ -345,6 +345,7 @@ impl World for Showcase {
             toggles: vec![("shedding".into(), true), ("breaker".into(), false)],
             events_processed: 0,
             active_faults: Vec::new(),
+            network: None,
         }
     }
     fn metrics(&self) -> Metrics {

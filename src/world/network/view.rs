@@ -164,20 +164,18 @@ impl Network {
                 none("traffic is being restored in stages")
             } else if let Some(up) = downstream[i] {
                 ClosedForm::None(format!("upstream `{}` can block", self.nodes[up].name))
-            } else if let (true, Some(f)) = (blocks[i], figures[i]) {
-                if fed_by_sources_only[i] {
-                    ClosedForm::Applies {
-                        model: format!("M/M/{c}/{capacity} at {name}"),
-                        figures: f,
-                    }
-                } else {
-                    ClosedForm::None(format!(
-                        "K = {capacity} can block (P ≈ {:.2e})",
-                        f.blocking_probability
-                    ))
+            } else if let (true, true, Some(f)) = (blocks[i], fed_by_sources_only[i], figures[i]) {
+                ClosedForm::Applies {
+                    model: format!("M/M/{c}/{capacity} at {name}"),
+                    figures: f,
                 }
             } else if rho >= 1.0 {
                 ClosedForm::None(format!("overloaded (ρ = {rho:.2})"))
+            } else if let (true, Some(f)) = (blocks[i], figures[i]) {
+                ClosedForm::None(format!(
+                    "K = {capacity} can block (P ≈ {:.2e})",
+                    f.blocking_probability
+                ))
             } else {
                 match analytic::mmc(lambda[i], mu, c) {
                     Some(f) => ClosedForm::Applies {
