@@ -718,7 +718,7 @@ impl Scenario {
         if let Some(issue) = self.world.validate().into_iter().next() {
             return Err(ScenarioError::new(
                 "--set",
-                format!("{}: {}", issue.field, issue.message),
+                format!("{}: {}", error::path_as_key(&issue.field), issue.message),
             ));
         }
         Ok(())

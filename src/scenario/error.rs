@@ -169,7 +169,11 @@ pub fn locate_path(text: &str, path: &str) -> Option<(Pos, bool)> {
         };
         match here {
             Some(h) => {
-                at = h.0;
+                // The next part is looked for after this one.
+                at = Pos {
+                    line: h.0.line,
+                    col: h.0.col + 1,
+                };
                 found = Some(h);
             }
             // The deepest part found is the best place to point at.
@@ -177,6 +181,19 @@ pub fn locate_path(text: &str, path: &str) -> Option<(Pos, bool)> {
         }
     }
     found
+}
+
+/// A [`locate_path`] path as a dotted `--set` key:
+/// `nodes/name="db"/servers` → `nodes.db.servers`.
+#[must_use]
+pub fn path_as_key(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            let seg = seg.split_once('=').map_or(seg, |(_, v)| v);
+            seg.trim_matches('"')
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Where `lit` is first written at or after `from`, outside `//` comments.

@@ -413,7 +413,7 @@ impl NetworkParams {
                 && name != "all";
             if !ok_name {
                 push(
-                    at(name, "name"),
+                    at(name, ""),
                     format!(
                         "node name `{}` must be 1 to {MAX_NAME} letters, digits, `-` or `_` (and not `all`)",
                         crate::scenario::error::clip(name, 40)
@@ -958,18 +958,22 @@ fn no_way_out(p: &NetworkParams, idx: &BTreeMap<&str, usize>) -> Option<ParamIss
         if std::mem::replace(&mut seen[i], true) {
             continue;
         }
-        if !leaves[i] {
-            let name = p.nodes[i].name();
-            return Some(ParamIssue {
-                field: at(name, "name"),
-                message: format!(
-                    "no way out from `{name}`: every path from it loops back; route some share out of the network or to a Sink"
-                ),
-            });
-        }
         stack.extend(succ[i].iter().flatten());
     }
-    None
+    // Name where entities get stuck: the first such node that is not a source.
+    let trapped: Vec<usize> = (0..n).filter(|&i| seen[i] && !leaves[i]).collect();
+    let i = trapped
+        .iter()
+        .copied()
+        .find(|&i| p.nodes[i].kind() != Kind::Source)
+        .or_else(|| trapped.first().copied())?;
+    let name = p.nodes[i].name();
+    Some(ParamIssue {
+        field: at(name, ""),
+        message: format!(
+            "no way out from `{name}`: every path from it loops back; route some share out of the network or to a Sink"
+        ),
+    })
 }
 
 /// Shared fault kinds every node but a sink takes.
