@@ -566,3 +566,32 @@ fn bgp_cascade_fails_every_app_then_recovers_in_order() {
         "without badges, repair takes over an hour"
     );
 }
+
+// ---- the dashboard's map -------------------------------------------------
+
+#[cfg(feature = "tui")]
+fn dashboard_at(name: &str, secs: u64, w: u16, h: u16) -> String {
+    use chaoswala::tui::app::{App, Launch};
+    use chaoswala::tui::keymap::Action;
+    use chaoswala::tui::theme::Theme;
+    let mut app = App::with_launch(Launch::builtin(name).unwrap(), Theme::colored()).unwrap();
+    app.advance_to(SimTime::from_secs(secs));
+    app.update(Action::TogglePause);
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    t.draw(|f| f.render_widget(&app, f.area())).unwrap();
+    t.backend().to_string()
+}
+
+#[cfg(feature = "tui")]
+#[test]
+fn the_map_shows_every_node_by_layer_with_its_state_in_words() {
+    // 12:00 in the BGP story: everything behind DNS is unreachable.
+    let screen = dashboard_at("bgp-cascade", 1800, 140, 44);
+    insta::assert_snapshot!("bgp-cascade_140x44", screen);
+    assert!(screen.contains("unreachable: depends on dns"), "{screen}");
+    assert!(screen.contains("DOWN"), "{screen}");
+    // The western line: product-form rows named by their model.
+    let screen = dashboard_at("western-line", 600, 140, 44);
+    insta::assert_snapshot!("western-line_140x44", screen);
+    assert!(screen.contains("Jackson product form"), "{screen}");
+}
