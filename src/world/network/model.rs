@@ -647,7 +647,7 @@ impl Network {
                     Some(t) => {
                         let node = &mut self.nodes[i];
                         node.stats.arrive(now, 1);
-                        node.stats.complete(now, SimTime::ZERO);
+                        node.stats.complete_untimed(now);
                         self.deliver(cx, t, job);
                     }
                     None => {
@@ -658,7 +658,7 @@ impl Network {
             }
             Kind::Sink => {
                 node.stats.arrive(now, 1);
-                node.stats.complete(now, SimTime::ZERO);
+                node.stats.complete_untimed(now);
                 self.exit_job(cx, job);
             }
             Kind::Source => {
@@ -814,13 +814,7 @@ impl Network {
         if job.call == NO_CALL {
             self.plain_inside -= 1;
             self.net.complete(now, now - job.born);
-            self.source_done(
-                job.source as usize,
-                true,
-                now,
-                Reject::Error,
-                now - job.born,
-            );
+            self.source_done(job.source as usize, true, now, Reject::Error);
         } else {
             self.attempt_done(cx, job.call, job.stamp, Ok(()));
         }
@@ -832,20 +826,20 @@ impl Network {
         if job.call == NO_CALL {
             self.plain_inside -= 1;
             self.net.reject(now, why);
-            self.source_done(job.source as usize, false, now, why, SimTime::ZERO);
+            self.source_done(job.source as usize, false, now, why);
         } else {
             self.attempt_done(cx, job.call, job.stamp, Err(why));
         }
     }
 
-    fn source_done(&mut self, s: usize, ok: bool, now: SimTime, why: Reject, response: SimTime) {
+    fn source_done(&mut self, s: usize, ok: bool, now: SimTime, why: Reject) {
         let Some(node) = self.nodes.get_mut(s) else {
             return;
         };
         if let Body::Source { outstanding, .. } = &mut node.body {
             *outstanding -= 1;
             if ok {
-                node.stats.complete(now, response);
+                node.stats.complete_untimed(now);
             } else {
                 node.stats.reject(now, why);
             }
@@ -1162,7 +1156,7 @@ impl Network {
             Caller::Source => {
                 self.client_calls -= 1;
                 self.net.complete(now, now - c.started);
-                self.source_done(c.owner as usize, true, now, Reject::Error, now - c.started);
+                self.source_done(c.owner as usize, true, now, Reject::Error);
             }
             Caller::Slot { slot, token } => {
                 self.finish_at(cx, c.owner as usize, slot as usize, token, Ok(()));
@@ -1181,7 +1175,7 @@ impl Network {
             Caller::Source => {
                 self.client_calls -= 1;
                 self.net.reject(now, why);
-                self.source_done(c.owner as usize, false, now, why, SimTime::ZERO);
+                self.source_done(c.owner as usize, false, now, why);
             }
             Caller::Slot { slot, token } => {
                 self.finish_at(cx, c.owner as usize, slot as usize, token, Err(why));

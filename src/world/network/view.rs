@@ -357,10 +357,10 @@ impl Network {
             m.insert(k("completed"), st.completed() as f64);
             m.insert(k("rejected"), st.rejected_total() as f64);
             m.insert(k("mean_in_system"), st.mean_in_system(now));
-            m.insert(k("mean_response_s"), st.response().mean_s());
-            m.insert(k("p95_response_s"), st.response().quantile_s(0.95));
             m.insert(k("throughput_per_s"), st.throughput_per_s(now));
             if let Body::Station { st: s, .. } = &n.body {
+                m.insert(k("mean_response_s"), st.response().mean_s());
+                m.insert(k("p95_response_s"), st.response().quantile_s(0.95));
                 m.insert(k("utilisation"), s.utilisation(now));
                 m.insert(k("in_system"), s.in_system() as f64);
                 m.insert(k("mean_wait_s"), st.wait().mean_s());
