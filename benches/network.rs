@@ -3,6 +3,9 @@
 //! turns so that both see the same machine, and a 50-node random open
 //! network. Prints medians of several runs; `cargo bench --bench network`.
 
+// A benchmark's panic is its failure, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::fmt::Write as _;
 use std::time::Instant;
 

@@ -244,8 +244,8 @@ fn the_western_line_matches_the_product_form() {
 /// router, a sink, random routes with feedback and a way out everywhere.
 fn random_network(n: usize, seed: u64, calls: bool) -> String {
     let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
     let mut next = move |m: u64| {
         x ^= x << 13;
         x ^= x >> 7;

@@ -136,6 +136,7 @@ impl ClientRt {
     }
 }
 
+#[allow(clippy::large_enum_variant)] // one per node, built once; stations are most nodes
 pub(super) enum Body {
     Source {
         source: Source,
@@ -643,17 +644,14 @@ impl Network {
                     self.fail_job(cx, job, Reject::Error);
                     return;
                 }
-                match self.choose(i) {
-                    Some(t) => {
-                        let node = &mut self.nodes[i];
-                        node.stats.arrive(now, 1);
-                        node.stats.complete_untimed(now);
-                        self.deliver(cx, t, job);
-                    }
-                    None => {
-                        self.nodes[i].stats.reject_arrival(1, Reject::Unavailable);
-                        self.fail_job(cx, job, Reject::Unavailable);
-                    }
+                if let Some(t) = self.choose(i) {
+                    let node = &mut self.nodes[i];
+                    node.stats.arrive(now, 1);
+                    node.stats.complete_untimed(now);
+                    self.deliver(cx, t, job);
+                } else {
+                    self.nodes[i].stats.reject_arrival(1, Reject::Unavailable);
+                    self.fail_job(cx, job, Reject::Unavailable);
                 }
             }
             Kind::Sink => {
@@ -877,15 +875,12 @@ impl Network {
             source,
             live: true,
         };
-        let id = match self.free_calls.pop() {
-            Some(id) => {
-                self.calls[id as usize] = c;
-                id
-            }
-            None => {
-                self.calls.push(c);
-                (self.calls.len() - 1) as u32
-            }
+        let id = if let Some(id) = self.free_calls.pop() {
+            self.calls[id as usize] = c;
+            id
+        } else {
+            self.calls.push(c);
+            (self.calls.len() - 1) as u32
         };
         let budget_on = self.retry_budget_on;
         if let Some(cl) = self.client_mut(owner)

@@ -4,6 +4,7 @@
 //! without building it.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
@@ -352,7 +353,7 @@ fn unknown_node(what: &str, found: &str, names: &[&str]) -> String {
         .min()
         .filter(|(d, e)| *d > 0 && *d <= 2.max(e.len() / 4));
     if let Some((_, e)) = best {
-        m.push_str(&format!(" (did you mean `{e}`?)"));
+        let _ = write!(m, " (did you mean `{e}`?)");
     }
     m
 }
@@ -514,8 +515,9 @@ impl NetworkParams {
                     }
                     if schedule.len() > MAX_EDGES
                         || schedule.iter().any(|(t, r)| {
-                            !time_ok(*t / 30.0)
-                                || !(r.is_finite() && (0.0..=MAX_RATE_PER_S).contains(r))
+                            !(time_ok(*t / 30.0)
+                                && r.is_finite()
+                                && (0.0..=MAX_RATE_PER_S).contains(r))
                         })
                     {
                         push(
@@ -527,10 +529,10 @@ impl NetworkParams {
                     }
                     if spikes.len() > MAX_EDGES
                         || spikes.iter().any(|s| {
-                            !time_ok(s.at_s / 30.0)
-                                || !time_ok(s.duration_s)
-                                || !(s.multiplier.is_finite()
-                                    && (0.0..=1000.0).contains(&s.multiplier))
+                            !(time_ok(s.at_s / 30.0)
+                                && time_ok(s.duration_s)
+                                && s.multiplier.is_finite()
+                                && (0.0..=1000.0).contains(&s.multiplier))
                         })
                     {
                         push(
@@ -614,7 +616,7 @@ impl NetworkParams {
                             push(
                                 at(name, "service"),
                                 format!("Lognormal cv must be > 0 and ≤ 100, got {cv}"),
-                            )
+                            );
                         }
                         _ => {}
                     }
@@ -817,8 +819,10 @@ fn client_issues(c: &Client) -> Vec<String> {
             c.retries
         ));
     }
-    if !(time_ok(c.backoff_s) && time_ok(c.backoff_cap_s))
-        || !(c.backoff_multiplier.is_finite() && (1.0..=100.0).contains(&c.backoff_multiplier))
+    if !(time_ok(c.backoff_s)
+        && time_ok(c.backoff_cap_s)
+        && c.backoff_multiplier.is_finite()
+        && (1.0..=100.0).contains(&c.backoff_multiplier))
     {
         out.push("backoff_s and backoff_cap_s must be between 0 and 86400, backoff_multiplier between 1 and 100".into());
     }
