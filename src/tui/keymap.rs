@@ -416,7 +416,7 @@ mod tests {
         assert!(hints.contains(&("+/-".to_string(), "speed")));
         assert!(hints.contains(&("pP".to_string(), "policy")));
         assert!(hints.contains(&("[]".to_string(), "arrivals")));
-        assert!(hints.contains(&("1-4".to_string(), "worlds")));
+        assert!(hints.contains(&(format!("1-{}", crate::world::KINDS.len()), "worlds")));
         assert!(hints.contains(&("?".to_string(), "help")));
         assert!(hints.contains(&("q".to_string(), "quit")));
     }

@@ -342,10 +342,18 @@ fn at(name: &str, field: &str) -> String {
 
 /// "unknown node `x` …; nodes: a, b (did you mean `b`?)"
 fn unknown_node(what: &str, found: &str, names: &[&str]) -> String {
+    // Names as the user wrote them may be long or many: clip both.
+    let shown: Vec<String> = names
+        .iter()
+        .take(40)
+        .map(|n| crate::scenario::error::clip(n, 40))
+        .collect();
+    let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
+    let more = if names.len() > 40 { ", …" } else { "" };
     let mut m = format!(
-        "{what}: unknown node `{}`; nodes: {}",
+        "{what}: unknown node `{}`; nodes: {}{more}",
         crate::scenario::error::clip(found, 40),
-        crate::fault::catalog::summarise(names)
+        crate::fault::catalog::summarise(&shown)
     );
     let best = names
         .iter()
