@@ -709,10 +709,15 @@ impl Network {
         let Body::Station { st, call, .. } = &mut node.body else {
             return;
         };
+        if call.is_none() {
+            // `finish` ignores a job lost in a crash (a stale token).
+            self.finish_at(cx, i, slot, token, Ok(()));
+            return;
+        }
         let Some(outcome) = st.slot_outcome(slot, token) else {
             return; // lost in a crash and requeued
         };
-        if outcome == Outcome::Complete && call.is_some() {
+        if outcome == Outcome::Complete {
             let class = 0;
             self.start_call(
                 cx,
