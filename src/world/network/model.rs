@@ -159,6 +159,23 @@ pub(super) enum Body {
     Sink,
 }
 
+/// A source's books: plain counters (what leaves through it is timed by
+/// the network's own books, so a source keeps no averages).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Counts {
+    pub(super) arrivals: u64,
+    pub(super) completed: u64,
+    pub(super) rejected: [u64; Reject::ALL.len()],
+    pub(super) at_reset: u64,
+    pub(super) since: SimTime,
+}
+
+impl Counts {
+    pub(super) fn rejected_total(&self) -> u64 {
+        self.rejected.iter().sum()
+    }
+}
+
 /// Why a node is not serving.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeState {
@@ -178,6 +195,8 @@ pub(super) struct NodeRt {
     pub(super) kind: Kind,
     pub(super) body: Body,
     pub(super) stats: BlockStats,
+    /// A source's books (other nodes keep `stats`).
+    pub(super) counts: Counts,
     pub(super) deps: Vec<usize>,
     restart: SimTime,
     repair: Option<(SimTime, Option<usize>, SimTime)>,
@@ -400,6 +419,7 @@ impl Network {
                 kind: n.kind(),
                 body,
                 stats: BlockStats::new(SimTime::ZERO),
+                counts: Counts::default(),
                 deps: n.depends_on().iter().map(|d| look(d)).collect(),
                 restart: secs(n.restart_s()),
                 repair,
@@ -490,6 +510,20 @@ impl Network {
                     Body::Source { outstanding, .. } => *outstanding,
                     Body::Router { .. } | Body::Sink => n.swallowed,
                 };
+                if n.kind == Kind::Source {
+                    let c = &n.counts;
+                    return Ledger {
+                        entity: "requests",
+                        arrived: c.arrivals,
+                        in_system_at_reset: c.at_reset,
+                        completed: c.completed,
+                        left: Reject::ALL
+                            .iter()
+                            .map(|r| (r.key(), c.rejected[*r as usize]))
+                            .collect(),
+                        in_system: inside,
+                    };
+                }
                 Ledger {
                     entity: "jobs",
                     arrived: n.stats.arrivals(),
@@ -552,11 +586,13 @@ impl Network {
         for _ in 0..arrival.count {
             self.net.arrive(now, 1);
             if !reachable {
-                self.nodes[i].stats.reject_arrival(1, Reject::Unavailable);
+                let c = &mut self.nodes[i].counts;
+                c.arrivals += 1;
+                c.rejected[Reject::Unavailable as usize] += 1;
                 self.net.reject(now, Reject::Unavailable);
                 continue;
             }
-            self.nodes[i].stats.arrive(now, 1);
+            self.nodes[i].counts.arrivals += 1;
             if let Body::Source { outstanding, .. } = &mut self.nodes[i].body {
                 *outstanding += 1;
             }
@@ -842,11 +878,12 @@ impl Network {
         if let Body::Source { outstanding, .. } = &mut node.body {
             *outstanding -= 1;
             if ok {
-                node.stats.complete_untimed(now);
+                node.counts.completed += 1;
             } else {
-                node.stats.reject(now, why);
+                node.counts.rejected[why as usize] += 1;
             }
         }
+        let _ = now;
     }
 
     // ---- calls ------------------------------------------------------------
@@ -1513,6 +1550,13 @@ impl Model for Network {
         self.books = CallBooks::default();
         for n in &mut self.nodes {
             n.stats.reset(now);
+            if let Body::Source { outstanding, .. } = &n.body {
+                n.counts = Counts {
+                    at_reset: *outstanding,
+                    since: now,
+                    ..Counts::default()
+                };
+            }
             if let Body::Station { st, .. } = &mut n.body {
                 st.reset_statistics(now);
             }

@@ -352,6 +352,22 @@ impl Network {
         );
         for n in &self.nodes {
             let k = |s: &str| format!("{}.{s}", n.name);
+            if n.kind == Kind::Source {
+                let c = &n.counts;
+                let span = (now - c.since).as_secs_f64();
+                m.insert(k("arrivals"), c.arrivals as f64);
+                m.insert(k("completed"), c.completed as f64);
+                m.insert(k("rejected"), c.rejected_total() as f64);
+                m.insert(
+                    k("throughput_per_s"),
+                    if span > 0.0 {
+                        c.completed as f64 / span
+                    } else {
+                        0.0
+                    },
+                );
+                continue;
+            }
             let st = &n.stats;
             m.insert(k("arrivals"), st.arrivals() as f64);
             m.insert(k("completed"), st.completed() as f64);
@@ -574,7 +590,12 @@ impl Network {
                     state: self.unit_state(i),
                     in_flight,
                     ewma_latency_s: lat,
-                    share: n.stats.arrivals() as f64 / self.net.arrivals().max(1) as f64,
+                    share: if n.kind == Kind::Source {
+                        n.counts.arrivals
+                    } else {
+                        n.stats.arrivals()
+                    } as f64
+                        / self.net.arrivals().max(1) as f64,
                     extra,
                 }
             })
