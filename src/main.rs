@@ -171,7 +171,7 @@ struct Common {
     #[arg(long, value_name = "NAME")]
     policy: Option<String>,
     /// Set a world parameter by its RON name, VALUE in RON syntax
-    /// (repeatable; nested with dots), e.g. --set arrival_rate_per_min=54
+    /// (repeatable; nested with dots, a network's nodes by name), e.g. --set arrival_rate_per_min=54 or --set nodes.db.servers=8
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
 }

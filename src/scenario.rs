@@ -436,7 +436,8 @@ fn finite_nonneg(v: f64) -> bool {
 /// Checks what serde cannot: ranges, cross-field rules, size caps.
 pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioError> {
     let err = |field: &str, msg: String| {
-        let pos = locate_field(text, field).map(|p| value_pos(text, p));
+        let pos = error::locate_path(text, field)
+            .map(|(p, is_field)| if is_field { value_pos(text, p) } else { p });
         match pos {
             Some(p) => ScenarioError::at(origin, text, p, msg),
             None => ScenarioError::new(origin, msg),
@@ -735,7 +736,7 @@ impl Scenario {
         if let Some(issue) = self.world.validate().into_iter().next() {
             return Err(ScenarioError::new(
                 "--set",
-                format!("{}: {}", issue.field, issue.message),
+                format!("{}: {}", error::path_as_key(&issue.field), issue.message),
             ));
         }
         Ok(())

@@ -10,6 +10,7 @@
 //! file in `scenarios/`.
 
 pub mod ipl;
+pub mod network;
 pub mod platform;
 pub mod tatkal;
 pub mod traffic;
@@ -160,6 +161,7 @@ worlds! {
     Tatkal(tatkal::TatkalParams) => "tatkal" ["tatkal", "tatkal-2023"],
     IplFinal(Box<ipl::IplParams>) => "ipl-final" ["ipl-final", "ipl-final-playbook"],
     BkcTraffic(traffic::TrafficParams) => "bkc-traffic" ["bkc-traffic"],
+    Network(network::NetworkParams) => "network" ["western-line", "us-east-1", "bgp-cascade"],
 }
 
 /// The default scenario (`chaoswala` with no arguments).

@@ -137,6 +137,81 @@ pub fn locate_field(text: &str, field: &str) -> Option<Pos> {
     field_positions(text, field).into_iter().next()
 }
 
+/// Where a path of fields is written: segments joined by `/`, each
+/// looked for at or after the previous one. A segment `field` is
+/// `field:`; `field=VALUE` is the first `field:` whose value is written
+/// `VALUE` (e.g. `name="db"`, a node by its name); `"text"` is that
+/// literal. Returns the position and whether it is a field (whose value
+/// an error points at) rather than a literal. A path with one plain
+/// segment is [`locate_field`].
+#[must_use]
+pub fn locate_path(text: &str, path: &str) -> Option<(Pos, bool)> {
+    let mut at = Pos { line: 1, col: 1 };
+    let mut found = None;
+    for seg in path.split('/') {
+        let here = if seg.starts_with('"') {
+            literal_from(text, seg, at).map(|p| (p, false))
+        } else if let Some((field, value)) = seg.split_once('=') {
+            field_positions(text, field)
+                .into_iter()
+                .filter(|p| (p.line, p.col) >= (at.line, at.col))
+                .find(|p| {
+                    text.lines().nth(p.line - 1).is_some_and(|l| {
+                        let rest: String = l.chars().skip(p.col - 1 + field.len()).collect();
+                        rest.trim_start()
+                            .strip_prefix(':')
+                            .is_some_and(|v| v.trim_start().starts_with(value))
+                    })
+                })
+                .map(|p| (p, true))
+        } else {
+            locate_field_from(text, seg, at).map(|p| (p, true))
+        };
+        match here {
+            Some(h) => {
+                // The next part is looked for after this one.
+                at = Pos {
+                    line: h.0.line,
+                    col: h.0.col + 1,
+                };
+                found = Some(h);
+            }
+            // The deepest part found is the best place to point at.
+            None => return found,
+        }
+    }
+    found
+}
+
+/// A [`locate_path`] path as a dotted `--set` key:
+/// `nodes/name="db"/servers` → `nodes.db.servers`.
+#[must_use]
+pub fn path_as_key(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            let seg = seg.split_once('=').map_or(seg, |(_, v)| v);
+            seg.trim_matches('"')
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Where `lit` is first written at or after `from`, outside `//` comments.
+fn literal_from(text: &str, lit: &str, from: Pos) -> Option<Pos> {
+    for (i, line) in text.lines().enumerate().skip(from.line - 1) {
+        let code = line.split("//").next().unwrap_or("");
+        let skip = if i + 1 == from.line { from.col - 1 } else { 0 };
+        let start_byte = code.char_indices().nth(skip).map_or(code.len(), |(b, _)| b);
+        if let Some(off) = code[start_byte..].find(lit) {
+            return Some(Pos {
+                line: i + 1,
+                col: code[..start_byte + off].chars().count() + 1,
+            });
+        }
+    }
+    None
+}
+
 /// Where `field:` is first written at or after `from`.
 #[must_use]
 pub fn locate_field_from(text: &str, field: &str, from: Pos) -> Option<Pos> {

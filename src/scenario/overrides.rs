@@ -1,6 +1,7 @@
 //! `--set KEY=VALUE`: change one world parameter by its RON name (nested
 //! with dots), VALUE written in RON (`54`, `true`, `"text"`, `Exponential`,
-//! `Erlang(k: 3)`, `[1, 2]`). The parameters go through JSON as a neutral
+//! `Erlang(k: 3)`, `[1, 2]`); a list of named items is entered by name or
+//! index (`--set nodes.db.servers=8`). The parameters go through JSON as a neutral
 //! tree, so every world gets this for free, and the result is type-checked
 //! by deserialising it back into the world's parameter types.
 
@@ -39,6 +40,23 @@ pub(super) fn apply(world: &WorldSpec, assignment: &str) -> Result<WorldSpec, Sc
         } else {
             format!("`{}`", walked.join("."))
         };
+        if let Value::Array(items) = slot {
+            // A list of named items (a network's nodes): by name or index.
+            let Some(i) = item_index(items, seg) else {
+                let names: Vec<&str> = items.iter().filter_map(item_name).collect();
+                return Err(ScenarioError::new(
+                    ORIGIN,
+                    format!(
+                        "no item `{seg}` in {here}; expected a name ({}) or an index below {}",
+                        names.join(", "),
+                        items.len()
+                    ),
+                ));
+            };
+            walked.push(seg);
+            slot = &mut items[i];
+            continue;
+        }
         let Value::Object(obj) = slot else {
             return Err(ScenarioError::new(
                 ORIGIN,
@@ -115,6 +133,7 @@ fn tree_with(tree: &Value, key: &str, v: Value) -> Value {
     for seg in key.split('.') {
         slot = match slot {
             Some(Value::Object(obj)) => descend_enum(obj).get_mut(seg),
+            Some(Value::Array(items)) => item_index(items, seg).and_then(|i| items.get_mut(i)),
             _ => None,
         };
     }
@@ -122,6 +141,29 @@ fn tree_with(tree: &Value, key: &str, v: Value) -> Value {
         *s = v;
     }
     t
+}
+
+/// The `name` field of a list item (looking through an enum variant:
+/// `{"Station": {"name": "db", …}}`).
+fn item_name(v: &Value) -> Option<&str> {
+    let Value::Object(o) = v else {
+        return None;
+    };
+    let inner = match o.iter().next() {
+        Some((k, Value::Object(inner))) if o.len() == 1 && k.starts_with(char::is_uppercase) => {
+            inner
+        }
+        _ => o,
+    };
+    inner.get("name").and_then(Value::as_str)
+}
+
+/// The item of a list named `seg` (its `name` field), else at index `seg`.
+fn item_index(items: &[Value], seg: &str) -> Option<usize> {
+    items
+        .iter()
+        .position(|v| item_name(v) == Some(seg))
+        .or_else(|| seg.parse::<usize>().ok().filter(|i| *i < items.len()))
 }
 
 /// Whether the world's parameters accept this tree: used with a probe

@@ -180,6 +180,33 @@ pub struct Snapshot {
     pub events_processed: u64,
     /// Names of the active faults.
     pub active_faults: Vec<String>,
+    /// The network world's map (absent elsewhere).
+    pub network: Option<NetworkMap>,
+}
+
+/// One node of the network map.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapNode {
+    pub name: String,
+    /// `source`, `station`, `router` or `sink`.
+    pub kind: String,
+    /// Column: hops from a source (sinks last).
+    pub layer: usize,
+    pub state: UnitState,
+    /// The state in words (`up`, `DOWN`, `unreachable: depends on dns`).
+    pub words: String,
+    pub in_system: u64,
+    /// Room (0: holds nobody).
+    pub capacity: u64,
+    pub utilisation: f64,
+}
+
+/// The network world's map: nodes by layer and the edges between them.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct NetworkMap {
+    pub nodes: Vec<MapNode>,
+    /// (from, to) as indices into `nodes`.
+    pub edges: Vec<(usize, usize)>,
 }
 
 /// Where every entity of a world is: the conservation law every world

@@ -6,6 +6,7 @@
 //! [`Snapshot`]: crate::sim::Snapshot
 
 mod format;
+mod network_map;
 mod overlay;
 mod panels;
 mod picker;
@@ -117,7 +118,9 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
         (true, true) => 7,
         (false, _) => 4,
     };
-    let world_h = if world {
+    let world_h = if let Some(m) = &snap.network {
+        network_map::height(m)
+    } else if world {
         let roads = snap.roads.len() as u16 * if roomy { 2 } else { 1 };
         roads + u16::from(snap.status_line.is_some()) + 2
     } else {
@@ -226,7 +229,9 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
         }
         panels::analytic(app, snap, a, buf);
     }
-    if full && world {
+    if let (true, Some(m)) = (full, &snap.network) {
+        network_map::render(app, m, snap.status_line.as_deref(), world_area, buf);
+    } else if full && world {
         panels::world(app, snap, roomy, world_area, buf);
     }
     panels::log(app, s, log, buf);

@@ -14,6 +14,7 @@ mod conservation;
 mod experiment;
 mod hardening;
 mod ipl;
+mod network;
 mod oracle;
 mod platform;
 mod record;

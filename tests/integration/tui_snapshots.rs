@@ -366,6 +366,7 @@ impl World for Showcase {
             events_processed: 0,
             active_faults: Vec::new(),
             closed_form_model: "M/M/1/10".into(),
+            network: None,
         }
     }
     fn metrics(&self) -> Metrics {

@@ -336,6 +336,17 @@ impl<T> Station<T> {
         self.slots[slot].job.is_some()
     }
 
+    /// How the job in service on `slot` will end, if `token` is its
+    /// current one (`None`: no such job, e.g. lost in a crash). A caller
+    /// that keeps the slot after the service (a synchronous call) asks
+    /// this when the finish event fires and calls [`Station::finish`]
+    /// only when the answer comes.
+    #[must_use]
+    pub fn slot_outcome(&self, slot: usize, token: u32) -> Option<Outcome> {
+        let s = self.slots.get(slot)?;
+        (s.token == token && s.job.is_some()).then_some(s.outcome)
+    }
+
     /// Mean busy slots / k since the last reset.
     #[must_use]
     pub fn utilisation(&self, now: SimTime) -> f64 {

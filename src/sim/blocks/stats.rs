@@ -133,6 +133,16 @@ impl BlockStats {
         self.level.set(now, self.in_system as f64);
     }
 
+    /// One entity in system completes, its response time not recorded
+    /// (a block that only counts, e.g. a network's source or router).
+    #[inline]
+    pub fn complete_untimed(&mut self, now: SimTime) {
+        debug_assert!(self.in_system > 0);
+        self.in_system = self.in_system.saturating_sub(1);
+        self.completed += 1;
+        self.level.set(now, self.in_system as f64);
+    }
+
     #[must_use]
     pub fn arrivals(&self) -> u64 {
         self.arrivals

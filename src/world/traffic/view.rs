@@ -310,6 +310,7 @@ impl Traffic {
             toggles: Vec::new(),
             events_processed: 0,
             active_faults: Vec::new(),
+            network: None,
         }
     }
 

@@ -19,7 +19,7 @@ use crate::sim::blocks::uniform;
 use crate::sim::rng::SimRng;
 
 /// How backoff delays are randomised.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Jitter {
     None,
     Full,
