@@ -19,7 +19,7 @@
 //! |---|---|---|
 //! | platform | 2.2 per arrival (arrive, board, with room for chance) + 1 per sample + 2 per train | 4 MB + 16 B per place on the platform and at the entrance |
 //! | bkc-traffic | 6 per car (at the schedule's peak) + 1 per sample | 4 MB + 64 B per car (every car could be on the road at once) |
-//! | tatkal | 8 per user with the waiting room (measured 1.6–5.8), 16 without (measured 11–12) | 8 MB + 32 B per user with the room (measured 29), 80 B without (76) |
+//! | tatkal | 8 per user with the waiting room (measured 1.5–5.8), 32 without (measured 18–21) | 8 MB + 32 B per user with the room (measured 29), 80 B without (76) |
 //! | ipl-final | 3 M per hour × volume (measured 2.3 M at volume 1 and 0.1) + 10 000 per hour | 8 MB + 40 MB × volume (measured 36 MB) |
 //!
 //! Simulated time itself is not capped beyond the clock's range: a light

@@ -129,6 +129,8 @@ impl Recorder {
         })?;
         let mut s = scenario.clone();
         s.recording = None;
+        // The live session measures from zero: so does its replay.
+        s.warmup_s = 0.0;
         let text =
             ron::ser::to_string_pretty(&s, ron::ser::PrettyConfig::default().struct_names(true))?;
         // The timeline is the last field written: cut its closing bracket

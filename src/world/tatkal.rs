@@ -919,14 +919,15 @@ impl crate::world::WorldParams for TatkalParams {
         Ok(TatkalParams::build(self, seed, policy)?)
     }
 
-    /// Per user: 8 events and 32 B with the waiting room (measured 1.6–5.8
-    /// events, 29 B), 16 events and 80 B without (measured 11–12, 76 B).
+    /// Per user: 8 events and 32 B with the waiting room (measured 1.5–5.8
+    /// events, 29 B), 32 events and 80 B without (measured 18–21: bots retry
+    /// up to 200 times; 76 B).
     fn work(&self, _duration_s: f64) -> crate::work::Work {
         let users = self.users as f64 * self.scale.max(0.0);
         let (events, bytes) = if self.waiting_room {
             (8.0, 32.0)
         } else {
-            (16.0, 80.0)
+            (32.0, 80.0)
         };
         crate::work::Work {
             events: events * users,

@@ -204,21 +204,27 @@ fn mean(p: &serde_json::Value, group: &str) -> f64 {
 }
 
 #[test]
-fn tatkal_payment_latency_deviates_on_availability() {
+fn tatkal_payment_latency_keeps_bookings_but_breaks_the_latency_objective() {
     let (code, j) = shipped(
         "tatkal-payment-latency",
         &["--set", "scale=0.02", "--replications", "2"],
     );
     assert_eq!(code, 1, "the hypothesis deviates");
+    // Bookings keep succeeding: the 2024 design absorbs slower payments.
     let s = probe(&j, "success_rate");
-    // Control keeps 99.9 %, the slower payments do not; with margin.
-    assert!(mean(s, "control") >= 0.999, "{s}");
-    assert!(mean(s, "treatment") < 0.995, "{s}");
-    assert_eq!(s["held"], false);
+    assert_eq!(s["held"], true, "{s}");
+    assert!(
+        (mean(s, "treatment") - mean(s, "control")).abs() < 0.01,
+        "{s}"
+    );
     let booked = probe(&j, "humans_booked");
     assert_eq!(booked["held"], true, "seats still sell: {booked}");
+    // But the 500 ms show in the 95th percentile, past the 3 s objective,
+    // with margin: control well under it, treatment over it.
     let p95 = probe(&j, "p95_response_s");
-    assert!(mean(p95, "treatment") > mean(p95, "control"), "{p95}");
+    assert!(mean(p95, "control") < 2.95, "{p95}");
+    assert!(mean(p95, "treatment") > mean(p95, "control") + 0.2, "{p95}");
+    assert_eq!(p95["held"], false, "{p95}");
 }
 
 #[test]

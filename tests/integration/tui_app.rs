@@ -488,8 +488,8 @@ fn number_keys_open_the_pickers_entries_by_their_numbers() {
     let mut app = toy_app();
     let picker = app.picker.clone();
     assert!(picker.len() > BUILTINS.len(), "light variants are offered");
-    assert!(picker.len() <= 9, "one digit each");
-    for (i, e) in picker.iter().enumerate() {
+    // The digits reach the first nine entries; the rest are a ↓ away.
+    for (i, e) in picker.iter().enumerate().take(9) {
         app.update(Action::SwitchWorld(i as u8));
         let s = app.session.as_ref().unwrap();
         assert_eq!(s.launch.meta.name, e.name, "key {}", i + 1);
