@@ -158,6 +158,13 @@ enum Cmd {
         scenario: String,
         #[command(flatten)]
         common: Common,
+        /// Record the session to FILE as it goes (a scenario: `run FILE`
+        /// replays it headless, `check FILE` validates it).
+        #[arg(long, value_name = "FILE.ron")]
+        record: Option<std::path::PathBuf>,
+        /// Replace the --record file if it exists.
+        #[arg(long, requires = "record")]
+        force: bool,
     },
 }
 
@@ -346,13 +353,28 @@ fn main() -> ExitCode {
         }
         Some(Cmd::Merge { parts, format, out }) => merge(&parts, format.into(), out.as_deref()),
         #[cfg(feature = "tui")]
-        Some(Cmd::Tui { scenario, common }) => {
+        Some(Cmd::Tui {
+            scenario,
+            common,
+            record,
+            force,
+        }) => {
             let loaded = match load_with_sets(&scenario, &common.sets) {
                 Ok(l) => l,
                 Err(code) => return code,
             };
             // Bad input is refused before the terminal is taken over; the
             // world itself is built once, by the dashboard.
+            if let Some(p) = &record
+                && p.exists()
+                && !force
+            {
+                say!(
+                    "chaoswala: {} exists; pass --force to replace it",
+                    p.display()
+                );
+                return ExitCode::from(BAD_INPUT);
+            }
             let w = chaoswala::work::estimate(&loaded.scenario.world, loaded.scenario.duration_s);
             if let Err(e) = chaoswala::work::check_memory(w, 1) {
                 say!("chaoswala: {e}");
@@ -377,6 +399,7 @@ fn main() -> ExitCode {
             let opts = chaoswala::tui::Options {
                 seed: common.seed,
                 policy: common.policy,
+                record: record.map(|p| (p, force)),
             };
             finish_tui(chaoswala::tui::run_scenario(loaded, &opts))
         }

@@ -26,6 +26,8 @@ use theme::Theme;
 pub struct Options {
     pub seed: Option<u64>,
     pub policy: Option<String>,
+    /// Record the session to this file (replacing it when `true`).
+    pub record: Option<(std::path::PathBuf, bool)>,
 }
 
 /// Opens the dashboard on the world picker; returns the exit status
@@ -42,8 +44,11 @@ pub fn run_scenario(loaded: Loaded, opts: &Options) -> anyhow::Result<u8> {
         opts.seed,
         opts.policy.clone(),
     );
-    let app = App::with_launch(launch, Theme::from_env())
+    let mut app = App::with_launch(launch, Theme::from_env())
         .map_err(|e| anyhow::anyhow!("{}: {e}", loaded.origin))?;
+    if let Some((path, force)) = &opts.record {
+        app.record_to(path, *force)?;
+    }
     run_app(app)
 }
 
@@ -65,12 +70,27 @@ fn run_app(mut app: App) -> anyhow::Result<u8> {
     };
     let result = runtime.block_on(event_loop::run(&mut terminal, &mut app));
     restore();
+    let recorded = app.finish_recording();
     let ended = result?;
     if let Some(summary) = app.summary() {
         let mut out = stdout();
         let _ = out.write_all(summary.as_bytes());
         if let event_loop::Ended::Signal(n) = ended {
             let _ = writeln!(out, "  (ended by signal {n})");
+        }
+        if let Some(p) = app.recording() {
+            match &recorded {
+                Ok(()) => {
+                    let _ = writeln!(
+                        out,
+                        "  recorded to {} (replay: chaoswala run {0})",
+                        p.display()
+                    );
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "  {e}");
+                }
+            }
         }
         let _ = out.flush();
     }

@@ -9,7 +9,16 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::fault::{Fault, FaultTemplate};
+use crate::scenario::recording::{RecordError, Recorder};
 use crate::scenario::{self, BUILTINS, Scenario};
+use std::path::{Path, PathBuf};
+
+/// What a recording gets: a command or a fault, as applied.
+#[derive(Clone, Copy)]
+enum Recorded<'a> {
+    Command(&'a Command),
+    Fault(&'a Fault),
+}
 use crate::sim::{Command, LogEntry, SimTime, Simulation, Snapshot};
 
 use super::keymap::Action;
@@ -71,6 +80,9 @@ type Builder = Box<dyn Fn(u64) -> Result<Simulation, String>>;
 pub struct Launch {
     pub meta: Meta,
     build: Builder,
+    /// The scenario, with its overrides, when it came from one (what a
+    /// recording embeds).
+    scenario: Option<(Scenario, Option<String>)>,
 }
 
 impl Launch {
@@ -92,6 +104,7 @@ impl Launch {
             seed: seed.unwrap_or(scenario.seed),
             sets: Vec::new(),
         };
+        let kept = (scenario.clone(), policy.clone());
         Launch {
             meta,
             build: Box::new(move |seed| {
@@ -99,6 +112,7 @@ impl Launch {
                     .simulation(Some(seed), policy.as_deref())
                     .map_err(|e| e.to_string())
             }),
+            scenario: Some(kept),
         }
     }
 
@@ -111,6 +125,7 @@ impl Launch {
         Launch {
             meta,
             build: Box::new(build),
+            scenario: None,
         }
     }
 
@@ -639,6 +654,10 @@ pub struct App {
     /// Something changed since the last draw.
     pub dirty: bool,
     pub theme: Theme,
+    /// `--record FILE`: where the session is written, and the writer of
+    /// the session in progress.
+    record_to: Option<PathBuf>,
+    recorder: Option<Recorder>,
 }
 
 impl App {
@@ -671,6 +690,80 @@ impl App {
             quit: false,
             dirty: true,
             theme,
+            record_to: None,
+            recorder: None,
+        }
+    }
+
+    /// Records the session to `path` from now on (refused if the file
+    /// exists, unless `force`). A restart or another world starts the
+    /// recording again: the file holds the session since its last start.
+    pub fn record_to(&mut self, path: &Path, force: bool) -> Result<(), RecordError> {
+        if !force && path.exists() {
+            return Err(RecordError::Exists(path.to_path_buf()));
+        }
+        self.record_to = Some(path.to_path_buf());
+        self.begin_recording();
+        match self.recorder {
+            Some(_) => Ok(()),
+            None => Err(RecordError::Io {
+                path: path.to_path_buf(),
+                error: std::io::Error::other("this world has no scenario to record"),
+            }),
+        }
+    }
+
+    /// The file the session is being recorded to, if any.
+    #[must_use]
+    pub fn recording(&self) -> Option<&Path> {
+        self.recorder.as_ref().map(Recorder::path)
+    }
+
+    /// (Re)starts the recording for the session now open: the scenario as
+    /// started, then what was kept live at a restart.
+    fn begin_recording(&mut self) {
+        let Some(path) = self.record_to.clone() else {
+            return;
+        };
+        self.recorder = None;
+        let Some(s) = &self.session else { return };
+        let Some((scenario, policy)) = &s.launch.scenario else {
+            return;
+        };
+        let mut started = scenario.clone();
+        started.seed = s.launch.meta.seed;
+        started.policy = policy.clone().or(started.policy);
+        let result = Recorder::create(&path, &started, true).and_then(|mut r| {
+            for cmd in s.settings.commands() {
+                r.command(s.sim.now(), &cmd)?;
+            }
+            Ok(r)
+        });
+        match result {
+            Ok(r) => self.recorder = Some(r),
+            Err(e) => self.say(format!("not recording: {e}")),
+        }
+    }
+
+    /// Writes `cmd`, just applied, to the recording.
+    fn record(&mut self, at: SimTime, entry: Recorded<'_>) {
+        let Some(r) = &mut self.recorder else { return };
+        let written = match entry {
+            Recorded::Command(cmd) => r.command(at, cmd),
+            Recorded::Fault(f) => r.fault(at, f),
+        };
+        if let Err(e) = written {
+            self.recorder = None;
+            self.say(format!("recording stopped: {e}"));
+        }
+    }
+
+    /// Closes the recording at the instant the session ended.
+    pub fn finish_recording(&mut self) -> Result<(), RecordError> {
+        let now = self.session.as_ref().map_or(SimTime::ZERO, |s| s.sim.now());
+        match &mut self.recorder {
+            Some(r) => r.finish(now),
+            None => Ok(()),
         }
     }
 
@@ -689,6 +782,7 @@ impl App {
             .speed
             .clamp(SPEEDS[0], SPEEDS[SPEEDS.len() - 1]);
         self.session = Some(session);
+        self.begin_recording();
         self.screen = Screen::Dashboard;
         self.overlay = None;
         self.behind = false;
@@ -815,6 +909,7 @@ impl App {
         let Some(s) = &mut self.session else { return };
         let before = s.log_mark();
         let result = s.sim.apply(cmd.clone());
+        let applied = result.is_ok().then(|| s.sim.now());
         let msg = match result {
             Ok(()) => {
                 s.settings.record(&cmd);
@@ -833,6 +928,9 @@ impl App {
         s.refresh();
         self.log_scroll = 0;
         self.say(msg);
+        if let Some(at) = applied {
+            self.record(at, Recorded::Command(&cmd));
+        }
     }
 
     /// The one way the user changes anything.
@@ -1117,6 +1215,7 @@ impl App {
                 fresh.note(text.clone());
                 fresh.refresh();
                 self.session = Some(fresh);
+                self.begin_recording();
                 self.behind = false;
                 self.speed_before_fault = None;
                 self.reset_views();
@@ -1317,8 +1416,11 @@ impl App {
         let text = fault.to_string();
         // The name chosen goes in the log first, then what it does.
         s.note(format!("fault menu: {label}"));
+        let kept = fault.clone();
+        let mut applied = None;
         let msg = match s.sim.inject(fault) {
             Ok(id) => {
+                applied = Some(s.sim.now());
                 let line = format!("fault #{id} injected: {text}");
                 if s.log_mark() == before {
                     s.note(line.clone());
@@ -1345,6 +1447,9 @@ impl App {
             msg = format!("{msg} · slowed to ×{} while it lasts", fmt_speed(v));
         }
         self.say(msg);
+        if let Some(at) = applied {
+            self.record(at, Recorded::Fault(&kept));
+        }
     }
 
     /// With the faults that slowed it over, the speed goes back.

@@ -188,3 +188,22 @@ fn a_recording_cut_short_by_a_killed_session_still_reads() {
         .count();
     assert_eq!(kept, 1, "the commands before the cut are all there");
 }
+
+#[cfg(feature = "tui")]
+#[test]
+fn the_dashboard_refuses_to_record_over_a_file_without_force() {
+    let (_, path) = session("platform", "force");
+    let p = path.to_str().expect("utf-8");
+    let o = crate::common::bin()
+        .args(["tui", "platform", "--record", p])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("exists; pass --force to replace it"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.stdout.is_empty());
+}

@@ -829,3 +829,58 @@ fn unknown_policy_from_the_command_line_is_an_error_not_a_panic() {
     let err = App::with_launch(launch, Theme::plain()).err().unwrap();
     assert!(err.contains("nope"), "{err}");
 }
+
+/// A session recorded through the app's update loop, as a trainer drives
+/// it, replays headless to the same metrics, byte for byte.
+#[test]
+fn a_session_recorded_through_the_dashboard_replays_headless_to_the_same_metrics() {
+    let dir = std::env::temp_dir().join(format!("chaoswala-tui-rec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("demo.ron");
+    let _ = std::fs::remove_file(&path);
+    for name in ["platform", "bkc-traffic"] {
+        let mut app = App::with_launch(
+            chaoswala::tui::app::Launch::builtin(name).unwrap(),
+            Theme::plain(),
+        )
+        .unwrap();
+        app.record_to(&path, true).unwrap();
+        // A second recording to the same file is refused without --force.
+        assert!(app.record_to(&path, false).is_err());
+        app.record_to(&path, true).unwrap();
+        app.advance_to(SimTime::from_secs(100));
+        app.update(Action::NextPolicy);
+        app.advance_to(SimTime::from_secs(300));
+        app.update(Action::OpenFaultMenu);
+        app.update(Action::Confirm);
+        app.advance_to(SimTime::from_secs(500));
+        app.update(Action::OpenFaultMenu);
+        app.update(Action::Down);
+        app.update(Action::Confirm);
+        app.advance_to(SimTime::from_secs(550));
+        app.update(Action::ClearFaults);
+        app.advance_to(SimTime::from_secs(700));
+        app.update(Action::ArrivalsUp);
+        app.advance_to(SimTime::from_secs(1_200));
+        app.finish_recording().unwrap();
+        let live = app.session.as_ref().unwrap().sim.world().metrics();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for want in [
+            "Policy(",
+            "Fault(",
+            "ScaleArrivals(",
+            "Clear(",
+            "ends_at_s:1200.0",
+        ] {
+            assert!(text.contains(want), "{name}: no {want} in\n{text}");
+        }
+        let loaded = chaoswala::scenario::load(path.to_str().unwrap()).unwrap();
+        let r = chaoswala::report::run(&loaded.scenario, &chaoswala::report::RunOptions::default())
+            .unwrap();
+        assert_eq!(
+            serde_json::to_string(&r.metrics).unwrap(),
+            serde_json::to_string(&live).unwrap(),
+            "{name}: the replay differs from the live session"
+        );
+    }
+}
