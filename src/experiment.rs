@@ -327,7 +327,7 @@ pub fn parse(
         return Err(at(
             "duration_s",
             0,
-            format!("duration_s must be > 0 and at most 30 days, got {duration_s}"),
+            format!("duration_s must be > 0 and at most 100 years, got {duration_s}"),
         ));
     }
     let warmup_s = sref.warmup_s.unwrap_or(s.warmup_s).min(duration_s / 2.0);

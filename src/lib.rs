@@ -1,5 +1,5 @@
 //! chaoswala: a terminal laboratory for queues, load balancers and
-//! failures, told through four Mumbai systems.
+//! failures, told through four Mumbai systems and networks of queues.
 //!
 //! Data flows one way: a scenario file ([`scenario`]) is validated into a
 //! `Scenario`, whose world ([`world`]) is built from blocks

@@ -32,7 +32,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let intro = vec![
         Line::from(""),
         Line::from(Span::styled(
-            " Four Mumbai systems under load. Choose a world:",
+            " Mumbai systems and networks under load. Choose a world:",
             t.text().add_modifier(Modifier::BOLD),
         )),
         Line::from(""),

@@ -8,8 +8,9 @@ use crate::analytic::road::Bpr;
 use crate::world::ParamIssue;
 
 /// Longest instant a schedule point or weather period may name, seconds:
-/// the longest scenario (30 days, the scenario's own `MAX_DURATION_S`; kept
-/// here so that the world does not depend on the scenario layer).
+/// 30 days, far past any morning's schedule (the scenario's own horizon is
+/// longer; kept here so that the world does not depend on the scenario
+/// layer).
 pub const MAX_DURATION_S: f64 = 30.0 * 86_400.0;
 /// Most roads a scenario may declare.
 pub const MAX_ROADS: usize = 16;
