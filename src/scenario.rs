@@ -356,30 +356,10 @@ fn unknown_name(what: &str, found: &str, outer: Option<&str>, expected: &[&str])
     } else {
         let _ = write!(m, "; expected one of: {}", summarise(expected));
     }
-    let best = expected
-        .iter()
-        .map(|e| (edit_distance(found, e), *e))
-        .min()
-        .filter(|(d, e)| *d > 0 && *d <= 2.max(e.len() / 4));
-    if let Some((_, e)) = best {
+    if let Some(e) = crate::fault::catalog::closest(found, expected) {
         let _ = write!(m, " (did you mean `{e}`?)");
     }
     m
-}
-
-/// Levenshtein distance, for "did you mean".
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// RON's message, reworded where it is terse, with what was found.

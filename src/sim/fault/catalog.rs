@@ -123,6 +123,34 @@ impl FaultCatalog {
     }
 }
 
+/// The name in `names` closest to `found` (Levenshtein distance), for a
+/// "did you mean": at most 2 edits away, or a quarter of the name's length
+/// for long names; never `found` itself.
+#[must_use]
+pub fn closest<'a>(found: &str, names: &[&'a str]) -> Option<&'a str> {
+    names
+        .iter()
+        .map(|e| (edit_distance(found, e), *e))
+        .min()
+        .filter(|(d, e)| *d > 0 && *d <= 2.max(e.len() / 4))
+        .map(|(_, e)| e)
+}
+
+/// Levenshtein distance.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
 /// Names for a message, numbered runs folded: `all, app-1 … app-60, payment`.
 #[must_use]
 pub fn summarise(names: &[&str]) -> String {

@@ -355,29 +355,10 @@ fn unknown_node(what: &str, found: &str, names: &[&str]) -> String {
         crate::scenario::error::clip(found, 40),
         crate::fault::catalog::summarise(&shown)
     );
-    let best = names
-        .iter()
-        .map(|e| (edit_distance(found, e), *e))
-        .min()
-        .filter(|(d, e)| *d > 0 && *d <= 2.max(e.len() / 4));
-    if let Some((_, e)) = best {
+    if let Some(e) = crate::fault::catalog::closest(found, names) {
         let _ = write!(m, " (did you mean `{e}`?)");
     }
     m
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 fn time_ok(v: f64) -> bool {
