@@ -162,9 +162,48 @@ enum Cmd {
         /// replays it headless, `check FILE` validates it).
         #[arg(long, value_name = "FILE.ron")]
         record: Option<std::path::PathBuf>,
-        /// Replace the --record file if it exists.
-        #[arg(long, requires = "record")]
+        /// Write the session as an asciicast v2 file (play it with
+        /// `asciinema play FILE.cast`).
+        #[arg(long, value_name = "FILE.cast")]
+        cast: Option<std::path::PathBuf>,
+        /// Replace the --record and --cast files if they exist.
+        #[arg(long)]
         force: bool,
+    },
+    /// Play a recorded session in the dashboard: the same screens at the
+    /// same simulated instants. Speed, pause and the viewing keys work; a
+    /// key that would change the simulation asks to take over (y: the rest
+    /// of the recording is dropped and the session is live). At the
+    /// recording's end it pauses. Only recordings are played: a plain
+    /// scenario is refused (open it with `chaoswala tui FILE`).
+    #[cfg(feature = "tui")]
+    #[command(
+        after_help = "Examples:\n  chaoswala tui platform --record demo.ron\n  chaoswala replay demo.ron\n  chaoswala replay demo.ron --record demo-2.ron --force"
+    )]
+    Replay {
+        /// A recording written by `chaoswala tui SCENARIO --record FILE`.
+        file: String,
+        /// Record this session to FILE (the replayed commands, then the
+        /// live ones after a take-over).
+        #[arg(long, value_name = "FILE.ron")]
+        record: Option<std::path::PathBuf>,
+        /// Write the session as an asciicast v2 file (play it with
+        /// `asciinema play FILE.cast`).
+        #[arg(long, value_name = "FILE.cast")]
+        cast: Option<std::path::PathBuf>,
+        /// Replace the --record and --cast files if they exist.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write the demo assets into DIR: for each world a short recorded
+    /// session (NAME.ron), its replay as an asciicast (NAME.cast) and a
+    /// picture of its last screen (NAME.svg). Deterministic: running it
+    /// again writes the same bytes.
+    #[cfg(feature = "tui")]
+    #[command(after_help = "Example:\n  cargo run --release -- demo assets/")]
+    Demo {
+        /// Where the files go (created if missing).
+        dir: std::path::PathBuf,
     },
 }
 
@@ -357,6 +396,7 @@ fn main() -> ExitCode {
             scenario,
             common,
             record,
+            cast,
             force,
         }) => {
             let loaded = match load_with_sets(&scenario, &common.sets) {
@@ -365,15 +405,8 @@ fn main() -> ExitCode {
             };
             // Bad input is refused before the terminal is taken over; the
             // world itself is built once, by the dashboard.
-            if let Some(p) = &record
-                && p.exists()
-                && !force
-            {
-                say!(
-                    "chaoswala: {} exists; pass --force to replace it",
-                    p.display()
-                );
-                return ExitCode::from(BAD_INPUT);
+            if let Err(code) = refuse_existing(&[&record, &cast], force) {
+                return code;
             }
             let w = chaoswala::work::estimate(&loaded.scenario.world, loaded.scenario.duration_s);
             if let Err(e) = chaoswala::work::check_memory(w, 1) {
@@ -400,10 +433,80 @@ fn main() -> ExitCode {
                 seed: common.seed,
                 policy: common.policy,
                 record: record.map(|p| (p, force)),
+                cast: cast.map(|p| (p, force)),
             };
             finish_tui(chaoswala::tui::run_scenario(loaded, &opts))
         }
+        #[cfg(feature = "tui")]
+        Some(Cmd::Replay {
+            file,
+            record,
+            cast,
+            force,
+        }) => replay(&file, record, cast, force),
+        #[cfg(feature = "tui")]
+        Some(Cmd::Demo { dir }) => match chaoswala::tui::demo::write_assets(&dir) {
+            Ok(files) => {
+                let mut text = String::new();
+                for f in files {
+                    let _ = writeln!(text, "{}", f.display());
+                }
+                exit_after(emit(&text), ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                say!("chaoswala: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
+}
+
+/// Refuses, before the terminal is taken over, an output file that exists
+/// (unless `force`).
+#[cfg(feature = "tui")]
+fn refuse_existing(paths: &[&Option<std::path::PathBuf>], force: bool) -> Result<(), ExitCode> {
+    for p in paths.iter().copied().flatten() {
+        if p.exists() && !force {
+            say!(
+                "chaoswala: {} exists; pass --force to replace it",
+                p.display()
+            );
+            return Err(ExitCode::from(BAD_INPUT));
+        }
+    }
+    Ok(())
+}
+
+/// `chaoswala replay FILE`: bad input is refused before the terminal is
+/// taken over.
+#[cfg(feature = "tui")]
+fn replay(
+    file: &str,
+    record: Option<std::path::PathBuf>,
+    cast: Option<std::path::PathBuf>,
+    force: bool,
+) -> ExitCode {
+    let loaded = match load_with_sets(file, &[]) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    if let Err(e) = scenario::recording::split(&loaded.origin, &loaded.text, &loaded.scenario) {
+        say!("{e}");
+        return ExitCode::from(BAD_INPUT);
+    }
+    if let Err(code) = refuse_existing(&[&record, &cast], force) {
+        return code;
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+        say!("chaoswala: the dashboard needs a terminal; try `chaoswala run {file}`");
+        return ExitCode::from(BAD_INPUT);
+    }
+    let opts = chaoswala::tui::Options {
+        record: record.map(|p| (p, force)),
+        cast: cast.map(|p| (p, force)),
+        ..chaoswala::tui::Options::default()
+    };
+    finish_tui(chaoswala::tui::run_replay(&loaded, &opts))
 }
 
 #[cfg(feature = "tui")]

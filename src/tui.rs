@@ -7,8 +7,11 @@
 //! real time (× speed) and redraws when something changed.
 
 pub mod app;
+pub mod cast;
+pub mod demo;
 pub mod event_loop;
 pub mod keymap;
+pub mod screenshot;
 pub mod theme;
 pub mod view;
 
@@ -28,12 +31,14 @@ pub struct Options {
     pub policy: Option<String>,
     /// Record the session to this file (replacing it when `true`).
     pub record: Option<(std::path::PathBuf, bool)>,
+    /// Write the session as an asciicast to this file (replacing it when `true`).
+    pub cast: Option<(std::path::PathBuf, bool)>,
 }
 
 /// Opens the dashboard on the world picker; returns the exit status
 /// (0, or 128 + the signal that ended it).
 pub fn run_picker() -> anyhow::Result<u8> {
-    run_app(App::picker(Theme::from_env()))
+    run_app(App::picker(Theme::from_env()), None)
 }
 
 /// Opens the dashboard on one scenario; returns the exit status.
@@ -49,14 +54,23 @@ pub fn run_scenario(loaded: Loaded, opts: &Options) -> anyhow::Result<u8> {
     if let Some((path, force)) = &opts.record {
         app.record_to(path, *force)?;
     }
-    run_app(app)
+    run_app(app, opts.cast.as_ref())
+}
+
+/// Opens the dashboard playing a recorded session; returns the exit status.
+pub fn run_replay(loaded: &Loaded, opts: &Options) -> anyhow::Result<u8> {
+    let mut app = App::replay(loaded, Theme::from_env()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some((path, force)) = &opts.record {
+        app.record_to(path, *force)?;
+    }
+    run_app(app, opts.cast.as_ref())
 }
 
 /// Sets the terminal up, runs the loop, and restores the terminal on every
 /// way out: normal exit, error, a signal (SIGTERM, SIGHUP, SIGINT) or panic
 /// (ratatui's hook restores first). After a run, a short summary is
 /// printed to the normal screen, so the numbers outlive the dashboard.
-fn run_app(mut app: App) -> anyhow::Result<u8> {
+fn run_app(mut app: App, cast: Option<&(std::path::PathBuf, bool)>) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .enable_io()
@@ -68,7 +82,22 @@ fn run_app(mut app: App) -> anyhow::Result<u8> {
             return Err(anyhow::anyhow!("cannot set the terminal up: {e}"));
         }
     };
-    let result = runtime.block_on(event_loop::run(&mut terminal, &mut app));
+    let mut cast_result = None;
+    let result = match cast {
+        None => runtime.block_on(event_loop::run(&mut terminal, &mut app)),
+        Some((path, force)) => {
+            // The same terminal, its bytes also written to the cast.
+            drop(terminal);
+            match start_cast(path, *force) {
+                Ok((mut t, handle)) => {
+                    let r = runtime.block_on(event_loop::run(&mut t, &mut app));
+                    cast_result = Some(handle.finish());
+                    r
+                }
+                Err(e) => Err(e),
+            }
+        }
+    };
     restore();
     let recorded = app.finish_recording();
     let ended = result?;
@@ -77,6 +106,19 @@ fn run_app(mut app: App) -> anyhow::Result<u8> {
         let _ = out.write_all(summary.as_bytes());
         if let event_loop::Ended::Signal(n) = ended {
             let _ = writeln!(out, "  (ended by signal {n})");
+        }
+        match &cast_result {
+            Some(Ok(p)) => {
+                let _ = writeln!(
+                    out,
+                    "  cast written to {} (play: asciinema play {0})",
+                    p.display()
+                );
+            }
+            Some(Err(e)) => {
+                let _ = writeln!(out, "  {e}");
+            }
+            None => {}
         }
         if let Some(p) = app.recording() {
             match &recorded {
@@ -98,6 +140,24 @@ fn run_app(mut app: App) -> anyhow::Result<u8> {
         event_loop::Ended::Quit => 0,
         event_loop::Ended::Signal(n) => u8::try_from(128 + n).unwrap_or(1),
     })
+}
+
+type CastTerminal =
+    ratatui::Terminal<ratatui::backend::CrosstermBackend<cast::Tee<std::io::Stdout>>>;
+
+/// A terminal on standard output whose bytes also go to a cast at `path`.
+fn start_cast(
+    path: &std::path::Path,
+    force: bool,
+) -> anyhow::Result<(CastTerminal, cast::CastHandle)> {
+    let (w, h) = crossterm::terminal::size()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let c = cast::Cast::create(path, w, h, now, &cast::Env::current(), force)?;
+    let (tee, handle) = cast::Tee::new(stdout(), c, cast::Clock::Wall(std::time::Instant::now()));
+    let terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(tee))?;
+    Ok((terminal, handle))
 }
 
 fn restore() {

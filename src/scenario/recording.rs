@@ -32,6 +32,71 @@ pub const FORMAT: u32 = 1;
 /// The first line of every recording.
 const HEADER: &str = "// chaoswala recording, format ";
 
+/// The comment line between the scenario's own timeline and the
+/// session's commands: `chaoswala replay` plays what follows it and
+/// leaves the scenario's own entries (and any caption) to the world.
+pub const COMMANDS_MARK: &str = "// the session's commands, as they were applied:";
+
+/// Whether `text` is a recorded session (its first line says so).
+#[must_use]
+pub fn is_recording(text: &str) -> bool {
+    text.starts_with(HEADER)
+}
+
+/// A recording split for `chaoswala replay`: the scenario as started,
+/// with its own timeline and every caption, and the session's commands
+/// (never captions) in the order they were applied.
+#[derive(Clone, Debug)]
+pub struct Split {
+    pub scenario: Scenario,
+    pub commands: Vec<TimelineEntry>,
+    /// The simulated instant the session ended, when the recording says.
+    pub ends_at_s: Option<f64>,
+}
+
+/// Splits a recording (see [`Split`]). Without the [`COMMANDS_MARK`] line
+/// (an edited file), every entry but a caption counts as a command.
+pub fn split(origin: &str, text: &str, scenario: &Scenario) -> Result<Split, ScenarioError> {
+    if !is_recording(text) {
+        return Err(ScenarioError::new(
+            origin,
+            "not a recorded session (its first line is not `// chaoswala recording, format N`); \
+             record one with `chaoswala tui SCENARIO --record FILE`, or open a scenario with \
+             `chaoswala tui FILE`"
+                .to_string(),
+        ));
+    }
+    // The scenario's own entries are the ones before the mark: the text up
+    // to it, closed, is the scenario as started.
+    let own = match text.find(COMMANDS_MARK) {
+        Some(at) => {
+            let head = format!("{}\n    ],\n)\n", text[..at].trim_end());
+            super::parse(origin, &head).map_or(0, |s| s.timeline.len())
+        }
+        None => 0,
+    };
+    let mut started = scenario.clone();
+    let ends_at_s = started.recording.take().map(|r| r.ends_at_s);
+    let mut commands = Vec::new();
+    let mut kept = Vec::new();
+    for (i, e) in std::mem::take(&mut started.timeline)
+        .into_iter()
+        .enumerate()
+    {
+        if i < own || matches!(e, TimelineEntry::Caption { .. }) {
+            kept.push(e);
+        } else {
+            commands.push(e);
+        }
+    }
+    started.timeline = kept;
+    Ok(Split {
+        scenario: started,
+        commands,
+        ends_at_s,
+    })
+}
+
 /// Where the recorded session ended.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -150,6 +215,7 @@ impl Recorder {
              simulated instant it took effect."
         )
         .and_then(|()| writeln!(file, "{head}"))
+        .and_then(|()| writeln!(file, "        {COMMANDS_MARK}"))
         .and_then(|()| file.flush())
         .map_err(io)?;
         Ok(Recorder {

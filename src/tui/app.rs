@@ -24,6 +24,9 @@ use crate::sim::{Command, LogEntry, SimTime, Simulation, Snapshot};
 use super::keymap::Action;
 use super::theme::Theme;
 
+mod replay;
+pub use replay::Replay;
+
 /// The speeds `+` and `-` step through (simulated seconds per real second).
 pub const SPEEDS: [f64; 14] = [
     0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1000.0, 3000.0, 10_000.0,
@@ -658,6 +661,10 @@ pub struct App {
     /// the session in progress.
     record_to: Option<PathBuf>,
     recorder: Option<Recorder>,
+    /// `chaoswala replay FILE`: the recorded commands still to play.
+    pub replay: Option<Replay>,
+    /// The terminal's size (what `s` pictures); the event loop keeps it.
+    pub screen_size: (u16, u16),
 }
 
 impl App {
@@ -692,6 +699,8 @@ impl App {
             theme,
             record_to: None,
             recorder: None,
+            replay: None,
+            screen_size: (120, 40),
         }
     }
 
@@ -776,6 +785,7 @@ impl App {
 
     fn open(&mut self, launch: Launch) -> Result<(), String> {
         let session = Session::start(launch)?;
+        self.replay = None;
         self.speed = session
             .launch
             .meta
@@ -826,10 +836,14 @@ impl App {
 
     /// Runs the simulation to `t` at once, without a budget (tests, demos).
     pub fn advance_to(&mut self, t: SimTime) {
-        if let Some(s) = &mut self.session
-            && s.sim.run_until(t).is_ok()
-        {
-            s.refresh();
+        let unbounded = Budget {
+            max_events: u64::MAX,
+            max_wall: Duration::MAX,
+        };
+        if self.now() <= t && self.run_to(t, unbounded).1 {
+            if let Some(s) = &mut self.session {
+                s.refresh();
+            }
             self.dirty = true;
         }
         self.restore_speed_after_faults();
@@ -842,13 +856,16 @@ impl App {
         if !self.is_running() {
             return 0;
         }
-        let Some(s) = &mut self.session else { return 0 };
-        let start = s.sim.now();
+        let start = self.now();
         let target = start + SimTime::from_secs_f64(real_dt.as_secs_f64() * self.speed);
         if target == start {
             return 0;
         }
-        let (done, reached) = run_budgeted(&mut s.sim, target, budget);
+        // A replay applies its recorded commands on the way.
+        let (done, reached) = self.run_to(target, budget);
+        let Some(s) = &mut self.session else {
+            return done;
+        };
         let behind = !reached;
         self.behind = behind;
         let achieved = (s.sim.now() - start).as_secs_f64() / real_dt.as_secs_f64().max(1e-9);
@@ -868,7 +885,7 @@ impl App {
 
     /// Lets the status message age by `real_dt`; it goes after [`MESSAGE_TTL`].
     pub fn age_message(&mut self, real_dt: Duration) {
-        if self.message.is_none() {
+        if self.message.is_none() || self.replay.as_ref().is_some_and(Replay::asking) {
             return;
         }
         self.message_age += real_dt;
@@ -944,6 +961,9 @@ impl App {
             self.update_picker(action);
             return;
         }
+        if self.replay_intercepts(action) {
+            return;
+        }
         match &self.overlay {
             Some(Overlay::ConfirmQuit) => {
                 if matches!(action, Action::Quit | Action::Yes) {
@@ -983,7 +1003,7 @@ impl App {
                     self.say("Esc closes menus; q quits (it asks first)");
                 }
             }
-            Action::Yes => self.dirty = false,
+            Action::Yes | Action::No => self.dirty = false,
             Action::Help => self.overlay = Some(Overlay::Help),
             Action::TogglePause => {
                 self.paused = !self.paused;
@@ -1042,6 +1062,7 @@ impl App {
                 self.log_scroll = 0;
                 self.say(format!("event log shows: {}", self.log_filter.label()));
             }
+            Action::Screenshot => self.screenshot(),
             Action::Sort => {
                 if self.panel_present(Panel::Units) {
                     self.focus = Panel::Units;
@@ -1064,6 +1085,17 @@ impl App {
                 self.dirty = false;
             }
         }
+    }
+
+    /// `s`: the screen as it is now, as `.svg` and `.txt` in the working
+    /// directory; the status line says where.
+    fn screenshot(&mut self) {
+        self.prepare_frame();
+        let msg = match super::screenshot::save_app(self, Path::new(".")) {
+            Ok((svg, txt)) => format!("saved {} and {}", svg.display(), txt.display()),
+            Err(e) => format!("screenshot not saved: {e}"),
+        };
+        self.say(msg);
     }
 
     fn set_speed(&mut self, v: f64) {
@@ -1230,14 +1262,16 @@ impl App {
     fn step(&mut self) {
         self.paused = true;
         let mut cut = false;
-        if let Some(s) = &mut self.session {
-            let t = s.sim.now() + SimTime::from_secs_f64(STEP_S);
+        if self.session.is_some() {
+            let t = self.now() + SimTime::from_secs_f64(STEP_S);
             let budget = Budget {
                 max_wall: STEP_WALL,
                 ..Budget::default()
             };
-            cut = !run_budgeted(&mut s.sim, t, budget).1;
-            s.refresh();
+            cut = !self.run_to(t, budget).1;
+            if let Some(s) = &mut self.session {
+                s.refresh();
+            }
         }
         if cut {
             self.say("step cut short to keep the keys alive; press . again");
@@ -1405,8 +1439,13 @@ impl App {
                 .unwrap_or_default(),
             _ => String::new(),
         };
-        let lasts = fault_lasts_s(&fault);
         self.overlay = None;
+        self.inject_labelled(fault, &label);
+    }
+
+    /// Injects `fault` as the menu does, under the menu's name `label`.
+    fn inject_labelled(&mut self, fault: Fault, label: &str) {
+        let lasts = fault_lasts_s(&fault);
         let slow_to = match lasts {
             Some(d) if self.slow_during_faults => Some(self.fault_speed(d)),
             _ => None,
@@ -1425,7 +1464,7 @@ impl App {
                 if s.log_mark() == before {
                     s.note(line.clone());
                 }
-                s.injected.push((id, label.clone(), s.sim.now()));
+                s.injected.push((id, label.to_string(), s.sim.now()));
                 format!("{label} — {line}")
             }
             Err(e) => {
@@ -1699,6 +1738,7 @@ impl App {
     pub fn is_running(&self) -> bool {
         !self.paused
             && !self.too_small
+            && !self.replay.as_ref().is_some_and(Replay::asking)
             && self.screen == Screen::Dashboard
             && self.session.is_some()
     }

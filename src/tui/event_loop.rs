@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
-use ratatui::DefaultTerminal;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
 use tokio::time::{MissedTickBehavior, interval};
 
 use super::app::{App, Budget};
@@ -77,8 +78,9 @@ impl Signals {
     }
 }
 
-fn check_size(terminal: &DefaultTerminal, app: &mut App) {
+fn check_size<B: Backend>(terminal: &Terminal<B>, app: &mut App) {
     if let Ok(size) = terminal.size() {
+        app.screen_size = (size.width, size.height);
         let area = ratatui::layout::Rect::new(0, 0, size.width, size.height);
         app.set_too_small(fit(area) == Fit::TooSmall);
     }
@@ -86,7 +88,10 @@ fn check_size(terminal: &DefaultTerminal, app: &mut App) {
 
 /// Runs until the user quits or a signal arrives; returns the first
 /// terminal error.
-pub async fn run(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Result<Ended> {
+pub async fn run<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> anyhow::Result<Ended>
+where
+    B::Error: Send + Sync + 'static,
+{
     let mut events = EventStream::new();
     let mut signals = Signals::new();
     let mut tick = interval(TICK);

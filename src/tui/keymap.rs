@@ -16,6 +16,8 @@ pub enum Action {
     ForceQuit,
     /// `y`: yes to the question on screen.
     Yes,
+    /// `n`: no to the question on screen (any other key says no too).
+    No,
     /// Esc: closes an overlay (never quits).
     Back,
     TogglePause,
@@ -45,8 +47,10 @@ pub enum Action {
     End,
     /// `/`: filter the event log.
     Filter,
-    /// `s`: cycle the focused table's sort column.
+    /// `o`: cycle the focused table's sort column (its order).
     Sort,
+    /// `s`: save the screen as text and as an SVG picture.
+    Screenshot,
     /// `e`: enlarge the focused panel to the whole body, and back.
     Enlarge,
     Help,
@@ -355,13 +359,20 @@ const FIXED: &[Binding] = &[
     key(KeyCode::End, Action::End, "End", "newest / last row", None),
     when(
         key(
-            KeyCode::Char('s'),
+            KeyCode::Char('o'),
             Action::Sort,
-            "s",
-            "table: next sort column",
+            "o",
+            "table: next sort order",
             Some("sort"),
         ),
         When::Table,
+    ),
+    key(
+        KeyCode::Char('s'),
+        Action::Screenshot,
+        "s",
+        "save screen: .svg, .txt",
+        None,
     ),
     when(
         key(
@@ -395,7 +406,20 @@ const FIXED: &[Binding] = &[
         "quit (asks: q or y)",
         Some("quit"),
     ),
-    key(KeyCode::Char('y'), Action::Yes, "y", "yes (to quit)", None),
+    key(
+        KeyCode::Char('y'),
+        Action::Yes,
+        "y",
+        "yes (quit, take over)",
+        None,
+    ),
+    key(
+        KeyCode::Char('n'),
+        Action::No,
+        "n",
+        "no (keep replaying)",
+        None,
+    ),
     Binding {
         code: KeyCode::Char('c'),
         ctrl: true,
@@ -538,8 +562,10 @@ mod tests {
             (KeyCode::Char('R'), A::RestartKeep),
             (KeyCode::Char('w'), A::Picker),
             (KeyCode::Char('y'), A::Yes),
+            (KeyCode::Char('n'), A::No),
             (KeyCode::Char('e'), A::Enlarge),
-            (KeyCode::Char('s'), A::Sort),
+            (KeyCode::Char('o'), A::Sort),
+            (KeyCode::Char('s'), A::Screenshot),
             (KeyCode::Char('/'), A::Filter),
             (KeyCode::PageUp, A::PageUp),
             (KeyCode::PageDown, A::PageDown),
@@ -592,7 +618,7 @@ mod tests {
         assert!(hints.contains(&("rR".to_string(), "restart")));
         assert!(hints.contains(&("w".to_string(), "worlds")));
         assert!(hints.contains(&("t".to_string(), "switch")));
-        assert!(hints.contains(&("s".to_string(), "sort")));
+        assert!(hints.contains(&("o".to_string(), "sort")));
         assert!(hints.contains(&("↑↓".to_string(), "scroll")));
         assert!(
             !hints.iter().any(|h| h.1 == "filter"),

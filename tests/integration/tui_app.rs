@@ -884,3 +884,331 @@ fn a_session_recorded_through_the_dashboard_replays_headless_to_the_same_metrics
         );
     }
 }
+
+/// Records a platform session through the update loop (a policy switch,
+/// two faults, a clear, a rate change) to `path`; returns the app at the
+/// session's end (1 200 s), paused.
+fn recorded_platform_session(path: &std::path::Path) -> App {
+    let mut app = platform_app();
+    app.record_to(path, true).unwrap();
+    app.advance_to(SimTime::from_secs(100));
+    app.update(Action::NextPolicy);
+    app.advance_to(SimTime::from_secs(300));
+    app.update(Action::OpenFaultMenu);
+    app.update(Action::Confirm);
+    app.advance_to(SimTime::from_secs(500));
+    app.update(Action::OpenFaultMenu);
+    app.update(Action::Confirm);
+    app.advance_to(SimTime::from_secs(550));
+    app.update(Action::ClearFaults);
+    app.advance_to(SimTime::from_secs(700));
+    app.update(Action::ArrivalsUp);
+    app.advance_to(SimTime::from_secs(1_200));
+    app.finish_recording().unwrap();
+    app.update(Action::TogglePause);
+    app
+}
+
+fn temp_recording(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("chaoswala-replay-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("session.ron")
+}
+
+fn replay_app(path: &std::path::Path) -> App {
+    let loaded = chaoswala::scenario::load(path.to_str().unwrap()).unwrap();
+    App::replay(&loaded, Theme::plain()).unwrap()
+}
+
+fn screen(app: &App, w: u16, h: u16) -> Vec<String> {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    t.draw(|f| f.render_widget(app, f.area())).unwrap();
+    let b = t.backend().buffer();
+    (0..h)
+        .map(|y| (0..w).map(|x| b[(x, y)].symbol().to_string()).collect())
+        .collect()
+}
+
+#[test]
+fn a_replay_asks_before_a_key_changes_the_simulation_and_y_takes_over() {
+    let path = temp_recording("take-over");
+    let live = recorded_platform_session(&path);
+    let live_policy = policy(&live);
+    let mut app = replay_app(&path);
+    let r = app.replay.as_ref().unwrap();
+    assert_eq!(r.remaining(), 5, "policy, two faults, clear, rate");
+    assert!(screen(&app, 120, 40)[0].contains("REPLAY · "));
+    let start_policy = policy(&app);
+    assert_ne!(start_policy, live_policy);
+    // The recorded policy switch is played at its instant.
+    app.advance_to(SimTime::from_secs(99));
+    assert_eq!(policy(&app), start_policy);
+    app.advance_to(SimTime::from_secs(200));
+    assert_eq!(policy(&app), live_policy);
+    // Viewing keys work without asking.
+    app.update(Action::SpeedUp);
+    app.update(Action::FocusNext);
+    assert!(app.replay.as_ref().is_some_and(|r| !r.asking()));
+    // `p` asks; time stands still while it does; `n` goes on replaying.
+    app.update(Action::NextPolicy);
+    assert!(app.replay.as_ref().unwrap().asking());
+    assert_eq!(
+        app.message.as_deref(),
+        Some("leave the replay and take over from here? (y/n)")
+    );
+    assert_eq!(policy(&app), live_policy, "asking changes nothing");
+    let before = app.now();
+    app.tick(Duration::from_secs(1), Budget::default());
+    assert_eq!(app.now(), before, "time stands still while it asks");
+    app.tick(Duration::from_secs(60), Budget::default());
+    assert!(app.message.is_some(), "the question does not expire");
+    app.update(Action::No);
+    assert!(!app.replay.as_ref().unwrap().asking());
+    assert_eq!(app.message.as_deref(), Some("still replaying"));
+    // The first recorded fault arrives at 300 s.
+    app.advance_to(SimTime::from_secs(400));
+    let active = |app: &App| app.session.as_ref().unwrap().sim.active_faults().len();
+    assert_eq!(active(&app), 1);
+    // `c` asks; `y` takes over and clears.
+    app.update(Action::ClearFaults);
+    assert_eq!(active(&app), 1);
+    app.update(Action::Yes);
+    assert!(app.replay.is_none(), "a live session now");
+    assert_eq!(active(&app), 0, "the key did what it says after y");
+    assert!(!screen(&app, 120, 40)[0].contains("REPLAY"));
+    let log = log_texts(&app);
+    assert!(
+        log.iter()
+            .any(|l| l.contains("took the replay over at") && l.contains("3 recorded commands")),
+        "{log:?}"
+    );
+    // The rest of the recording is dropped: no second fault at 500 s, no
+    // rate change at 700 s.
+    app.advance_to(SimTime::from_secs(800));
+    assert_eq!(active(&app), 0);
+    let s = app.session.as_ref().unwrap();
+    assert!((s.settings.arrival_scale - 1.0).abs() < 1e-12);
+    assert!(!log_texts(&app).iter().any(|l| l.contains("fault #2")));
+    // And keys change the simulation at once again.
+    app.update(Action::NextPolicy);
+    assert_ne!(policy(&app), live_policy);
+}
+
+#[test]
+fn a_replay_reaches_the_live_sessions_screen_at_its_end_and_pauses() {
+    let path = temp_recording("same-screen");
+    let live = recorded_platform_session(&path);
+    let mut app = replay_app(&path);
+    // Played as the dashboard plays it: real-time ticks at a high speed.
+    app.speed = 300.0;
+    let mut ticks = 0;
+    while !app.replay.as_ref().unwrap().ended() {
+        app.tick(Duration::from_millis(20), Budget::default());
+        ticks += 1;
+        assert!(ticks < 100_000, "the replay never ended");
+    }
+    assert!(app.paused, "paused at the recording's end");
+    assert_eq!(app.now(), SimTime::from_secs(1_200));
+    assert_eq!(app.replay.as_ref().unwrap().played, 5);
+    // A frame is drawn from the snapshot taken just before it.
+    app.prepare_frame();
+    let (a, b) = (screen(&live, 120, 40), screen(&app, 120, 40));
+    assert!(b[0].contains("replay ended · "), "{}", b[0]);
+    assert!(b[1].contains("replay ended at "), "{}", b[1]);
+    // Below the header and the status line, the same screen.
+    for (i, (l, r)) in a.iter().zip(&b).enumerate().skip(2) {
+        assert_eq!(l, r, "line {i} differs");
+    }
+    // The same metrics, too.
+    let m = |app: &App| {
+        serde_json::to_string(&app.session.as_ref().unwrap().sim.world().metrics()).unwrap()
+    };
+    assert_eq!(m(&live), m(&app));
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| f.render_widget(&app, f.area())).unwrap();
+    insta::assert_snapshot!("replay_platform_end_120x40", t.backend());
+    // From the end on, the session is live: keys act at once.
+    let before = policy(&app);
+    app.update(Action::NextPolicy);
+    assert_ne!(policy(&app), before);
+}
+
+#[test]
+fn replay_refuses_a_scenario_that_is_not_a_recording() {
+    let loaded = chaoswala::scenario::load("platform").unwrap();
+    let e = App::replay(&loaded, Theme::plain()).err().unwrap();
+    assert!(e.contains("not a recorded session"), "{e}");
+    let o = crate::common::bin()
+        .args(["replay", "platform"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a recorded session"));
+}
+
+/// Checks that `text` is asciicast v2: a header with version 2 and the
+/// size, then `[time, "o", data]` events in increasing time. Returns the
+/// number of events and the output joined.
+fn check_asciicast(text: &str, w: u16, h: u16) -> (usize, String) {
+    let mut lines = text.lines();
+    let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(header["version"], 2);
+    assert_eq!(header["width"], w);
+    assert_eq!(header["height"], h);
+    assert!(header["timestamp"].is_u64());
+    assert!(header["env"]["TERM"].is_string());
+    let mut last = 0.0;
+    let mut n = 0;
+    let mut all = String::new();
+    for line in lines {
+        let ev: serde_json::Value = serde_json::from_str(line).unwrap();
+        let ev = ev.as_array().unwrap();
+        assert_eq!(ev.len(), 3, "{line}");
+        let t = ev[0].as_f64().unwrap();
+        assert!(t >= last, "time goes back: {t} after {last}");
+        last = t;
+        assert_eq!(ev[1], "o");
+        all.push_str(ev[2].as_str().unwrap());
+        n += 1;
+    }
+    (n, all)
+}
+
+#[test]
+fn a_replay_cast_is_asciicast_v2_with_the_dashboards_frames() {
+    let path = temp_recording("cast");
+    let _live = recorded_platform_session(&path);
+    let dir = path.parent().unwrap();
+    let (cast, svg) = (dir.join("demo.cast"), dir.join("demo.svg"));
+    chaoswala::tui::demo::cast(&path, &cast, &svg).unwrap();
+    let text = std::fs::read_to_string(&cast).unwrap();
+    let (n, all) = check_asciicast(&text, 120, 40);
+    let fps = chaoswala::tui::demo::FPS as usize;
+    assert!(n >= fps * 15, "{n} frames");
+    assert!(all.contains("REPLAY"));
+    assert!(all.contains("replay"));
+    // The same again: the same bytes.
+    let again = dir.join("again.cast");
+    chaoswala::tui::demo::cast(&path, &again, &dir.join("again.svg")).unwrap();
+    assert_eq!(std::fs::read(&again).unwrap(), text.as_bytes());
+    // An existing cast is kept unless forced.
+    let env = chaoswala::tui::cast::Env::current();
+    assert!(chaoswala::tui::cast::Cast::create(&cast, 80, 24, 0, &env, false).is_err());
+    // A tee passes every byte on and makes one event a flush.
+    let fresh = dir.join("tee.cast");
+    let _ = std::fs::remove_file(&fresh);
+    let c = chaoswala::tui::cast::Cast::create(&fresh, 80, 24, 7, &env, false).unwrap();
+    let clock = std::rc::Rc::new(std::cell::Cell::new(0.5));
+    let (mut tee, handle) = chaoswala::tui::cast::Tee::new(
+        Vec::new(),
+        c,
+        chaoswala::tui::cast::Clock::Manual(clock.clone()),
+    );
+    use std::io::Write as _;
+    tee.write_all("ab\u{1b}[1mé".as_bytes()).unwrap();
+    tee.flush().unwrap();
+    clock.set(1.25);
+    // A character cut by a flush waits for its other byte.
+    tee.write_all(&"→".as_bytes()[..1]).unwrap();
+    tee.flush().unwrap();
+    tee.write_all(&"→".as_bytes()[1..]).unwrap();
+    tee.flush().unwrap();
+    handle.finish().unwrap();
+    let text = std::fs::read_to_string(&fresh).unwrap();
+    let (n, all) = check_asciicast(&text, 80, 24);
+    assert_eq!(n, 2);
+    assert_eq!(all, "ab\u{1b}[1mé→");
+    assert!(text.lines().nth(2).unwrap().starts_with("[1.250000, \"o\""));
+}
+
+#[test]
+fn s_saves_the_screen_as_svg_and_text_and_never_overwrites() {
+    use chaoswala::tui::screenshot;
+    let mut app = App::with_launch(Launch::builtin("platform").unwrap(), Theme::colored()).unwrap();
+    app.advance_to(SimTime::from_secs(299));
+    app.update(Action::TogglePause);
+    app.prepare_frame();
+    let buf = screenshot::draw(&app, 120, 40);
+    // The text is the buffer's lines.
+    let text = screenshot::text(&buf);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 40);
+    for (y, l) in lines.iter().enumerate() {
+        let row: String = (0..120)
+            .map(|x| buf[(x, y as u16)].symbol().to_string())
+            .collect();
+        assert_eq!(*l, row, "row {y}");
+    }
+    // The SVG is well-formed and holds the screen's text, with colours.
+    let svg = screenshot::svg(&buf);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    let texts: Vec<String> = root
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| {
+            n.descendants()
+                .filter(|d| d.is_text())
+                .map(|d| d.text().unwrap())
+                .collect()
+        })
+        .collect();
+    let all = texts.join("\n");
+    for want in [
+        "Andheri platform",
+        "08:04:59",
+        "event log",
+        "people on the platform",
+    ] {
+        assert!(all.contains(want), "{want} not in the SVG");
+        assert!(text.contains(want), "{want} not in the text");
+    }
+    let fills: std::collections::BTreeSet<&str> = root
+        .descendants()
+        .filter_map(|n| n.attribute("fill"))
+        .collect();
+    assert!(fills.len() >= 3, "colours kept: {fills:?}");
+    assert!(
+        root.descendants()
+            .any(|n| n.attribute("font-weight") == Some("bold")),
+        "bold kept"
+    );
+    // Saved under the scenario and the clock, never over a file.
+    let dir = std::env::temp_dir().join(format!("chaoswala-shot-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let stem = screenshot::stem("platform", &app.clock(app.now()));
+    assert_eq!(stem, "chaoswala-platform-08-04-59");
+    let (s1, t1) = screenshot::save(&dir, &stem, &buf).unwrap();
+    let (s2, _) = screenshot::save(&dir, &stem, &buf).unwrap();
+    let (s3, _) = screenshot::save(&dir, &stem, &buf).unwrap();
+    assert_eq!(s1, dir.join("chaoswala-platform-08-04-59.svg"));
+    assert_eq!(s2, dir.join("chaoswala-platform-08-04-59-2.svg"));
+    assert_eq!(s3, dir.join("chaoswala-platform-08-04-59-3.svg"));
+    assert_eq!(std::fs::read_to_string(&t1).unwrap(), text);
+    assert_eq!(std::fs::read_to_string(&s1).unwrap(), svg);
+    assert_eq!(
+        screenshot::stem("scenarios/my demo.ron", "00:01:01 +1d"),
+        "chaoswala-my-demo-00-01-01-1d"
+    );
+    // The key: `s` saves into the working directory and says where.
+    let cwd = std::env::current_dir().unwrap();
+    let before: Vec<_> = std::fs::read_dir(&cwd)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    app.update(Action::Screenshot);
+    let msg = app.message.clone().unwrap();
+    assert!(
+        msg.starts_with("saved ./chaoswala-platform-08-04-59"),
+        "{msg}"
+    );
+    for p in std::fs::read_dir(&cwd).unwrap().flatten().map(|e| e.path()) {
+        if !before.contains(&p) {
+            assert!(msg.contains(p.file_name().unwrap().to_str().unwrap()));
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+}
