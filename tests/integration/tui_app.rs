@@ -1076,6 +1076,7 @@ fn check_asciicast(text: &str, w: u16, h: u16) -> (usize, String) {
 
 #[test]
 fn a_replay_cast_is_asciicast_v2_with_the_dashboards_frames() {
+    use std::io::Write as _;
     let path = temp_recording("cast");
     let _live = recorded_platform_session(&path);
     let dir = path.parent().unwrap();
@@ -1104,7 +1105,6 @@ fn a_replay_cast_is_asciicast_v2_with_the_dashboards_frames() {
         c,
         chaoswala::tui::cast::Clock::Manual(clock.clone()),
     );
-    use std::io::Write as _;
     tee.write_all("ab\u{1b}[1mé".as_bytes()).unwrap();
     tee.flush().unwrap();
     clock.set(1.25);
@@ -1149,7 +1149,7 @@ fn s_saves_the_screen_as_svg_and_text_and_never_overwrites() {
         .filter(|n| n.has_tag_name("text"))
         .map(|n| {
             n.descendants()
-                .filter(|d| d.is_text())
+                .filter(roxmltree::Node::is_text)
                 .map(|d| d.text().unwrap())
                 .collect()
         })
