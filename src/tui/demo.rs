@@ -110,10 +110,11 @@ const SCRIPT: &[(f64, &[Action])] = &[
     (0.25, &[Action::OpenFaultMenu, Action::Confirm]),
     // The second entry of the menu.
     (
-        0.35,
+        0.30,
         &[Action::OpenFaultMenu, Action::Right, Action::Confirm],
     ),
-    (0.45, &[Action::ClearFaults]),
+    // Soon after, while the faults are in force.
+    (0.33, &[Action::ClearFaults]),
     (0.60, &[Action::OpenToggles, Action::Confirm, Action::Back]),
     (0.75, &[Action::ArrivalsUp]),
 ];
@@ -152,7 +153,11 @@ pub fn record(demo: &Demo, path: &Path) -> Result<App, DemoError> {
 /// last screen in `svg`.
 pub fn cast(rec: &Path, cast: &Path, svg: &Path) -> Result<(), DemoError> {
     let origin = rec.to_string_lossy().into_owned();
-    let loaded = scenario::load(&origin).map_err(|e| DemoError::Scenario(e.to_string()))?;
+    let mut loaded = scenario::load(&origin).map_err(|e| DemoError::Scenario(e.to_string()))?;
+    // Named by the file alone: the cast does not depend on where it is.
+    if let Some(name) = rec.file_name() {
+        loaded.origin = name.to_string_lossy().into_owned();
+    }
     let mut app = App::replay(&loaded, Theme::colored()).map_err(DemoError::Scenario)?;
     let end = app
         .replay

@@ -207,3 +207,67 @@ fn the_dashboard_refuses_to_record_over_a_file_without_force() {
     );
     assert!(o.stdout.is_empty());
 }
+
+/// The demo assets: each recording in `assets/` is what the demo session
+/// records today (byte for byte), replays headless to the live session's
+/// metrics (byte for byte), and holds a policy switch, two faults, a
+/// clear, a rate change and, where the world has switches, a toggle; its
+/// cast and picture are what `chaoswala demo` makes of it.
+#[cfg(feature = "tui")]
+#[test]
+fn every_demo_asset_replays_headless_to_the_recorded_sessions_metrics() {
+    use chaoswala::tui::demo;
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    for d in &demo::DEMOS {
+        let path = temp_path(&format!("demo-{}", d.file));
+        let app = demo::record(d, &path).unwrap_or_else(|e| panic!("{}: {e}", d.file));
+        let asset = assets.join(format!("{}.ron", d.file));
+        let committed = std::fs::read_to_string(&asset).expect("the asset is there");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("recorded"),
+            committed,
+            "{}: assets/ is stale; run `cargo run --release -- demo assets/`",
+            d.file
+        );
+        let live = serde_json::to_string(
+            &app.session
+                .as_ref()
+                .expect("a session")
+                .sim
+                .world()
+                .metrics(),
+        )
+        .expect("json");
+        assert_eq!(replay(&asset), live, "{}: the replay differs", d.file);
+        let commands = committed
+            .split(scenario::recording::COMMANDS_MARK)
+            .nth(1)
+            .expect("marked");
+        let count = |what: &str| commands.matches(what).count();
+        assert_eq!(count("Policy("), 1, "{}", d.file);
+        assert_eq!(count("Fault("), 2, "{}", d.file);
+        assert_eq!(count("Clear("), 1, "{}", d.file);
+        assert_eq!(count("ScaleArrivals("), 1, "{}", d.file);
+        let switches = !app
+            .session
+            .as_ref()
+            .expect("a session")
+            .snapshot
+            .toggles
+            .is_empty();
+        assert_eq!(count("Toggle(") == 1, switches, "{}", d.file);
+        // The cast and the picture are made from the recording, the same
+        // bytes every time.
+        let dir = path.parent().expect("a folder");
+        let (cast, svg) = (dir.join("demo.cast"), dir.join("demo.svg"));
+        demo::cast(&asset, &cast, &svg).expect("cast");
+        for (made, name) in [(cast, "cast"), (svg, "svg")] {
+            assert!(
+                std::fs::read(&made).expect("made")
+                    == std::fs::read(assets.join(format!("{}.{name}", d.file))).expect("there"),
+                "{}.{name}: assets/ is stale; run `cargo run --release -- demo assets/`",
+                d.file
+            );
+        }
+    }
+}
