@@ -333,3 +333,102 @@ fn log_lines(pane: &str) -> Vec<String> {
     }
     out
 }
+
+/// The numbers of the gauges panel ("now"): each row's last word(s)
+/// before its right border, e.g. `11/500`, `80.1 %`.
+fn gauge_numbers(pane: &str) -> Vec<String> {
+    pane.lines()
+        .skip_while(|l| !l.contains("╭ now") && !l.contains("┏ ▶ now"))
+        .skip(1)
+        .take_while(|l| !l.starts_with('╰') && !l.starts_with('┗'))
+        .filter_map(|l| {
+            let inner = l.get(l.find('│').or_else(|| l.find('┃'))?..)?;
+            let cell: String = inner
+                .chars()
+                .skip(1)
+                .take_while(|c| *c != '│' && *c != '┃')
+                .collect();
+            let words: Vec<&str> = cell.split_whitespace().collect();
+            let n = words.len();
+            match words.last() {
+                Some(&"%") if n >= 2 => Some(format!("{} %", words[n - 2])),
+                Some(w) => Some((*w).to_string()),
+                None => None,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_session_recorded_in_a_terminal_replays_to_the_same_end() {
+    let Some(t) = start("record", 120, 40, "", "tui platform --record session.ron") else {
+        return;
+    };
+    t.wait_for("the dashboard", LONG, |p| {
+        p.contains("chaoswala · Andheri platform") && header_clock(p).is_some()
+    });
+    // A policy switch, a fault, a clear.
+    t.send(&["p"]);
+    t.wait_for("the policy switch", LONG, |p| {
+        log_lines(p).iter().any(|l| l.contains("policy"))
+    });
+    t.send(&["f"]);
+    t.wait_for("the fault menu", LONG, |p| p.contains("inject a fault"));
+    t.send(&["Enter"]);
+    t.wait_for("the fault", LONG, |p| {
+        !p.contains("inject a fault") && log_lines(p).iter().any(|l| l.contains("fault #1"))
+    });
+    t.send(&["c"]);
+    t.wait_for("the clear", LONG, |p| {
+        log_lines(p)
+            .iter()
+            .any(|l| l.contains("cleared") || l.contains("no faults to clear"))
+            || p.contains("no faults to clear")
+    });
+    // Pause and read the end state: the clock and the headline numbers.
+    t.send(&["Space"]);
+    let live = t.wait_for("the pause", LONG, |p| p.contains("PAUSED"));
+    let clock = header_clock(&live).unwrap();
+    let numbers = gauge_numbers(&live);
+    assert!(numbers.len() >= 3, "{numbers:?} in\n{live}");
+    quit_and_check_restored(&t);
+    let rec = std::env::temp_dir().join(format!("chaoswala-e2e-{}.ron", std::process::id()));
+    std::fs::copy(t.dir.join("session.ron"), &rec).unwrap();
+    drop(t);
+    let text = std::fs::read_to_string(&rec).unwrap();
+    for want in ["Policy(", "Fault(", "recording: Some("] {
+        assert!(text.contains(want), "no {want} in\n{text}");
+    }
+
+    // The replay, faster, to the recording's end.
+    let args = format!("replay '{}'", rec.display());
+    let Some(r) = start("replay", 120, 40, "", &args) else {
+        return;
+    };
+    r.wait_for("the replay", LONG, |p| {
+        p.contains("chaoswala · REPLAY · Andheri")
+    });
+    r.send(&["+", "+", "+"]);
+    let end = r.wait_for("the replay's end", LONG, |p| {
+        p.contains("replay ended · Andheri") && p.contains("PAUSED")
+    });
+    assert_eq!(
+        header_clock(&end).unwrap(),
+        clock,
+        "the same instant:\n{end}"
+    );
+    assert_eq!(
+        gauge_numbers(&end),
+        numbers,
+        "the same numbers:\n{live}\n{end}"
+    );
+    assert_eq!(log_lines(&end), log_lines(&live), "the same event log");
+    // From the end on the session is live: `p` switches at once.
+    r.send(&["p"]);
+    r.wait_for("no question after the end", LONG, |p| {
+        !p.contains("take over")
+            && log_lines(p).iter().filter(|l| l.contains("policy")).count() >= 2
+    });
+    quit_and_check_restored(&r);
+    let _ = std::fs::remove_file(&rec);
+}
