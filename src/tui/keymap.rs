@@ -413,13 +413,9 @@ const FIXED: &[Binding] = &[
         "yes (quit, take over)",
         None,
     ),
-    key(
-        KeyCode::Char('n'),
-        Action::No,
-        "n",
-        "no (keep replaying)",
-        None,
-    ),
+    // The question on screen names it, `(y/n)`: kept out of the help,
+    // which fits 80×24 as it is.
+    key(KeyCode::Char('n'), Action::No, "n", "", None),
     Binding {
         code: KeyCode::Char('c'),
         ctrl: true,
