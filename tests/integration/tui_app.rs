@@ -1212,3 +1212,45 @@ fn s_saves_the_screen_as_svg_and_text_and_never_overwrites() {
         }
     }
 }
+
+#[test]
+fn a_replay_recorded_again_holds_the_replayed_commands_then_the_live_ones() {
+    let path = temp_recording("again");
+    let live = recorded_platform_session(&path);
+    let again = path.with_file_name("again.ron");
+    let mut app = replay_app(&path);
+    app.record_to(&again, true).unwrap();
+    app.advance_to(SimTime::from_secs(1_200));
+    assert!(app.replay.as_ref().unwrap().ended());
+    app.finish_recording().unwrap();
+    let text = std::fs::read_to_string(&again).unwrap();
+    let original = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text, original, "the replayed session, recorded the same");
+    let m = |app: &App| {
+        serde_json::to_string(&app.session.as_ref().unwrap().sim.world().metrics()).unwrap()
+    };
+    assert_eq!(m(&app), m(&live));
+    // Taken over half-way, with a live command after: the replayed ones,
+    // then the live one.
+    let mut app = replay_app(&path);
+    app.record_to(&again, true).unwrap();
+    app.advance_to(SimTime::from_secs(320));
+    app.update(Action::ArrivalsDown);
+    app.update(Action::Yes);
+    app.advance_to(SimTime::from_secs(400));
+    app.finish_recording().unwrap();
+    let text = std::fs::read_to_string(&again).unwrap();
+    let commands = text
+        .split(chaoswala::scenario::recording::COMMANDS_MARK)
+        .nth(1)
+        .unwrap();
+    assert!(commands.contains("Policy(at_s:100.0"), "{commands}");
+    assert!(commands.contains("Fault(at_s:300.0"), "{commands}");
+    assert!(commands.contains("ScaleArrivals(at_s:320.0"), "{commands}");
+    assert!(!commands.contains("at_s:500.0"), "dropped: {commands}");
+    assert!(text.contains("ends_at_s:400.0"));
+    let loaded = chaoswala::scenario::load(again.to_str().unwrap()).unwrap();
+    let r = chaoswala::report::run(&loaded.scenario, &chaoswala::report::RunOptions::default())
+        .unwrap();
+    assert_eq!(serde_json::to_string(&r.metrics).unwrap(), m(&app));
+}
