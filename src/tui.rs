@@ -125,7 +125,7 @@ fn run_app(mut app: App, cast: Option<&(std::path::PathBuf, bool)>) -> anyhow::R
                 Ok(()) => {
                     let _ = writeln!(
                         out,
-                        "  recorded to {} (replay: chaoswala run {0})",
+                        "  recorded to {} (play it: chaoswala replay {0}; headless: chaoswala run {0})",
                         p.display()
                     );
                 }
