@@ -5,8 +5,9 @@
 //! The path of one order:
 //!
 //! 1. **Customers** arrive at the base schedule's rate (1 000/min, 2 000 at
-//!    7:15, 4 500 at 7:30, …) times the spike of the last cricket event
-//!    ([`feed`]): a boundary ×2 for 30 s, a wicket ×2.5 for 45 s, … Each
+//!    7:15, 4 500 at 7:30, …) times the spike of the cricket events in
+//!    force ([`feed`]; the largest when several overlap): a boundary ×2
+//!    for 30 s, a wicket ×2.5 for 45 s, … Each
 //!    customer has a patience; when the order has not been confirmed by
 //!    then, they tap "order" again (probability `retry_probability`, lower
 //!    with `eta_messages`) or give up. A tap while the first order is still
@@ -77,6 +78,24 @@
 //! (slowdowns multiply, latencies add with their jitter, capacity drops
 //! multiply what is left, error probabilities combine as independent
 //! failures). Anything else is refused by name.
+//!
+//! Blocks: the order rate is a shared
+//! [`RateProfile`](crate::sim::blocks::source::RateProfile) built by
+//! [`feed::order_profile`]; the connection pool is the shared bulkhead,
+//! shedding the load shedder, customers' retries the retry policy, the
+//! breaker the shared circuit breaker. The stages are not shared
+//! [`Station`](crate::sim::blocks::station::Station)s, because none has a
+//! station's shape: an app server's worker is held through the CPU work,
+//! the wait for a connection, the query and the payment (a chain across
+//! resources, where a station's slot serves one job), and a crash fails
+//! the orders it held (the customer sees an error) where a station puts
+//! them back in its backlog; a kitchen cluster going down fails what is
+//! queued and cooking there; a query's time depends on the orders waiting
+//! for a rider elsewhere in the world, not on the database's own
+//! concurrency; a rider's trip carries a batch (one drop per order, then
+//! the way back) for a fleet that shrinks and grows as partners log off
+//! and return. A station also draws its service times from a stream of
+//! its own, where these stages share the world's named streams.
 //!
 //! Code: `model` holds the state and the event handlers (one file per
 //! stage), `world` makes it a [`Model`](crate::sim::Model) run as
