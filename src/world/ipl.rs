@@ -195,6 +195,12 @@ pub struct IplParams {
     pub app_servers: u32,
     pub app_servers_max: u32,
     pub workers_per_server: u32,
+    /// Requests a server holds waiting for a worker; beyond, the tap gets
+    /// an error at once. 100 (Tomcat's `acceptCount` and uWSGI's `listen`
+    /// default): a full queue is about 10 s of a server's nominal work
+    /// (10 workers, 0.9 s an order). With 1 000 the 60 servers held 60 000
+    /// taps for minutes, longer than any customer waits, behind orders
+    /// whose customers had already tapped again.
     pub app_queue_cap: u32,
     pub app_cpu_ms: f64,
     pub balancing: String,
@@ -209,7 +215,13 @@ pub struct IplParams {
     pub db_parallelism: u32,
     pub db_query_ms: f64,
     pub db_acquire_timeout_s: f64,
-    /// Pending orders at which a query takes twice as long (table growth).
+    /// Pending orders at which a query takes twice as long (table growth):
+    /// a query takes ×(1 + pending / knee). 2 500: the episode's queries
+    /// went 500 ms → 2 s → 10 s (×4, then ×20) by 8:15 PM, while the
+    /// pending orders were tens of thousands; with 2 500 a query takes 2 s
+    /// at 7 500 pending orders and 10 s at 47 500. With 25 000 it would
+    /// take 10 s only at 475 000, more than the night ever holds, and the
+    /// database never slowed new orders down as the episode's did.
     pub db_backlog_knee: f64,
     pub breaker_failure_threshold: u32,
     pub breaker_open_s: f64,
@@ -232,6 +244,11 @@ pub struct IplParams {
     pub batch_extra_s: f64,
     /// Orders waiting per online partner above which partners log off.
     pub partner_overload_threshold: f64,
+    /// Share of the online partners who log off each minute while
+    /// overloaded. 0.025: the night's slow deliveries need it (the
+    /// episode's 120 minutes with 45 000 orders pending is a rider
+    /// throughput of about 500 orders a minute at the peak, by Little's law:
+    /// most partners gone).
     pub partner_churn_per_min: f64,
     pub partner_return_per_min: f64,
     pub incentive_return_per_min: f64,
@@ -290,7 +307,7 @@ impl Default for IplParams {
             app_servers: 6,
             app_servers_max: 60,
             workers_per_server: 10,
-            app_queue_cap: 1000,
+            app_queue_cap: 100,
             app_cpu_ms: 100.0,
             balancing: "least-loaded".into(),
             autoscaling: Autoscaling::Reactive,
@@ -302,7 +319,7 @@ impl Default for IplParams {
             db_parallelism: 120,
             db_query_ms: 500.0,
             db_acquire_timeout_s: 10.0,
-            db_backlog_knee: 25_000.0,
+            db_backlog_knee: 2_500.0,
             breaker_failure_threshold: 5,
             breaker_open_s: 60.0,
             breaker_half_open_successes: 3,
