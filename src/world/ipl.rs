@@ -5,8 +5,9 @@
 //! The path of one order:
 //!
 //! 1. **Customers** arrive at the base schedule's rate (1 000/min, 2 000 at
-//!    7:15, 4 500 at 7:30, …) times the spike of the last cricket event
-//!    ([`feed`]): a boundary ×2 for 30 s, a wicket ×2.5 for 45 s, … Each
+//!    7:15, 4 500 at 7:30, …) times the spike of the cricket events in
+//!    force ([`feed`]; the largest when several overlap): a boundary ×2
+//!    for 30 s, a wicket ×2.5 for 45 s, … Each
 //!    customer has a patience; when the order has not been confirmed by
 //!    then, they tap "order" again (probability `retry_probability`, lower
 //!    with `eta_messages`) or give up. A tap while the first order is still
@@ -77,6 +78,24 @@
 //! (slowdowns multiply, latencies add with their jitter, capacity drops
 //! multiply what is left, error probabilities combine as independent
 //! failures). Anything else is refused by name.
+//!
+//! Blocks: the order rate is a shared
+//! [`RateProfile`](crate::sim::blocks::source::RateProfile) built by
+//! [`feed::order_profile`]; the connection pool is the shared bulkhead,
+//! shedding the load shedder, customers' retries the retry policy, the
+//! breaker the shared circuit breaker. The stages are not shared
+//! [`Station`](crate::sim::blocks::station::Station)s, because none has a
+//! station's shape: an app server's worker is held through the CPU work,
+//! the wait for a connection, the query and the payment (a chain across
+//! resources, where a station's slot serves one job), and a crash fails
+//! the orders it held (the customer sees an error) where a station puts
+//! them back in its backlog; a kitchen cluster going down fails what is
+//! queued and cooking there; a query's time depends on the orders waiting
+//! for a rider elsewhere in the world, not on the database's own
+//! concurrency; a rider's trip carries a batch (one drop per order, then
+//! the way back) for a fleet that shrinks and grows as partners log off
+//! and return. A station also draws its service times from a stream of
+//! its own, where these stages share the world's named streams.
 //!
 //! Code: `model` holds the state and the event handlers (one file per
 //! stage), `world` makes it a [`Model`](crate::sim::Model) run as
@@ -176,6 +195,12 @@ pub struct IplParams {
     pub app_servers: u32,
     pub app_servers_max: u32,
     pub workers_per_server: u32,
+    /// Requests a server holds waiting for a worker; beyond, the tap gets
+    /// an error at once. 100 (Tomcat's `acceptCount` and uWSGI's `listen`
+    /// default): a full queue is about 10 s of a server's nominal work
+    /// (10 workers, 0.9 s an order). With 1 000 the 60 servers held 60 000
+    /// taps for minutes, longer than any customer waits, behind orders
+    /// whose customers had already tapped again.
     pub app_queue_cap: u32,
     pub app_cpu_ms: f64,
     pub balancing: String,
@@ -190,7 +215,13 @@ pub struct IplParams {
     pub db_parallelism: u32,
     pub db_query_ms: f64,
     pub db_acquire_timeout_s: f64,
-    /// Pending orders at which a query takes twice as long (table growth).
+    /// Pending orders at which a query takes twice as long (table growth):
+    /// a query takes ×(1 + pending / knee). 2 500: the episode's queries
+    /// went 500 ms → 2 s → 10 s (×4, then ×20) by 8:15 PM, while the
+    /// pending orders were tens of thousands; with 2 500 a query takes 2 s
+    /// at 7 500 pending orders and 10 s at 47 500. With 25 000 it would
+    /// take 10 s only at 475 000, more than the night ever holds, and the
+    /// database never slowed new orders down as the episode's did.
     pub db_backlog_knee: f64,
     pub breaker_failure_threshold: u32,
     pub breaker_open_s: f64,
@@ -213,6 +244,11 @@ pub struct IplParams {
     pub batch_extra_s: f64,
     /// Orders waiting per online partner above which partners log off.
     pub partner_overload_threshold: f64,
+    /// Share of the online partners who log off each minute while
+    /// overloaded. 0.025: the night's slow deliveries need it (the
+    /// episode's 120 minutes with 45 000 orders pending is a rider
+    /// throughput of about 500 orders a minute at the peak, by Little's law:
+    /// most partners gone).
     pub partner_churn_per_min: f64,
     pub partner_return_per_min: f64,
     pub incentive_return_per_min: f64,
@@ -271,7 +307,7 @@ impl Default for IplParams {
             app_servers: 6,
             app_servers_max: 60,
             workers_per_server: 10,
-            app_queue_cap: 1000,
+            app_queue_cap: 100,
             app_cpu_ms: 100.0,
             balancing: "least-loaded".into(),
             autoscaling: Autoscaling::Reactive,
@@ -283,7 +319,7 @@ impl Default for IplParams {
             db_parallelism: 120,
             db_query_ms: 500.0,
             db_acquire_timeout_s: 10.0,
-            db_backlog_knee: 25_000.0,
+            db_backlog_knee: 2_500.0,
             breaker_failure_threshold: 5,
             breaker_open_s: 60.0,
             breaker_half_open_successes: 3,

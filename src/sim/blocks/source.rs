@@ -1,6 +1,7 @@
 //! Arrival sources: Poisson processes whose rate is piecewise constant or
 //! piecewise linear in time (a schedule of steps, or of points the rate
-//! ramps between, with spikes multiplied on top), scaled live, in
+//! ramps between, with spikes on top whose overlaps multiply or, as a
+//! crowd reacting to a match does, take the largest), scaled live, in
 //! batches, of several entity classes; and [`Merged`], several sources'
 //! arrivals in time order.
 //!
@@ -27,6 +28,26 @@ use super::{exp1, secs, uniform};
 
 /// Largest batch a geometric batch size draws (keeps memory bounded).
 pub const MAX_BATCH: u32 = 1_000_000;
+
+/// A spike: the rate × `multiplier` over [`from`, `until`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spike {
+    pub from: SimTime,
+    pub until: SimTime,
+    pub multiplier: f64,
+}
+
+/// How the multipliers of spikes in force at the same instant combine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overlap {
+    /// They multiply: two ×2 spikes give ×4 (independent causes, each
+    /// scaling what the other left).
+    Multiply,
+    /// The largest applies: a ×2 and a ×2.5 spike give ×2.5 (one crowd
+    /// reacting to several events: a wicket during a boundary's rush does
+    /// not bring the same people twice).
+    Largest,
+}
 
 /// A piecewise-constant or piecewise-linear rate (per second) over
 /// simulated time.
@@ -142,34 +163,97 @@ impl RateProfile {
 
     /// Multiplies the rate by `multiplier` during [at_s, at_s + duration_s).
     #[must_use]
-    pub fn with_spike(mut self, at_s: f64, duration_s: f64, multiplier: f64) -> Self {
-        let (a, b) = (secs(at_s), secs(at_s) + secs(duration_s));
-        if b <= a || !(multiplier.is_finite() && multiplier >= 0.0) {
+    pub fn with_spike(self, at_s: f64, duration_s: f64, multiplier: f64) -> Self {
+        let from = secs(at_s);
+        self.with_spikes(
+            &[Spike {
+                from,
+                until: from + secs(duration_s),
+                multiplier,
+            }],
+            Overlap::Multiply,
+        )
+    }
+
+    /// Multiplies the rate by each spike's multiplier while it lasts;
+    /// where spikes overlap, `overlap` says how their multipliers combine.
+    /// Spikes that last no time, or whose multiplier is not a finite
+    /// number ≥ 0, change nothing. Linear segments stay linear (their
+    /// slope is multiplied too).
+    #[must_use]
+    pub fn with_spikes(mut self, spikes: &[Spike], overlap: Overlap) -> Self {
+        let mut live: Vec<Spike> = spikes
+            .iter()
+            .copied()
+            .filter(|s| s.until > s.from && s.multiplier.is_finite() && s.multiplier >= 0.0)
+            .collect();
+        if live.is_empty() {
             return self;
         }
-        self.split_at(a);
-        self.split_at(b);
-        for (i, s) in self.segs.iter_mut().enumerate() {
-            if s.0 >= a && s.0 < b {
-                s.1 *= multiplier;
-                if let Some(sl) = self.slopes.get_mut(i) {
-                    *sl *= multiplier;
+        let mut cuts: Vec<SimTime> = live.iter().flat_map(|s| [s.from, s.until]).collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        self.split_at_all(&cuts);
+        live.sort_by_key(|s| s.from);
+        // Sweep the segments in time order with the spikes in force.
+        let mut next = 0;
+        let mut active: Vec<Spike> = Vec::new();
+        for (i, seg) in self.segs.iter_mut().enumerate() {
+            let t = seg.0;
+            while let Some(s) = live.get(next).filter(|s| s.from <= t) {
+                active.push(*s);
+                next += 1;
+            }
+            active.retain(|s| s.until > t);
+            let m = match overlap {
+                Overlap::Multiply => {
+                    if active.is_empty() {
+                        continue;
+                    }
+                    active.iter().fold(1.0, |m, s| m * s.multiplier)
                 }
+                Overlap::Largest => match active.iter().map(|s| s.multiplier).reduce(f64::max) {
+                    Some(m) => m,
+                    None => continue,
+                },
+            };
+            seg.1 *= m;
+            if let Some(sl) = self.slopes.get_mut(i) {
+                *sl *= m;
             }
         }
         self
     }
 
-    fn split_at(&mut self, t: SimTime) {
-        let i = self.index(t);
-        if self.segs[i].0 != t {
-            let rate = self.rate_in(i, t);
-            self.segs.insert(i + 1, (t, rate));
-            if !self.slopes.is_empty() {
-                let slope = self.slope(i);
-                self.slopes.insert(i + 1, slope);
+    /// Starts a segment at each of `cuts` (sorted, distinct) that does not
+    /// start one yet, with the rate and slope the profile has there.
+    fn split_at_all(&mut self, cuts: &[SimTime]) {
+        let linear = !self.slopes.is_empty();
+        let mut segs = Vec::with_capacity(self.segs.len() + cuts.len());
+        let mut slopes = Vec::with_capacity(if linear { segs.capacity() } else { 0 });
+        let mut c = cuts.iter().peekable();
+        for i in 0..self.segs.len() {
+            let (start, rate) = self.segs[i];
+            segs.push((start, rate));
+            if linear {
+                slopes.push(self.slope(i));
+            }
+            let end = self.segs.get(i + 1).map(|s| s.0);
+            while let Some(&&t) = c.peek() {
+                if end.is_some_and(|e| t >= e) {
+                    break;
+                }
+                c.next();
+                if t > start {
+                    segs.push((t, self.rate_in(i, t)));
+                    if linear {
+                        slopes.push(self.slope(i));
+                    }
+                }
             }
         }
+        self.segs = segs;
+        self.slopes = slopes;
     }
 
     /// The segment holding `t`.
@@ -208,8 +292,12 @@ impl RateProfile {
     }
 
     /// The first T ≥ `from` with scale·∫[from, T) rate = `mass`, or `None`
-    /// when the rate stays 0 for ever after.
-    fn invert(&self, from: SimTime, mass: f64, scale: f64) -> Option<SimTime> {
+    /// when the rate stays 0 for ever after: with `mass` an Exp(1) draw,
+    /// the next arrival of the Poisson process this profile × `scale`
+    /// drives (for a world that draws its own masses; [`Source`] does it
+    /// for the others).
+    #[must_use]
+    pub fn invert(&self, from: SimTime, mass: f64, scale: f64) -> Option<SimTime> {
         if let [(_, rate)] = self.segs.as_slice() {
             let r = rate * scale;
             return (r > 0.0).then(|| from + secs(mass / r));
@@ -619,6 +707,81 @@ mod tests {
             out
         };
         assert_eq!(draws(&lin), draws(&steps));
+    }
+
+    #[test]
+    fn overlapping_spikes_multiply_or_take_the_largest() {
+        let t = SimTime::from_secs;
+        let spikes = [
+            Spike {
+                from: t(10),
+                until: t(40),
+                multiplier: 2.0,
+            },
+            Spike {
+                from: t(20),
+                until: t(30),
+                multiplier: 3.0,
+            },
+            // A lull alone applies; inside a larger spike it does not.
+            Spike {
+                from: t(35),
+                until: t(60),
+                multiplier: 0.5,
+            },
+        ];
+        let base = RateProfile::linear(&[(0.0, 1.0), (100.0, 1.0), (100.0, 4.0)]).expect("valid");
+        let big = base.clone().with_spikes(&spikes, Overlap::Largest);
+        let prod = base.clone().with_spikes(&spikes, Overlap::Multiply);
+        for (at, largest, product) in [
+            (5, 1.0, 1.0),
+            (15, 2.0, 2.0),
+            (25, 3.0, 6.0),
+            (32, 2.0, 2.0),
+            (37, 2.0, 1.0),
+            (45, 0.5, 0.5),
+            (70, 1.0, 1.0),
+            (150, 4.0, 4.0),
+        ] {
+            assert_eq!(big.rate_at(t(at)), largest, "largest at {at}");
+            assert_eq!(prod.rate_at(t(at)), product, "product at {at}");
+        }
+        let total = big.integral(SimTime::ZERO, t(100));
+        let expected = 100.0 + 20.0 * 1.0 + 10.0 * 2.0 - 20.0 * 0.5;
+        assert!((total - expected).abs() < 1e-9, "{total}");
+        // Multiplying one spike at a time is `Multiply`.
+        let one_by_one = spikes.iter().fold(base.clone(), |p, s| {
+            p.with_spike(
+                s.from.as_secs_f64(),
+                (s.until - s.from).as_secs_f64(),
+                s.multiplier,
+            )
+        });
+        assert_eq!(one_by_one, prod);
+        // A ramp under a spike stays a ramp, steeper by the multiplier.
+        let ramp = RateProfile::linear(&[(0.0, 0.0), (100.0, 10.0)])
+            .expect("valid")
+            .with_spikes(&spikes[..2], Overlap::Largest);
+        assert!((ramp.rate_at(t(25)) - 7.5).abs() < 1e-12);
+        assert!((ramp.rate_at(t(35)) - 7.0).abs() < 1e-12);
+        assert!((ramp.rate_at(t(50)) - 5.0).abs() < 1e-12);
+        // Spikes that last no time, or with no valid multiplier, change nothing.
+        let none = base.clone().with_spikes(
+            &[
+                Spike {
+                    from: t(5),
+                    until: t(5),
+                    multiplier: 9.0,
+                },
+                Spike {
+                    from: t(5),
+                    until: t(9),
+                    multiplier: f64::NAN,
+                },
+            ],
+            Overlap::Largest,
+        );
+        assert_eq!(none, base);
     }
 
     #[test]

@@ -1,6 +1,11 @@
 //! The match feed: a ball-by-ball list of cricket events, either written
 //! out in the scenario (`Script`) or generated from a seed (`Generated`),
-//! and the spike each event puts on top of the base order rate.
+//! and the spike each event puts on top of the base order rate; and the
+//! night's order rate, [`order_profile`], a shared
+//! [`RateProfile`]: the base schedule's steps with every event's spike on
+//! top. Where spikes overlap the largest applies ([`Overlap::Largest`]):
+//! a wicket during a boundary's rush lifts the rate to ×2.5, not ×5, since
+//! it is the same crowd of viewers reacting.
 //!
 //! The episode's shapes are the defaults: a boundary (four or six) is a
 //! 30-second spike ×2, a wicket 45 s ×2.5, a strategic timeout a 2-minute
@@ -10,7 +15,9 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::RatePoint;
 use crate::sim::SimTime;
+use crate::sim::blocks::source::{Overlap, RateProfile, Spike};
 use crate::sim::rng::SimRng;
 use crate::world::ParamIssue;
 
@@ -492,6 +499,37 @@ fn generate(g: &MatchGen, rng: &mut SimRng) -> Vec<FeedItem> {
     out
 }
 
+/// The order rate per second over the night, before the live scale and
+/// `volume_scale`: the base schedule's steps (0 before the first), times
+/// the spikes of the feed's events (each from the event's instant for
+/// its shape's duration; the largest of those in force applies).
+///
+/// # Errors
+/// When the schedule is not sorted or holds a negative or non-finite rate
+/// (validated parameters never are).
+pub fn order_profile(
+    schedule: &[RatePoint],
+    feed: &[FeedItem],
+    spikes: &Spikes,
+) -> Result<RateProfile, String> {
+    let steps: Vec<(f64, f64)> = schedule
+        .iter()
+        .map(|p| (p.at_s, p.orders_per_min / 60.0))
+        .collect();
+    let spikes: Vec<Spike> = feed
+        .iter()
+        .filter_map(|item| {
+            let s = spikes.for_kind(item.kind)?;
+            (s.duration_s > 0.0).then(|| Spike {
+                from: item.at,
+                until: item.at + SimTime::from_secs_f64(s.duration_s),
+                multiplier: s.multiplier,
+            })
+        })
+        .collect();
+    Ok(RateProfile::steps(&steps)?.with_spikes(&spikes, Overlap::Largest))
+}
+
 /// Overs as cricket writes them: 16.3 = 16 overs and 3 balls.
 #[must_use]
 pub fn overs_text(balls: u32) -> String {
@@ -522,5 +560,62 @@ mod tests {
             (2.5 * 3600.0..4.0 * 3600.0).contains(&(end - 1800.0)),
             "{end}"
         );
+    }
+
+    #[test]
+    fn the_order_rate_is_the_schedule_times_the_largest_spike_in_force() {
+        let at = |s: f64| (s, SimTime::from_secs_f64(s));
+        let script = MatchFeed::Script(vec![
+            ScriptEvent {
+                at_s: 100.0,
+                event: FeedKind::Four,
+            },
+            ScriptEvent {
+                at_s: 110.0,
+                event: FeedKind::Wicket,
+            },
+            ScriptEvent {
+                at_s: 200.0,
+                event: FeedKind::Dot,
+            },
+            ScriptEvent {
+                at_s: 290.0,
+                event: FeedKind::Six,
+            },
+        ]);
+        let feed = script.events(&mut stream(1, "ipl/match"));
+        let schedule = [
+            RatePoint {
+                at_s: 0.0,
+                orders_per_min: 600.0,
+            },
+            RatePoint {
+                at_s: 300.0,
+                orders_per_min: 1200.0,
+            },
+        ];
+        let p = order_profile(&schedule, &feed, &Spikes::default()).expect("sorted");
+        let rate = |s: f64| p.rate_at(at(s).1) * 60.0;
+        assert_eq!(rate(50.0), 600.0);
+        // The boundary ×2 from 100 s for 30 s; the wicket ×2.5 from 110 s
+        // for 45 s: the larger while both last, not their product.
+        assert_eq!(rate(105.0), 1200.0);
+        assert_eq!(rate(120.0), 1500.0);
+        assert_eq!(rate(150.0), 1500.0);
+        assert_eq!(rate(155.0), 600.0);
+        // A dot ball is no spike; a six across a schedule step doubles
+        // both sides of it.
+        assert_eq!(rate(200.0), 600.0);
+        assert_eq!(rate(295.0), 1200.0);
+        assert_eq!(rate(305.0), 2400.0);
+        assert_eq!(rate(320.0), 1200.0);
+        // Orders over the first 400 s: the schedule plus each spike's extra.
+        let total = p.integral(SimTime::ZERO, at(400.0).1) * 60.0;
+        let expected = 600.0 * 300.0
+            + 1200.0 * 100.0
+            + 600.0 * (10.0 * 1.0 + 45.0 * 1.5)
+            + 600.0 * 10.0
+            + 1200.0 * 20.0;
+        assert!((total - expected).abs() < 1e-6, "{total} vs {expected}");
     }
 }

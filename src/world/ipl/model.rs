@@ -25,6 +25,7 @@ use crate::sim::blocks::resilience::breaker::CircuitBreaker;
 use crate::sim::blocks::resilience::bulkhead::Bulkhead;
 use crate::sim::blocks::resilience::retry::{RetryCounter, RetryPolicy};
 use crate::sim::blocks::resilience::shedder::LoadShedder;
+use crate::sim::blocks::source::RateProfile;
 use crate::sim::metrics::{Ewma, Latency, Rolling, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::{Catalog, Context, Engine};
@@ -223,9 +224,15 @@ pub struct Ipl {
     schedule_next: usize,
     pub(super) base_per_min: f64,
     pub(super) scale_arrivals: f64,
+    /// The night's order rate before any scale (see [`super::feed::order_profile`]).
+    profile: RateProfile,
+    /// The order rate now (profile × scale), for the dashboard.
     pub(super) rate_per_s: f64,
+    /// The pending arrival's Exp(1) mass not used by `arr_last`, and the
+    /// scale in force since then.
     arr_mass: f64,
     arr_last: SimTime,
+    arr_scale: f64,
     arr_gen: u32,
     // entities
     orders: Vec<Option<Order>>,
@@ -332,6 +339,9 @@ impl Ipl {
         let scale = p.volume_scale;
         let mut rng_match = stream(seed, "ipl/match");
         let feed = p.match_feed.events(&mut rng_match);
+        // Validated parameters always make a profile; others get no orders.
+        let profile = super::feed::order_profile(&p.demand_schedule, &feed, &p.spikes)
+            .unwrap_or_else(|_| RateProfile::constant(0.0));
         let workers = scaled(p.workers_per_server, scale) as u32;
         let pool_size = scaled(p.db_pool_size, scale) as u32;
         let parallelism = scaled(p.db_parallelism, scale) as u32;
@@ -361,9 +371,11 @@ impl Ipl {
             schedule_next: 0,
             base_per_min: 0.0,
             scale_arrivals: 1.0,
+            profile,
             rate_per_s: 0.0,
             arr_mass: 0.0,
             arr_last: SimTime::ZERO,
+            arr_scale: 1.0,
             arr_gen: 0,
             orders: Vec::new(),
             free_orders: Vec::new(),
@@ -525,10 +537,7 @@ impl Ipl {
                 self.new_customer(cx);
                 self.arr_mass = exp_s(&mut self.rng_arrivals, 1.0);
                 self.arr_last = cx.now();
-                if self.rate_per_s > 0.0 {
-                    let at = cx.now() + secs(self.arr_mass / self.rate_per_s);
-                    cx.schedule(at, Ev::Arrival { generation });
-                }
+                self.schedule_arrival(cx);
             }
             Ev::RateStep => self.on_rate_step(cx),
             Ev::Feed => self.on_feed(cx),

@@ -4,13 +4,15 @@
 use super::*;
 
 impl Ipl {
-    /// The spike multiplier in force (the largest active spike).
+    /// The spike multiplier in force (the largest active spike, 1 when
+    /// none), as the order profile applies it.
     pub(in crate::world::ipl) fn spike_multiplier(&self, now: SimTime) -> f64 {
         self.spikes
             .iter()
             .filter(|(end, _)| *end > now)
             .map(|(_, m)| *m)
-            .fold(1.0, f64::max)
+            .reduce(f64::max)
+            .unwrap_or(1.0)
     }
 
     pub(super) fn target_rate_per_s(&self, now: SimTime) -> f64 {
@@ -20,20 +22,38 @@ impl Ipl {
             * self.p.volume_scale
     }
 
-    /// Re-plans the next arrival after a rate change. Arrivals are a
-    /// Poisson process with a piecewise-constant rate, drawn by inverting
-    /// its cumulative intensity: one exponential per arrival, whatever the
-    /// rate changes in between (so the arrival stream never depends on
-    /// anything but the schedule and the match).
+    /// The live scale on the order profile: the dashboard's demand
+    /// factor times `volume_scale`.
+    pub(super) fn arrival_scale(&self) -> f64 {
+        self.scale_arrivals * self.p.volume_scale
+    }
+
+    /// Re-places the pending arrival at `now`. Arrivals are the Poisson
+    /// process of the order profile ([`order_profile`](crate::world::ipl::feed::order_profile))
+    /// × the arrival scale, drawn by inverting its cumulative intensity:
+    /// one Exp(1) mass per arrival, of which the part not yet used carries
+    /// over, so the arrival stream depends only on the schedule, the match
+    /// and the scale, never on the rest of the night. Called at every change
+    /// of the rate (schedule steps, spikes starting and ending, a new
+    /// scale) and at every ball.
     pub(super) fn rate_changed(&mut self, cx: &mut Cx<'_>) {
         let now = cx.now();
-        let used = self.rate_per_s * (now - self.arr_last).as_secs_f64();
+        let used = self.arr_scale * self.profile.integral(self.arr_last, now);
         self.arr_mass = (self.arr_mass - used).max(0.0);
         self.arr_last = now;
-        self.rate_per_s = self.target_rate_per_s(cx.now());
+        self.arr_scale = self.arrival_scale();
+        self.rate_per_s = self.profile.rate_at(now) * self.arr_scale;
         self.arr_gen = self.arr_gen.wrapping_add(1);
-        if self.rate_per_s > 0.0 {
-            let at = now + secs(self.arr_mass / self.rate_per_s);
+        self.schedule_arrival(cx);
+    }
+
+    /// Schedules the arrival the pending mass reaches, if the rate ever
+    /// gives it.
+    pub(super) fn schedule_arrival(&mut self, cx: &mut Cx<'_>) {
+        if let Some(at) = self
+            .profile
+            .invert(self.arr_last, self.arr_mass, self.arr_scale)
+        {
             cx.schedule(
                 at,
                 Ev::Arrival {
