@@ -7,6 +7,7 @@
 //! real time (× speed) and redraws when something changed.
 
 pub mod app;
+pub mod compare;
 pub mod event_loop;
 pub mod keymap;
 pub mod theme;
@@ -28,6 +29,8 @@ pub struct Options {
     pub policy: Option<String>,
     /// Record the session to this file (replacing it when `true`).
     pub record: Option<(std::path::PathBuf, bool)>,
+    /// Open compare with this policy on the right.
+    pub compare: Option<String>,
 }
 
 /// Opens the dashboard on the world picker; returns the exit status
@@ -48,6 +51,10 @@ pub fn run_scenario(loaded: Loaded, opts: &Options) -> anyhow::Result<u8> {
         .map_err(|e| anyhow::anyhow!("{}: {e}", loaded.origin))?;
     if let Some((path, force)) = &opts.record {
         app.record_to(path, *force)?;
+    }
+    if let Some(p) = &opts.compare {
+        app.open_compare(p)
+            .map_err(|e| anyhow::anyhow!("--compare: {e}"))?;
     }
     run_app(app)
 }

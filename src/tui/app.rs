@@ -129,6 +129,19 @@ impl Launch {
         }
     }
 
+    /// The same world on `seed` with `policy` instead (compare's other side).
+    pub fn build_with_policy(&self, seed: u64, policy: &str) -> Result<Simulation, String> {
+        if let Some((s, _)) = &self.scenario {
+            return s
+                .simulation(Some(seed), Some(policy))
+                .map_err(|e| e.to_string());
+        }
+        let mut sim = (self.build)(seed)?;
+        sim.apply(Command::SetPolicy(policy.to_string()))
+            .map_err(|e| e.to_string())?;
+        Ok(sim)
+    }
+
     /// A built-in by name.
     pub fn builtin(name: &str) -> Result<Launch, String> {
         let b = scenario::builtin(name).ok_or_else(|| format!("no built-in `{name}`"))?;
@@ -658,6 +671,8 @@ pub struct App {
     /// the session in progress.
     record_to: Option<PathBuf>,
     recorder: Option<Recorder>,
+    /// Compare (`v`): the other policy's copy of the world.
+    pub compare: super::compare::State,
 }
 
 impl App {
@@ -692,6 +707,7 @@ impl App {
             theme,
             record_to: None,
             recorder: None,
+            compare: super::compare::State::default(),
         }
     }
 
@@ -782,6 +798,7 @@ impl App {
             .speed
             .clamp(SPEEDS[0], SPEEDS[SPEEDS.len() - 1]);
         self.session = Some(session);
+        self.compare = super::compare::State::default();
         self.begin_recording();
         self.screen = Screen::Dashboard;
         self.overlay = None;
@@ -830,6 +847,7 @@ impl App {
             && s.sim.run_until(t).is_ok()
         {
             s.refresh();
+            self.compare.advance_to(t, &s.sim);
             self.dirty = true;
         }
         self.restore_speed_after_faults();
@@ -848,7 +866,7 @@ impl App {
         if target == start {
             return 0;
         }
-        let (done, reached) = run_budgeted(&mut s.sim, target, budget);
+        let (done, reached) = super::compare::run(&mut self.compare, &mut s.sim, target, budget);
         let behind = !reached;
         self.behind = behind;
         let achieved = (s.sim.now() - start).as_secs_f64() / real_dt.as_secs_f64().max(1e-9);
@@ -894,9 +912,12 @@ impl App {
         {
             s.refresh();
         }
+        if let Some(s) = &self.session {
+            self.compare.prepare(&s.sim);
+        }
     }
 
-    fn say(&mut self, text: impl Into<String>) {
+    pub(crate) fn say(&mut self, text: impl Into<String>) {
         self.message = Some(text.into());
         self.message_age = Duration::ZERO;
         self.dirty = true;
@@ -930,6 +951,10 @@ impl App {
         self.say(msg);
         if let Some(at) = applied {
             self.record(at, Recorded::Command(&cmd));
+            if let Some(s) = &self.session {
+                let m = super::compare::Mirror::Command(cmd.clone());
+                self.compare.record(at, m, &s.sim);
+            }
         }
     }
 
@@ -1029,6 +1054,7 @@ impl App {
                     self.say("this world has no switches");
                 }
             }
+            Action::Compare => self.toggle_compare(),
             Action::Restart => self.restart(false),
             Action::RestartKeep => self.restart(true),
             Action::Picker => self.show_picker(),
@@ -1214,6 +1240,15 @@ impl App {
                 };
                 fresh.note(text.clone());
                 fresh.refresh();
+                let right = self.compare.side.as_ref().and_then(|c| {
+                    fresh
+                        .launch
+                        .build_with_policy(seed, &c.policy)
+                        .map_err(|e| fresh.note(format!("compare closed: {e}")))
+                        .ok()
+                });
+                self.compare.restarted(&fresh.settings.commands(), right);
+                self.compare.prepare(&fresh.sim);
                 self.session = Some(fresh);
                 self.begin_recording();
                 self.behind = false;
@@ -1236,7 +1271,7 @@ impl App {
                 max_wall: STEP_WALL,
                 ..Budget::default()
             };
-            cut = !run_budgeted(&mut s.sim, t, budget).1;
+            cut = !super::compare::run(&mut self.compare, &mut s.sim, t, budget).1;
             s.refresh();
         }
         if cut {
@@ -1449,6 +1484,10 @@ impl App {
         self.say(msg);
         if let Some(at) = applied {
             self.record(at, Recorded::Fault(&kept));
+            if let Some(s) = &self.session {
+                let m = super::compare::Mirror::Fault(kept.clone());
+                self.compare.record(at, m, &s.sim);
+            }
         }
     }
 
@@ -1617,7 +1656,7 @@ fn describe_setting(cmd: &Command) -> String {
 
 /// Runs `sim` towards `target` in chunks, looking at the wall clock between
 /// chunks; returns the events handled and whether `target` was reached.
-fn run_budgeted(sim: &mut Simulation, target: SimTime, budget: Budget) -> (u64, bool) {
+pub(crate) fn run_budgeted(sim: &mut Simulation, target: SimTime, budget: Budget) -> (u64, bool) {
     let began = Instant::now();
     let mut done = 0u64;
     loop {
