@@ -82,6 +82,9 @@ fn run_app(mut app: App) -> anyhow::Result<u8> {
     if let Some(summary) = app.summary() {
         let mut out = stdout();
         let _ = out.write_all(summary.as_bytes());
+        if let Some(c) = app.compare_summary() {
+            let _ = out.write_all(c.as_bytes());
+        }
         if let event_loop::Ended::Signal(n) = ended {
             let _ = writeln!(out, "  (ended by signal {n})");
         }

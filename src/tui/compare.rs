@@ -127,17 +127,36 @@ impl Side {
         self.stale = false;
     }
 
-    /// The difference rows for the world of kind `kind`.
+    /// The difference rows for the world of kind `kind`, as of the last
+    /// refresh.
     #[must_use]
     pub fn rows(&self, kind: &str) -> Vec<Row> {
-        headlines(kind)
-            .iter()
-            .filter_map(|h| {
-                let left = *self.left_metrics.get(h.key)?;
-                let right = *self.right_metrics.get(h.key)?;
-                Some(Row::new(*h, left, right))
-            })
-            .collect()
+        rows_of(kind, &self.left_metrics, &self.right_metrics)
+    }
+}
+
+/// The rows of the world's [`headlines`] that both sides report.
+#[must_use]
+pub fn rows_of(kind: &str, left: &Metrics, right: &Metrics) -> Vec<Row> {
+    headlines(kind)
+        .iter()
+        .filter_map(|h| Some(Row::new(*h, *left.get(h.key)?, *right.get(h.key)?)))
+        .collect()
+}
+
+/// `+312`, `−0.52`, `0`: a difference with a sign the eye can read.
+#[must_use]
+pub fn signed(v: f64) -> String {
+    if v.is_nan() {
+        return "—".to_string();
+    }
+    let text = crate::numbers::num(v.abs());
+    if v == 0.0 || text.trim_matches(['0', '.', ' ']).is_empty() {
+        text
+    } else if v < 0.0 {
+        format!("−{text}")
+    } else {
+        format!("+{text}")
     }
 }
 
@@ -347,6 +366,39 @@ pub fn run(
 }
 
 impl App {
+    /// Compare's lines for the quit summary: the right side's policy and
+    /// the differences at the end.
+    #[must_use]
+    pub fn compare_summary(&self) -> Option<String> {
+        let side = self.compare.side.as_ref()?;
+        let s = self.session.as_ref()?;
+        let rows = rows_of(
+            &s.launch.meta.kind,
+            &s.sim.world().metrics(),
+            &side.sim.world().metrics(),
+        );
+        let mut out = format!(
+            "  compared with policy {} on the same seed, at {} (left − right):\n",
+            side.policy,
+            self.clock(side.sim.now())
+        );
+        let w = rows
+            .iter()
+            .map(|r| r.headline.label.chars().count())
+            .max()
+            .unwrap_or(0);
+        for r in rows {
+            let _ = writeln!(
+                out,
+                "    {:<w$}  {} {}",
+                r.headline.label,
+                signed(r.difference()),
+                r.verdict().words()
+            );
+        }
+        Some(out)
+    }
+
     /// `v`: opens compare with the policy after the current one, or
     /// closes it.
     pub fn toggle_compare(&mut self) {

@@ -377,6 +377,26 @@ mod dashboard {
     }
 
     #[test]
+    fn the_quit_summary_gives_the_differences_at_the_end() {
+        let mut app = platform(&["capacity=20"]);
+        assert!(app.compare_summary().is_none());
+        app.open_compare("entrance").unwrap();
+        act(&mut app, 30);
+        app.advance_to(SimTime::from_secs(60));
+        let text = app.compare_summary().unwrap();
+        assert!(
+            text.contains("compared with policy entrance on the same seed, at 08:01:00"),
+            "{text}"
+        );
+        // The kill fills the small platform: `leave` turns people away.
+        let line = text.lines().find(|l| l.contains("turned away")).unwrap();
+        assert!(
+            line.contains("(right better)") && line.contains('+'),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn an_unknown_policy_is_refused_with_the_worlds_list() {
         let mut app = platform(&[]);
         let e = app.open_compare("entrence").unwrap_err();

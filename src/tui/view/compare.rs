@@ -27,7 +27,7 @@ use super::format::fmt_num;
 use super::{Fit, panels};
 use crate::sim::{SimTime, Snapshot};
 use crate::tui::app::{App, Session, fmt_speed};
-use crate::tui::compare::{Row, Side, Verdict, behind_advice};
+use crate::tui::compare::{Row, Side, Verdict, behind_advice, signed};
 
 /// Draws the dashboard in compare mode.
 pub(super) fn render(app: &App, s: &Session, side: &Side, fit: Fit, area: Rect, buf: &mut Buffer) {
@@ -131,21 +131,6 @@ fn notes(app: &App, s: &Session, side: &Side) -> Vec<Line<'static>> {
     out
 }
 
-/// `+312`, `−0.52`, `0`: a difference with a sign the eye can read.
-fn signed(v: f64) -> String {
-    if v.is_nan() {
-        return "—".to_string();
-    }
-    let text = fmt_num(v.abs());
-    if v == 0.0 || text.trim_matches(['0', '.', ' ']).is_empty() {
-        text
-    } else if v < 0.0 {
-        format!("−{text}")
-    } else {
-        format!("+{text}")
-    }
-}
-
 fn render_strip(
     app: &App,
     s: &Session,
@@ -236,7 +221,7 @@ fn render_strip(
 
 #[cfg(test)]
 mod tests {
-    use super::signed;
+    use crate::tui::compare::signed;
 
     #[test]
     fn differences_read_with_their_sign() {
