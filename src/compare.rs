@@ -44,7 +44,13 @@ pub enum CompareError {
 }
 
 fn unknown_policy_text(flag: &str, name: &str, world: &str, expected: &[String]) -> String {
-    let names: Vec<&str> = expected.iter().map(String::as_str).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    // A world may accept a name twice (an admission and a balancing policy).
+    let names: Vec<&str> = expected
+        .iter()
+        .map(String::as_str)
+        .filter(|n| seen.insert(*n))
+        .collect();
     let mut m = format!(
         "{flag}: unknown policy `{name}`; world {world} offers: {}",
         names.join(", ")

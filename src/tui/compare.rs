@@ -150,7 +150,7 @@ pub fn signed(v: f64) -> String {
     if v.is_nan() {
         return "—".to_string();
     }
-    let text = crate::numbers::num(v.abs());
+    let text = crate::numbers::count_or_num(v.abs());
     if v == 0.0 || text.trim_matches(['0', '.', ' ']).is_empty() {
         text
     } else if v < 0.0 {
@@ -224,6 +224,13 @@ impl Row {
             _ => Verdict::RightBetter,
         }
     }
+}
+
+/// Keeps the first of each name (a world may accept a name twice, as an
+/// admission and as a balancing policy).
+fn dedupe(names: &mut Vec<&str>) {
+    let mut seen = std::collections::BTreeSet::new();
+    names.retain(|n| seen.insert(*n));
 }
 
 /// What to try when two copies cannot keep up, per world kind.
@@ -429,7 +436,8 @@ impl App {
         };
         let catalog = s.sim.world().catalog();
         if !catalog.accepts_policy(policy) {
-            let names = catalog.all_policies();
+            let mut names = catalog.all_policies();
+            dedupe(&mut names);
             let mut m = format!(
                 "unknown policy `{policy}`; this world offers: {}",
                 names.join(", ")

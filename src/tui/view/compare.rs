@@ -23,7 +23,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
-use super::format::fmt_num;
+use super::format::count_or_num;
 use super::{Fit, panels};
 use crate::sim::{SimTime, Snapshot};
 use crate::tui::app::{App, Session, fmt_speed};
@@ -207,8 +207,8 @@ fn render_strip(
                 format!(
                     "{:<label_w$} {:>value_w$} {:>value_w$} ",
                     cut(row.headline.label, label_w),
-                    fmt_num(row.left),
-                    fmt_num(row.right),
+                    count_or_num(row.left),
+                    count_or_num(row.right),
                 ),
                 t.text(),
             ),
