@@ -16,8 +16,10 @@
 //! - [`world`]: platform, tatkal, ipl-final, bkc-traffic
 //! - [`scenario`]: RON schema, validation, errors, built-ins
 //! - [`report`]: headless runs, replications, table/JSON/CSV output
+//! - [`compare`]: two policies side by side on the same seeds, paired differences
 
 pub mod analytic;
+pub mod compare;
 pub mod experiment;
 pub mod numbers;
 pub mod plot;

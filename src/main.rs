@@ -16,7 +16,7 @@ use chaoswala::scenario::{self, BUILTINS, DEFAULT_SCENARIO};
 #[command(
     name = "chaoswala",
     version,
-    after_help = "Examples:\n  chaoswala                          open the dashboard\n  chaoswala list                     the built-in scenarios\n  chaoswala run platform --format json --seed 7\n  chaoswala run bkc-traffic --policy least-time --set demand_per_h=1800\n  chaoswala check my-scenario.ron"
+    after_help = "Examples:\n  chaoswala                          open the dashboard\n  chaoswala list                     the built-in scenarios\n  chaoswala run platform --format json --seed 7\n  chaoswala run bkc-traffic --policy least-time --set demand_per_h=1800\n  chaoswala run platform --compare entrance --replications 10\n  chaoswala check my-scenario.ron"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -220,6 +220,11 @@ struct Common {
     /// (repeatable; nested with dots, a network's nodes by name), e.g. --set arrival_rate_per_min=54 or --set nodes.db.servers=8
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
+    /// Compare with POLICY side by side on the same seeds (common random
+    /// numbers): left the scenario's policy or --policy, right POLICY; `run`
+    /// adds left − right per metric, paired by seed, with its 95 % interval.
+    #[arg(long, value_name = "POLICY")]
+    compare: Option<String>,
 }
 
 /// `--plot` and the metric it draws.
@@ -335,6 +340,7 @@ fn main() -> ExitCode {
                 &scenario,
                 &common.sets,
                 &opts,
+                common.compare.as_deref(),
                 format.into(),
                 out.as_deref(),
                 &plot,
@@ -423,6 +429,12 @@ fn main() -> ExitCode {
                     return ExitCode::from(BAD_INPUT);
                 }
             }
+            if let Some(p) = &common.compare
+                && let Err(e) = chaoswala::compare::check_policy(&loaded.scenario, "--compare", p)
+            {
+                say!("chaoswala: {e}");
+                return ExitCode::from(BAD_INPUT);
+            }
             // Without a terminal on both ends there is nothing to draw on:
             // refuse before anything is written to standard output.
             if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
@@ -434,6 +446,7 @@ fn main() -> ExitCode {
                 policy: common.policy,
                 record: record.map(|p| (p, force)),
                 cast: cast.map(|p| (p, force)),
+                compare: common.compare,
             };
             finish_tui(chaoswala::tui::run_scenario(loaded, &opts))
         }
@@ -531,6 +544,7 @@ fn default_run() -> ExitCode {
         DEFAULT_SCENARIO,
         &[],
         &RunOptions::default(),
+        None,
         Format::Table,
         None,
         &PlotArgs::default(),
@@ -634,10 +648,42 @@ impl OutFile {
     }
 }
 
+/// `run SCENARIO --compare POLICY`: both columns and the paired difference.
+fn run_compare(
+    s: &scenario::Scenario,
+    opts: &RunOptions,
+    right: &str,
+    format: Format,
+    out_file: Option<OutFile>,
+) -> ExitCode {
+    let copts = chaoswala::compare::CompareOptions {
+        run: opts.clone(),
+        right: right.to_string(),
+    };
+    let progress = Progress::new();
+    let result = chaoswala::compare::run_with_progress(s, &copts, &|f| progress.show(f));
+    progress.finish();
+    match result {
+        Ok(c) => deliver(
+            out_file,
+            &chaoswala::compare::render(&c, format),
+            ExitCode::SUCCESS,
+        ),
+        Err(e) => {
+            if let Some(o) = out_file {
+                o.abandon();
+            }
+            say!("chaoswala: {e}");
+            ExitCode::from(BAD_INPUT)
+        }
+    }
+}
+
 fn run(
     name: &str,
     sets: &[String],
     opts: &RunOptions,
+    compare: Option<&str>,
     format: Format,
     out: Option<&std::path::Path>,
     plot: &PlotArgs,
@@ -653,6 +699,13 @@ fn run(
             return ExitCode::from(BAD_INPUT);
         }
     };
+    if let Some(right) = compare {
+        if plot.plot.is_some() {
+            say!("chaoswala: --plot draws one run; leave out --compare to plot");
+            return ExitCode::from(BAD_INPUT);
+        }
+        return run_compare(&loaded.scenario, opts, right, format, out_file);
+    }
     let progress = Progress::new();
     let report = report::run_with_progress(&loaded.scenario, opts, &|f| progress.show(f));
     progress.finish();

@@ -206,6 +206,50 @@ pub fn run_with_progress(
     progress: &(dyn Fn(f64) + Sync),
 ) -> Result<Report, RunError> {
     let started = Instant::now();
+    let Replications {
+        seed,
+        duration_s: duration,
+        warmup_s: warmup,
+        runs,
+    } = run_replications(s, opts, progress)?;
+    let reps = runs.len() as u32;
+    let (metrics, ci) = aggregate(&runs.iter().map(|o| &o.metrics).collect::<Vec<_>>());
+    Ok(Report {
+        scenario: s.name.clone(),
+        world: s.world.kind().to_string(),
+        seed,
+        duration_s: duration,
+        warmup_s: warmup,
+        replications: reps,
+        policy: runs[0].policy.clone(),
+        versions: VERSIONS,
+        metrics,
+        metrics_ci95: (reps > 1).then_some(ci),
+        analytic: runs[0].analytic.values().clone(),
+        no_closed_form: runs[0].analytic.reasons().to_vec(),
+        events_processed: runs.iter().map(|o| o.events).sum(),
+        wall_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Every replication of a headless run, in order (never empty), and what
+/// they were run with.
+#[derive(Clone, Debug)]
+pub struct Replications {
+    /// The base seed: replication `i` ran on `replication_seed(seed, i)`.
+    pub seed: u64,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    pub runs: Vec<Replication>,
+}
+
+/// Runs every replication of a scenario headless (as [`run_with_progress`]
+/// does) and gives each one's results, in order.
+pub fn run_replications(
+    s: &Scenario,
+    opts: &RunOptions,
+    progress: &(dyn Fn(f64) + Sync),
+) -> Result<Replications, RunError> {
     let duration = opts.duration_s.unwrap_or_else(|| s.run_duration_s());
     let warmup = opts.warmup_s.unwrap_or(s.warmup_s);
     if !(duration.is_finite() && duration > 0.0 && duration <= crate::scenario::MAX_DURATION_S) {
@@ -265,22 +309,11 @@ pub fn run_with_progress(
         .zip(0..)
         .map(|(r, i)| r.unwrap_or(Err(RunError::Lost(i))))
         .collect::<Result<_, _>>()?;
-    let (metrics, ci) = aggregate(&runs.iter().map(|o| &o.metrics).collect::<Vec<_>>());
-    Ok(Report {
-        scenario: s.name.clone(),
-        world: s.world.kind().to_string(),
+    Ok(Replications {
         seed,
         duration_s: duration,
         warmup_s: warmup,
-        replications: reps,
-        policy: runs[0].policy.clone(),
-        versions: VERSIONS,
-        metrics,
-        metrics_ci95: (reps > 1).then_some(ci),
-        analytic: runs[0].analytic.values().clone(),
-        no_closed_form: runs[0].analytic.reasons().to_vec(),
-        events_processed: runs.iter().map(|o| o.events).sum(),
-        wall_s: started.elapsed().as_secs_f64(),
+        runs,
     })
 }
 

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod cast;
+pub mod compare;
 pub mod demo;
 pub mod event_loop;
 pub mod keymap;
@@ -33,6 +34,8 @@ pub struct Options {
     pub record: Option<(std::path::PathBuf, bool)>,
     /// Write the session as an asciicast to this file (replacing it when `true`).
     pub cast: Option<(std::path::PathBuf, bool)>,
+    /// Open compare with this policy on the right.
+    pub compare: Option<String>,
 }
 
 /// Opens the dashboard on the world picker; returns the exit status
@@ -54,6 +57,10 @@ pub fn run_scenario(loaded: Loaded, opts: &Options) -> anyhow::Result<u8> {
     if let Some((path, force)) = &opts.record {
         app.record_to(path, *force)?;
     }
+    if let Some(p) = &opts.compare {
+        app.open_compare(p)
+            .map_err(|e| anyhow::anyhow!("--compare: {e}"))?;
+    }
     run_app(app, opts.cast.as_ref())
 }
 
@@ -62,6 +69,10 @@ pub fn run_replay(loaded: &Loaded, opts: &Options) -> anyhow::Result<u8> {
     let mut app = App::replay(loaded, Theme::from_env()).map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some((path, force)) = &opts.record {
         app.record_to(path, *force)?;
+    }
+    if let Some(p) = &opts.compare {
+        app.open_compare(p)
+            .map_err(|e| anyhow::anyhow!("--compare: {e}"))?;
     }
     run_app(app, opts.cast.as_ref())
 }
@@ -104,6 +115,9 @@ fn run_app(mut app: App, cast: Option<&(std::path::PathBuf, bool)>) -> anyhow::R
     if let Some(summary) = app.summary() {
         let mut out = stdout();
         let _ = out.write_all(summary.as_bytes());
+        if let Some(c) = app.compare_summary() {
+            let _ = out.write_all(c.as_bytes());
+        }
         if let event_loop::Ended::Signal(n) = ended {
             let _ = writeln!(out, "  (ended by signal {n})");
         }

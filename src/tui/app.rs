@@ -132,6 +132,19 @@ impl Launch {
         }
     }
 
+    /// The same world on `seed` with `policy` instead (compare's other side).
+    pub fn build_with_policy(&self, seed: u64, policy: &str) -> Result<Simulation, String> {
+        if let Some((s, _)) = &self.scenario {
+            return s
+                .simulation(Some(seed), Some(policy))
+                .map_err(|e| e.to_string());
+        }
+        let mut sim = (self.build)(seed)?;
+        sim.apply(Command::SetPolicy(policy.to_string()))
+            .map_err(|e| e.to_string())?;
+        Ok(sim)
+    }
+
     /// A built-in by name.
     pub fn builtin(name: &str) -> Result<Launch, String> {
         let b = scenario::builtin(name).ok_or_else(|| format!("no built-in `{name}`"))?;
@@ -665,6 +678,8 @@ pub struct App {
     pub replay: Option<Replay>,
     /// The terminal's size (what `s` pictures); the event loop keeps it.
     pub screen_size: (u16, u16),
+    /// Compare (`v`): the other policy's copy of the world.
+    pub compare: super::compare::State,
 }
 
 impl App {
@@ -701,6 +716,7 @@ impl App {
             recorder: None,
             replay: None,
             screen_size: (120, 40),
+            compare: super::compare::State::default(),
         }
     }
 
@@ -792,6 +808,7 @@ impl App {
             .speed
             .clamp(SPEEDS[0], SPEEDS[SPEEDS.len() - 1]);
         self.session = Some(session);
+        self.compare = super::compare::State::default();
         self.begin_recording();
         self.screen = Screen::Dashboard;
         self.overlay = None;
@@ -843,6 +860,7 @@ impl App {
         if self.now() <= t && self.run_to(t, unbounded).1 {
             if let Some(s) = &mut self.session {
                 s.refresh();
+                self.compare.advance_to(t, &s.sim);
             }
             self.dirty = true;
         }
@@ -911,9 +929,12 @@ impl App {
         {
             s.refresh();
         }
+        if let Some(s) = &self.session {
+            self.compare.prepare(&s.sim);
+        }
     }
 
-    fn say(&mut self, text: impl Into<String>) {
+    pub(crate) fn say(&mut self, text: impl Into<String>) {
         self.message = Some(text.into());
         self.message_age = Duration::ZERO;
         self.dirty = true;
@@ -947,6 +968,10 @@ impl App {
         self.say(msg);
         if let Some(at) = applied {
             self.record(at, Recorded::Command(&cmd));
+            if let Some(s) = &self.session {
+                let m = super::compare::Mirror::Command(cmd.clone());
+                self.compare.record(at, m, &s.sim);
+            }
         }
     }
 
@@ -1049,6 +1074,7 @@ impl App {
                     self.say("this world has no switches");
                 }
             }
+            Action::Compare => self.toggle_compare(),
             Action::Restart => self.restart(false),
             Action::RestartKeep => self.restart(true),
             Action::Picker => self.show_picker(),
@@ -1246,6 +1272,15 @@ impl App {
                 };
                 fresh.note(text.clone());
                 fresh.refresh();
+                let right = self.compare.side.as_ref().and_then(|c| {
+                    fresh
+                        .launch
+                        .build_with_policy(seed, &c.policy)
+                        .map_err(|e| fresh.note(format!("compare closed: {e}")))
+                        .ok()
+                });
+                self.compare.restarted(&fresh.settings.commands(), right);
+                self.compare.prepare(&fresh.sim);
                 self.session = Some(fresh);
                 self.begin_recording();
                 self.behind = false;
@@ -1488,6 +1523,10 @@ impl App {
         self.say(msg);
         if let Some(at) = applied {
             self.record(at, Recorded::Fault(&kept));
+            if let Some(s) = &self.session {
+                let m = super::compare::Mirror::Fault(kept.clone());
+                self.compare.record(at, m, &s.sim);
+            }
         }
     }
 
@@ -1656,7 +1695,7 @@ fn describe_setting(cmd: &Command) -> String {
 
 /// Runs `sim` towards `target` in chunks, looking at the wall clock between
 /// chunks; returns the events handled and whether `target` was reached.
-fn run_budgeted(sim: &mut Simulation, target: SimTime, budget: Budget) -> (u64, bool) {
+pub(crate) fn run_budgeted(sim: &mut Simulation, target: SimTime, budget: Budget) -> (u64, bool) {
     let began = Instant::now();
     let mut done = 0u64;
     loop {

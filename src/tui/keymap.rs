@@ -31,6 +31,8 @@ pub enum Action {
     ArrivalsDown,
     ArrivalsUp,
     OpenToggles,
+    /// `v`: compare with another policy side by side ("versus"), and back.
+    Compare,
     /// Restart as the scenario says (its policy, rates and switches).
     Restart,
     /// Restart from the start, keeping the policy, rate and switches set live.
@@ -275,6 +277,14 @@ const FIXED: &[Binding] = &[
             Some("switch"),
         ),
         When::Toggles,
+    ),
+    // Not in the footer (its row is full): the help lists it.
+    key(
+        KeyCode::Char('v'),
+        Action::Compare,
+        "v",
+        "compare policies (versus)",
+        None,
     ),
     key(
         KeyCode::Char('r'),
@@ -554,6 +564,7 @@ mod tests {
             (KeyCode::Char('['), A::ArrivalsDown),
             (KeyCode::Char(']'), A::ArrivalsUp),
             (KeyCode::Char('t'), A::OpenToggles),
+            (KeyCode::Char('v'), A::Compare),
             (KeyCode::Char('r'), A::Restart),
             (KeyCode::Char('R'), A::RestartKeep),
             (KeyCode::Char('w'), A::Picker),

@@ -5,6 +5,7 @@
 //!
 //! [`Snapshot`]: crate::sim::Snapshot
 
+mod compare;
 mod format;
 mod network_map;
 mod overlay;
@@ -100,6 +101,10 @@ pub(crate) fn panel_block<'a>(app: &App, panel: Panel, title: &str) -> Block<'a>
 }
 
 fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buffer) {
+    if let (Some(side), false) = (&app.compare.side, app.enlarged) {
+        compare::render(app, s, side, fit, area, buf);
+        return;
+    }
     let snap = &s.snapshot;
     let world = app.panel_present(Panel::World);
     let full = fit == Fit::Full;

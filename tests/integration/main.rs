@@ -10,6 +10,7 @@ mod cli;
 mod closed_forms;
 #[allow(dead_code)]
 mod common;
+mod compare;
 mod conservation;
 mod experiment;
 mod hardening;

@@ -432,3 +432,46 @@ fn a_session_recorded_in_a_terminal_replays_to_the_same_end() {
     quit_and_check_restored(&r);
     let _ = std::fs::remove_file(&rec);
 }
+
+#[test]
+fn compare_in_a_real_terminal() {
+    let Some(t) = start(
+        "compare",
+        120,
+        40,
+        "",
+        "tui platform --compare entrance --set capacity=20",
+    ) else {
+        return;
+    };
+    t.wait_for("both halves and the difference strip", LONG, |p| {
+        p.contains("left · leave")
+            && p.contains("right · entrance")
+            && p.contains("left − right · leave vs entrance")
+    });
+    // A fault from the menu: made on both sides at the same instant.
+    t.send(&["f"]);
+    t.wait_for("the fault menu", LONG, |p| p.contains("inject a fault"));
+    t.send(&["Enter"]);
+    let pane = t.wait_for("the fault on both sides", LONG, |p| {
+        !p.contains("inject a fault")
+            && log_lines(p).iter().any(|l| l.contains("fault #1 injected"))
+            // Both platforms fill up, so both halves show a full gauge.
+            && p.lines().filter(|l| l.matches("20/20").count() == 2).count() == 1
+    });
+    let strip: Vec<&str> = pane
+        .lines()
+        .skip_while(|l| !l.contains("left − right · leave vs entrance"))
+        .take(5)
+        .collect();
+    assert!(
+        strip.iter().any(|l| l.contains("turned away")),
+        "the strip names the world's differences:\n{pane}"
+    );
+    // `v` closes compare: the dashboard is one world again.
+    t.send(&["v"]);
+    t.wait_for("compare closed", LONG, |p| {
+        p.contains("compare closed") && !p.contains("right · entrance")
+    });
+    quit_and_check_restored(&t);
+}

@@ -533,3 +533,41 @@ fn after_the_story_the_caption_says_so_and_switches_are_described() {
         );
     }
 }
+
+/// Compare: a small platform, `leave` on the left and `entrance` on the
+/// right on the same seed, the menu's first fault made on both at 60 s.
+fn compare_app() -> App {
+    let mut s = chaoswala::scenario::load("platform").unwrap().scenario;
+    s.apply_sets(&["capacity=20".to_string()]).unwrap();
+    let launch = Launch::from_scenario("platform", s, None, None);
+    let mut app = App::with_launch(launch, Theme::colored()).unwrap();
+    app.open_compare("entrance").unwrap();
+    app.advance_to(SimTime::from_secs(60));
+    app.update(Action::OpenFaultMenu);
+    app.update(Action::Confirm);
+    app.advance_to(SimTime::from_secs(AT_S));
+    app.update(Action::TogglePause);
+    app
+}
+
+#[test]
+fn compare_side_by_side_and_stacked() {
+    let app = compare_app();
+    for (w, h) in [(120, 40), (80, 24)] {
+        let t = draw(&app, w, h);
+        insta::assert_snapshot!(format!("compare_platform_{w}x{h}"), t.backend());
+    }
+}
+
+#[test]
+fn compare_in_the_traffic_world() {
+    let mut app =
+        App::with_launch(Launch::builtin("bkc-traffic").unwrap(), Theme::colored()).unwrap();
+    app.open_compare("least-time").unwrap();
+    app.advance_to(SimTime::from_secs(5400));
+    app.update(Action::TogglePause);
+    for (w, h) in [(120, 40), (80, 24)] {
+        let t = draw(&app, w, h);
+        insta::assert_snapshot!(format!("compare_bkc-traffic_{w}x{h}"), t.backend());
+    }
+}

@@ -12,7 +12,7 @@
 //! the recording's end the dashboard pauses and says so; from there on it
 //! is a live session.
 
-use super::{App, Budget, Fault, Launch, SimTime, Theme, run_budgeted};
+use super::{App, Budget, Fault, Launch, SimTime, Theme};
 use crate::scenario::recording;
 use crate::scenario::{Loaded, TimelineEntry};
 use crate::sim::Command;
@@ -151,7 +151,7 @@ impl App {
             let Some(s) = &mut self.session else {
                 return (done, true);
             };
-            let (n, reached) = run_budgeted(&mut s.sim, stop, left);
+            let (n, reached) = crate::tui::compare::run(&mut self.compare, &mut s.sim, stop, left);
             done += n;
             if !reached {
                 return (done, false);
