@@ -335,10 +335,10 @@ impl Network {
             (self.plain_inside + self.client_calls) as f64,
         );
         m.insert("mean_in_network".into(), net.mean_in_system(now));
-        m.insert("mean_time_in_network_s".into(), net.response().mean_s());
+        m.insert("mean_time_in_network_s".into(), self.time_in.mean_s());
         m.insert(
             "p95_time_in_network_s".into(),
-            net.response().quantile_s(0.95),
+            self.time_in.quantile_s(0.95),
         );
         m.insert("attempts".into(), self.books.attempts as f64);
         m.insert("retries".into(), self.books.retries as f64);
@@ -378,11 +378,11 @@ impl Network {
             m.insert(k("mean_in_system"), st.mean_in_system(now));
             m.insert(k("throughput_per_s"), st.throughput_per_s(now));
             if let Body::Station { st: s, .. } = &n.body {
-                m.insert(k("mean_response_s"), st.response().mean_s());
-                m.insert(k("p95_response_s"), st.response().quantile_s(0.95));
+                m.insert(k("mean_response_s"), n.response.mean_s());
+                m.insert(k("p95_response_s"), n.response.quantile_s(0.95));
                 m.insert(k("utilisation"), s.utilisation(now));
                 m.insert(k("in_system"), s.in_system() as f64);
-                m.insert(k("mean_wait_s"), st.wait().mean_s());
+                m.insert(k("mean_wait_s"), n.wait.mean_s());
                 m.insert(k("blocking_probability"), st.blocking_probability());
             }
         }
