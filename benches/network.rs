@@ -2,6 +2,8 @@
 //! platform world on the same model (λ 3.6/s, μ 1/s, c 4, K 20), run in
 //! turns so that both see the same machine, and a 50-node random open
 //! network. Prints medians of several runs; `cargo bench --bench network`.
+//! `-- platform`, `-- network` or `-- random` runs only that part (to
+//! profile one of them alone, e.g. under `perf record`).
 
 // A benchmark's panic is its failure, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -78,14 +80,44 @@ fn main() {
     if std::env::args().any(|a| a == "--test" || a == "--list") {
         return;
     }
-    let horizon = 500_000.0; // ≈ 1.8 M arrivals, 3.5 M events
-    let net = scenario(
-        "Network((nodes: [Source(name: \"in\", rate_per_s: 3.6, to: [(to: \"s\")]), \
-         Station(name: \"s\", servers: 4, capacity: 20, service_rate_per_s: 1.0)]))",
-    );
-    let plat = scenario(
-        "Platform((arrival_rate_per_min: 216, service_rate_per_min: 60, servers: 4, capacity: 20))",
-    );
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wants = |part: &str| only.is_empty() || only.iter().any(|a| a == part);
+    if wants("platform") != wants("network") {
+        let (name, s) = if wants("platform") {
+            ("platform world", scenario(PLATFORM))
+        } else {
+            ("one-station network", scenario(NETWORK))
+        };
+        let rates: Vec<f64> = (0..RUNS)
+            .map(|r| rate(&s, HORIZON, r as u64 + 1).0)
+            .collect();
+        println!(
+            "M/M/4/20 as the {name}: {:.2} M events/s (median of {RUNS})",
+            median(rates) / 1e6
+        );
+    }
+    if wants("platform") && wants("network") {
+        side_by_side();
+    }
+    if wants("random") {
+        random();
+    }
+}
+
+const HORIZON: f64 = 500_000.0; // ≈ 1.8 M arrivals, 4 M events
+const NETWORK: &str = "Network((nodes: [Source(name: \"in\", rate_per_s: 3.6, to: [(to: \"s\")]), \
+     Station(name: \"s\", servers: 4, capacity: 20, service_rate_per_s: 1.0)]))";
+const PLATFORM: &str =
+    "Platform((arrival_rate_per_min: 216, service_rate_per_min: 60, servers: 4, capacity: 20))";
+
+/// The two M/M/4/20 runs in turns, same seeds.
+fn side_by_side() {
+    let horizon = HORIZON;
+    let net = scenario(NETWORK);
+    let plat = scenario(PLATFORM);
     let (mut a, mut b) = (Vec::new(), Vec::new());
     let (mut na, mut nb, mut pa, mut pb) = (0, 0, 0.0, 0.0);
     for r in 0..RUNS {
@@ -110,6 +142,10 @@ fn main() {
         "M/M/4/20: the network runs at {:.2}× the platform world's events/s",
         ma / mb
     );
+}
+
+/// The 50-node random network.
+fn random() {
     let big = scenario(&random_network(50));
     let mut rates = Vec::new();
     let mut events = 0;

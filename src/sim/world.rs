@@ -190,7 +190,8 @@ pub struct MapNode {
     pub name: String,
     /// `source`, `station`, `router` or `sink`.
     pub kind: String,
-    /// Column: hops from a source (sinks last).
+    /// Column: hops from a source (sinks last; a node no traffic reaches
+    /// right of what depends on it).
     pub layer: usize,
     pub state: UnitState,
     /// The state in words (`up`, `DOWN`, `unreachable: depends on dns`).
@@ -205,8 +206,29 @@ pub struct MapNode {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct NetworkMap {
     pub nodes: Vec<MapNode>,
-    /// (from, to) as indices into `nodes`.
-    pub edges: Vec<(usize, usize)>,
+    pub edges: Vec<MapEdge>,
+}
+
+/// An edge of the network map, between indices into its `nodes`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapEdge {
+    pub from: usize,
+    pub to: usize,
+    pub kind: EdgeKind,
+    /// A route's probability (`None`: a router's choice, a call or a
+    /// dependency).
+    pub p: Option<f64>,
+}
+
+/// What an edge of the network map is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdgeKind {
+    /// Jobs are routed along it.
+    Route,
+    /// A synchronous call (the caller holds its slot for the answer).
+    Call,
+    /// `from` depends on `to` (unreachable while `to` is).
+    Depends,
 }
 
 /// Where every entity of a world is: the conservation law every world

@@ -71,6 +71,7 @@
 
 pub mod model;
 pub mod params;
+mod times;
 pub mod view;
 
 pub use model::{CallBooks, Event, Network, NodeState, Queue};

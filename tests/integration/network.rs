@@ -604,3 +604,126 @@ fn the_map_shows_every_node_by_layer_with_its_state_in_words() {
     insta::assert_snapshot!("western-line_140x44", screen);
     assert!(screen.contains("Jackson product form"), "{screen}");
 }
+
+#[cfg(feature = "tui")]
+#[test]
+fn each_network_story_has_its_map_at_both_sizes() {
+    // (built-in, a moment of its story: the fault or the repair under way)
+    for (name, secs) in [
+        ("western-line", 600),
+        ("us-east-1", 2400),
+        ("bgp-cascade", 1800),
+    ] {
+        for (w, h) in [(120, 40), (80, 24)] {
+            let screen = dashboard_at(name, secs, w, h);
+            insta::assert_snapshot!(format!("{name}_map_{w}x{h}"), screen);
+        }
+    }
+    // Lines between the columns, told apart in words and markers.
+    let bgp = dashboard_at("bgp-cascade", 1800, 120, 40);
+    assert!(bgp.contains("┄┄◆ depends on"), "{bgp}");
+    assert!(bgp.contains('◆') && bgp.contains('▶'), "{bgp}");
+    let us = dashboard_at("us-east-1", 2400, 120, 40);
+    assert!(us.contains("╌╌▷ calls"), "{us}");
+    assert!(us.contains('▷'), "{us}");
+    // Routing probabilities label their lines, feedback is told in words.
+    let line = dashboard_at("western-line", 600, 120, 40);
+    assert!(line.contains("0.85"), "{line}");
+    assert!(line.contains("bandra → andheri 0.05"), "{line}");
+}
+
+#[cfg(feature = "tui")]
+#[test]
+fn nodes_no_traffic_reaches_sit_right_of_what_depends_on_them() {
+    let s = scenario::builtin("bgp-cascade").unwrap();
+    let s = scenario::parse(s.name, s.text).unwrap();
+    let mut sim = s.simulation(Some(1), None).unwrap();
+    sim.run_until(SimTime::from_secs(10)).unwrap();
+    let map = sim.world().snapshot().network.unwrap();
+    let layer = |n: &str| map.nodes.iter().find(|x| x.name == n).unwrap().layer;
+    let last = map.nodes.iter().map(|n| n.layer).max().unwrap();
+    assert_eq!(layer("facebook-users"), 0);
+    assert_eq!(layer("facebook"), 1);
+    assert_eq!(layer("dns"), 2, "DNS right of the apps that depend on it");
+    assert_eq!(layer("bgp"), 3, "BGP right of DNS");
+    assert_eq!(last, 3);
+}
+
+#[cfg(feature = "tui")]
+#[test]
+fn nothing_is_cut_at_120x40_through_every_network_story() {
+    use chaoswala::tui::app::{App, Launch};
+    use chaoswala::tui::keymap::Action;
+    use chaoswala::tui::theme::Theme;
+    // (built-in, the story's window in simulated seconds, step)
+    let walks: &[(&str, u64, u64)] = &[
+        ("western-line", 3600, 300),
+        ("us-east-1", 7200, 300),
+        ("bgp-cascade", 23_400, 900),
+    ];
+    let mut cut = Vec::new();
+    for &(name, end, step) in walks {
+        let mut app = App::with_launch(Launch::builtin(name).unwrap(), Theme::plain()).unwrap();
+        app.update(Action::TogglePause);
+        let mut t = 0;
+        while t <= end {
+            app.advance_to(SimTime::from_secs(t));
+            let mut term =
+                ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+            term.draw(|f| f.render_widget(&app, f.area())).unwrap();
+            let screen = term.backend().to_string();
+            for line in screen.lines().filter(|l| l.contains('…')) {
+                cut.push(format!("{name} at {}: {line}", app.clock(app.now())));
+            }
+            t += step;
+        }
+    }
+    assert!(cut.is_empty(), "text cut with …:\n{}", cut.join("\n"));
+}
+
+#[test]
+fn the_readme_network_example_is_complete_and_checks() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("\n## Networks")
+        .nth(1)
+        .expect("a Networks section");
+    let example = section
+        .split("```ron\n")
+        .nth(1)
+        .and_then(|s| s.split("\n```").next())
+        .expect("a RON example in it");
+    let dir = std::env::temp_dir().join(format!("chaoswala-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("shop.ron");
+    std::fs::write(&path, example).unwrap();
+    let out = crate::common::bin()
+        .arg("check")
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Complete: it runs, and every kind of node and edge it names works.
+    let s = scenario::parse("shop.ron", example).unwrap_or_else(|e| panic!("{e}"));
+    let r = run(&s, 1200.0, 0.0, 1);
+    let m = &r.metrics;
+    for k in [
+        "users.arrivals",
+        "lb.arrivals",
+        "app-1.completed",
+        "db.completed",
+        "dns.arrivals",
+        "archive.arrivals",
+    ] {
+        assert!(m.contains_key(k), "{k} missing: {m:?}");
+    }
+    assert!(m["db.completed"] > 0.0 && m["goodput_per_s"] > 0.0, "{m:?}");
+    assert!(m["archive.arrivals"] > 0.0, "the sink is reached: {m:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}

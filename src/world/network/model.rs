@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use super::params::{Client, Kind, NetworkParams, Node, Restoration, index};
+use super::times::{MeanTime, Times};
 use crate::fault::{Effect, Fault, FaultBook, Target};
 use crate::policy::{Backend, Balancer, Policy};
 use crate::sim::blocks::queue::Discipline;
@@ -194,7 +195,13 @@ pub(super) struct NodeRt {
     pub(super) name: String,
     pub(super) kind: Kind,
     pub(super) body: Body,
+    /// Counts and the mean number inside (its times are kept apart:
+    /// `wait`, `response`).
     pub(super) stats: BlockStats,
+    /// A station's waits (only their mean is reported).
+    pub(super) wait: MeanTime,
+    /// A station's response times.
+    pub(super) response: Times,
     /// A source's books (other nodes keep `stats`).
     pub(super) counts: Counts,
     pub(super) deps: Vec<usize>,
@@ -270,8 +277,11 @@ pub struct Network {
     calls: Vec<Call>,
     free_calls: Vec<u32>,
     next_stamp: u32,
-    /// Logical requests: plain jobs and callers' requests from sources.
+    /// Logical requests: plain jobs and callers' requests from sources
+    /// (counts and the mean number inside; their times: `time_in`).
     pub(super) net: BlockStats,
+    /// Each logical request's time through the network.
+    pub(super) time_in: Times,
     /// Plain jobs anywhere, counted apart from `net` (conservation).
     pub(super) plain_inside: u64,
     pub(super) client_calls: u64,
@@ -419,6 +429,8 @@ impl Network {
                 kind: n.kind(),
                 body,
                 stats: BlockStats::new(SimTime::ZERO),
+                wait: MeanTime::default(),
+                response: Times::default(),
                 counts: Counts::default(),
                 deps: n.depends_on().iter().map(|d| look(d)).collect(),
                 restart: secs(n.restart_s()),
@@ -463,6 +475,7 @@ impl Network {
                 free_calls: Vec::new(),
                 next_stamp: 0,
                 net: BlockStats::new(SimTime::ZERO),
+                time_in: Times::default(),
                 plain_inside: 0,
                 client_calls: 0,
                 books: CallBooks::default(),
@@ -643,7 +656,7 @@ impl Network {
                 match st.arrive(now, job, job.class as usize) {
                     Arrive::Admitted(b) => {
                         node.stats.arrive(now, 1);
-                        node.stats.record_wait(SimTime::ZERO);
+                        node.wait.record(SimTime::ZERO);
                         cx.schedule(
                             b.at,
                             Event::Done {
@@ -796,7 +809,8 @@ impl Network {
         };
         let to = match verdict {
             Ok(()) => {
-                node.stats.complete(now, f.response);
+                node.stats.complete_untimed(now);
+                node.response.record(f.response);
                 Some(routing.next(&mut node.rng))
             }
             Err(r) => {
@@ -819,7 +833,7 @@ impl Network {
         let node = &mut self.nodes[i];
         match p {
             Pulled::Started(b) => {
-                node.stats.record_wait(b.waited);
+                node.wait.record(b.waited);
                 cx.schedule(
                     b.at,
                     Event::Done {
@@ -852,7 +866,8 @@ impl Network {
         let now = cx.now();
         if job.call == NO_CALL {
             self.plain_inside -= 1;
-            self.net.complete(now, now - job.born);
+            self.net.complete_untimed(now);
+            self.time_in.record(now - job.born);
             self.source_done(job.source as usize, true, now, Reject::Error);
         } else {
             self.attempt_done(cx, job.call, job.stamp, Ok(()));
@@ -1192,7 +1207,8 @@ impl Network {
         match c.caller {
             Caller::Source => {
                 self.client_calls -= 1;
-                self.net.complete(now, now - c.started);
+                self.net.complete_untimed(now);
+                self.time_in.record(now - c.started);
                 self.source_done(c.owner as usize, true, now, Reject::Error);
             }
             Caller::Slot { slot, token } => {
@@ -1547,9 +1563,12 @@ impl Model for Network {
 
     fn reset_statistics(&mut self, now: SimTime) {
         self.net.reset(now);
+        self.time_in.reset();
         self.books = CallBooks::default();
         for n in &mut self.nodes {
             n.stats.reset(now);
+            n.wait.reset();
+            n.response.reset();
             if let Body::Source { outstanding, .. } = &n.body {
                 n.counts = Counts {
                     at_reset: *outstanding,

@@ -15,7 +15,8 @@ use crate::sim::blocks::stats::{BlockStats, Reject};
 use crate::sim::fault::Effect;
 use crate::sim::metrics::Metrics;
 use crate::sim::world::{
-    AnalyticRow, ChartView, GaugeView, MapNode, NetworkMap, SeriesView, UnitState, UnitView,
+    AnalyticRow, ChartView, EdgeKind, GaugeView, MapEdge, MapNode, NetworkMap, SeriesView,
+    UnitState, UnitView,
 };
 use crate::sim::{SimTime, Snapshot};
 
@@ -335,10 +336,10 @@ impl Network {
             (self.plain_inside + self.client_calls) as f64,
         );
         m.insert("mean_in_network".into(), net.mean_in_system(now));
-        m.insert("mean_time_in_network_s".into(), net.response().mean_s());
+        m.insert("mean_time_in_network_s".into(), self.time_in.mean_s());
         m.insert(
             "p95_time_in_network_s".into(),
-            net.response().quantile_s(0.95),
+            self.time_in.quantile_s(0.95),
         );
         m.insert("attempts".into(), self.books.attempts as f64);
         m.insert("retries".into(), self.books.retries as f64);
@@ -378,11 +379,11 @@ impl Network {
             m.insert(k("mean_in_system"), st.mean_in_system(now));
             m.insert(k("throughput_per_s"), st.throughput_per_s(now));
             if let Body::Station { st: s, .. } = &n.body {
-                m.insert(k("mean_response_s"), st.response().mean_s());
-                m.insert(k("p95_response_s"), st.response().quantile_s(0.95));
+                m.insert(k("mean_response_s"), n.response.mean_s());
+                m.insert(k("p95_response_s"), n.response.quantile_s(0.95));
                 m.insert(k("utilisation"), s.utilisation(now));
                 m.insert(k("in_system"), s.in_system() as f64);
-                m.insert(k("mean_wait_s"), st.wait().mean_s());
+                m.insert(k("mean_wait_s"), n.wait.mean_s());
                 m.insert(k("blocking_probability"), st.blocking_probability());
             }
         }
@@ -417,43 +418,145 @@ impl Network {
         let n = self.nodes.len();
         let idx = super::params::index(&self.p);
         let mut layer = vec![usize::MAX; n];
-        let mut frontier: Vec<usize> = (0..n)
+        let frontier: Vec<usize> = (0..n)
             .filter(|&i| self.nodes[i].kind == Kind::Source)
             .collect();
         for &i in &frontier {
             layer[i] = 0;
         }
         let mut edges = Vec::new();
-        for i in 0..n {
-            for j in super::params::successors(&self.p, &idx, i)
-                .into_iter()
-                .flatten()
-            {
-                edges.push((i, j));
+        for (i, node) in self.p.nodes.iter().enumerate() {
+            let edge = |to: usize, kind: EdgeKind, p: Option<f64>| MapEdge {
+                from: i,
+                to,
+                kind,
+                p,
+            };
+            match node {
+                Node::Router { to, .. } => {
+                    for t in to {
+                        if let Some(&j) = idx.get(t.as_str()) {
+                            edges.push(edge(j, EdgeKind::Route, None));
+                        }
+                    }
+                }
+                Node::Source { .. } | Node::Station { .. } => {
+                    for r in node.routes().iter().filter(|r| r.p > 0.0) {
+                        if let Some(&j) = idx.get(r.to.as_str()) {
+                            edges.push(edge(j, EdgeKind::Route, Some(r.p)));
+                        }
+                    }
+                }
+                Node::Sink { .. } => {}
             }
-            if let Node::Station { call: Some(c), .. } = &self.p.nodes[i]
+            if let Node::Station { call: Some(c), .. } = node
                 && let Some(&j) = idx.get(c.as_str())
             {
-                edges.push((i, j));
+                edges.push(edge(j, EdgeKind::Call, None));
             }
-        }
-        let mut d = 0;
-        while !frontier.is_empty() && d < n {
-            d += 1;
-            let mut next = Vec::new();
-            for &(a, b) in &edges {
-                if frontier.contains(&a) && layer[b] == usize::MAX {
-                    layer[b] = d;
-                    next.push(b);
+            for d in node.depends_on() {
+                if let Some(&j) = idx.get(d.as_str()) {
+                    edges.push(edge(j, EdgeKind::Depends, None));
                 }
             }
-            frontier = next;
         }
-        let deepest = layer
-            .iter()
-            .filter(|l| **l != usize::MAX)
+        // Columns: the longest path from a source along routes and calls,
+        // feedback edges left out, so that a line reads left to right.
+        let flows: Vec<Vec<usize>> = (0..n)
+            .map(|i| {
+                edges
+                    .iter()
+                    .filter(|e| e.from == i && e.kind != EdgeKind::Depends)
+                    .map(|e| e.to)
+                    .collect()
+            })
+            .collect();
+        // Depth-first from the sources: an edge back onto the path is feedback.
+        let (mut seen, mut on_path) = (vec![false; n], vec![false; n]);
+        let mut back = std::collections::BTreeSet::new();
+        for &s in &frontier {
+            if seen[s] {
+                continue;
+            }
+            seen[s] = true;
+            on_path[s] = true;
+            let mut stack = vec![(s, 0)];
+            while let Some(top) = stack.last_mut() {
+                let u = top.0;
+                if let Some(&v) = flows[u].get(top.1) {
+                    top.1 += 1;
+                    if on_path[v] {
+                        back.insert((u, v));
+                    } else if !seen[v] {
+                        seen[v] = true;
+                        on_path[v] = true;
+                        stack.push((v, 0));
+                    }
+                } else {
+                    on_path[u] = false;
+                    stack.pop();
+                }
+            }
+        }
+        // Longest paths over what is left (acyclic), in topological order.
+        let mut indegree = vec![0usize; n];
+        for u in (0..n).filter(|&u| seen[u]) {
+            for &v in &flows[u] {
+                if !back.contains(&(u, v)) {
+                    indegree[v] += 1;
+                }
+            }
+        }
+        let mut ready: Vec<usize> = (0..n).filter(|&u| seen[u] && indegree[u] == 0).collect();
+        while let Some(u) = ready.pop() {
+            for &v in &flows[u] {
+                if back.contains(&(u, v)) {
+                    continue;
+                }
+                let l = if layer[u] == usize::MAX {
+                    0
+                } else {
+                    layer[u] + 1
+                };
+                if layer[v] == usize::MAX || layer[v] < l {
+                    layer[v] = l;
+                }
+                indegree[v] -= 1;
+                if indegree[v] == 0 {
+                    ready.push(v);
+                }
+            }
+        }
+        // A node no traffic reaches (BGP, DNS) goes right of the nodes
+        // that depend on it, else right of what it depends on, else next
+        // to the sources.
+        for _ in 0..n {
+            let mut moved = false;
+            for e in edges.iter().filter(|e| e.kind == EdgeKind::Depends) {
+                if layer[e.to] == usize::MAX && layer[e.from] != usize::MAX {
+                    layer[e.to] = layer[e.from] + 1;
+                    moved = true;
+                }
+            }
+            for e in edges.iter().filter(|e| e.kind == EdgeKind::Depends) {
+                if layer[e.from] == usize::MAX && layer[e.to] != usize::MAX {
+                    layer[e.from] = layer[e.to] + 1;
+                    moved = true;
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+        for (i, l) in layer.iter_mut().enumerate() {
+            if *l == usize::MAX && self.nodes[i].kind != Kind::Sink {
+                *l = 1;
+            }
+        }
+        let deepest = (0..n)
+            .filter(|&i| self.nodes[i].kind != Kind::Sink)
+            .map(|i| layer[i])
             .max()
-            .copied()
             .unwrap_or(0);
         let nodes = (0..n)
             .map(|i| {
@@ -466,8 +569,8 @@ impl Network {
                     ),
                     _ => (0, 0, 0.0),
                 };
-                let l = if node.kind == Kind::Sink || layer[i] == usize::MAX {
-                    deepest + usize::from(node.kind == Kind::Sink)
+                let l = if node.kind == Kind::Sink {
+                    deepest + 1
                 } else {
                     layer[i]
                 };
@@ -515,7 +618,7 @@ impl Network {
                 alarm: down > 0,
             },
             GaugeView {
-                label: "retries / request".into(),
+                label: "retries/request".into(),
                 ratio: m
                     .get("retries_per_request")
                     .copied()
