@@ -165,6 +165,11 @@ enum Cmd {
         /// Replace the --record file if it exists.
         #[arg(long, requires = "record")]
         force: bool,
+        /// Colours: `default`, `light` (dark text on a white frame, for a lit
+        /// room or a projector), `mono` (no colour; the default when NO_COLOR
+        /// is set), or a theme file (see themes/default.ron).
+        #[arg(long, value_name = "NAME|FILE.ron")]
+        theme: Option<String>,
     },
 }
 
@@ -358,10 +363,26 @@ fn main() -> ExitCode {
             common,
             record,
             force,
+            theme,
         }) => {
             let loaded = match load_with_sets(&scenario, &common.sets) {
                 Ok(l) => l,
                 Err(code) => return code,
+            };
+            let theme = match chaoswala::tui::theme::Theme::choose(
+                theme.as_deref(),
+                chaoswala::tui::theme::no_color_set(),
+            ) {
+                Ok(t) => t,
+                // A file's error already starts with FILE:LINE:COL.
+                Err(e @ chaoswala::tui::theme::ThemeError::Parse(_)) => {
+                    say!("{e}");
+                    return ExitCode::from(BAD_INPUT);
+                }
+                Err(e) => {
+                    say!("chaoswala: {e}");
+                    return ExitCode::from(BAD_INPUT);
+                }
             };
             // Bad input is refused before the terminal is taken over; the
             // world itself is built once, by the dashboard.
@@ -400,6 +421,7 @@ fn main() -> ExitCode {
                 seed: common.seed,
                 policy: common.policy,
                 record: record.map(|p| (p, force)),
+                theme: Some(theme),
             };
             finish_tui(chaoswala::tui::run_scenario(loaded, &opts))
         }

@@ -28,6 +28,9 @@ pub struct Options {
     pub policy: Option<String>,
     /// Record the session to this file (replacing it when `true`).
     pub record: Option<(std::path::PathBuf, bool)>,
+    /// The palette (`--theme`); without one, `default`, or `mono` when
+    /// `NO_COLOR` is set.
+    pub theme: Option<Theme>,
 }
 
 /// Opens the dashboard on the world picker; returns the exit status
@@ -44,7 +47,7 @@ pub fn run_scenario(loaded: Loaded, opts: &Options) -> anyhow::Result<u8> {
         opts.seed,
         opts.policy.clone(),
     );
-    let mut app = App::with_launch(launch, Theme::from_env())
+    let mut app = App::with_launch(launch, opts.theme.unwrap_or_else(Theme::from_env))
         .map_err(|e| anyhow::anyhow!("{}: {e}", loaded.origin))?;
     if let Some((path, force)) = &opts.record {
         app.record_to(path, *force)?;

@@ -242,6 +242,7 @@ impl Ipl {
                 label: "backlog: orders waiting in a queue".into(),
                 points: ChartView::points_of(&self.chart_t, &self.chart),
                 reference: None,
+                unit: "orders".into(),
             },
             units_title: "servers, db, kitchens".into(),
             units_extra_header: "queue".into(),
