@@ -218,9 +218,10 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     let roads = !snap.roads.is_empty();
     // The gauges take what their texts want, between 42 % and 55 % of the row.
     // (at most half in the compact layout, so the trends keep their room).
-    // In the full layout they may take all but 42 cells (the trends' least).
+    // In the full layout they may take all but 44 cells (the trends' least:
+    // a label of 20, its value and 8 cells of trend).
     let most = if full {
-        area.width.saturating_sub(42).max(area.width * 55 / 100)
+        area.width.saturating_sub(44).max(area.width * 55 / 100)
     } else {
         area.width * 50 / 100
     };
@@ -239,7 +240,9 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
         panels::sparklines(app, snap, top_right, buf);
     }
 
-    let chart_pct = if full { 55 } else { 50 };
+    // (The right column is wide enough at 120 for a table row of a long
+    // name, the state and a 24-cell extra column.)
+    let chart_pct = if full { 54 } else { 50 };
     let [chart, right] = Layout::horizontal([
         Constraint::Percentage(chart_pct),
         Constraint::Percentage(100 - chart_pct),
