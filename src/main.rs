@@ -169,6 +169,11 @@ enum Cmd {
         /// Replace the --record and --cast files if they exist.
         #[arg(long)]
         force: bool,
+        /// Colours: `default`, `light` (dark text on a white frame, for a lit
+        /// room or a projector), `mono` (no colour; the default when NO_COLOR
+        /// is set), or a theme file (see themes/default.ron).
+        #[arg(long, value_name = "NAME|FILE.ron")]
+        theme: Option<String>,
     },
     /// Play a recorded session in the dashboard: the same screens at the
     /// same simulated instants. Speed, pause and the viewing keys work; a
@@ -404,10 +409,26 @@ fn main() -> ExitCode {
             record,
             cast,
             force,
+            theme,
         }) => {
             let loaded = match load_with_sets(&scenario, &common.sets) {
                 Ok(l) => l,
                 Err(code) => return code,
+            };
+            let theme = match chaoswala::tui::theme::Theme::choose(
+                theme.as_deref(),
+                chaoswala::tui::theme::no_color_set(),
+            ) {
+                Ok(t) => t,
+                // A file's error already starts with FILE:LINE:COL.
+                Err(e @ chaoswala::tui::theme::ThemeError::Parse(_)) => {
+                    say!("{e}");
+                    return ExitCode::from(BAD_INPUT);
+                }
+                Err(e) => {
+                    say!("chaoswala: {e}");
+                    return ExitCode::from(BAD_INPUT);
+                }
             };
             // Bad input is refused before the terminal is taken over; the
             // world itself is built once, by the dashboard.
@@ -447,6 +468,7 @@ fn main() -> ExitCode {
                 record: record.map(|p| (p, force)),
                 cast: cast.map(|p| (p, force)),
                 compare: common.compare,
+                theme: Some(theme),
             };
             finish_tui(chaoswala::tui::run_scenario(loaded, &opts))
         }

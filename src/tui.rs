@@ -36,6 +36,9 @@ pub struct Options {
     pub cast: Option<(std::path::PathBuf, bool)>,
     /// Open compare with this policy on the right.
     pub compare: Option<String>,
+    /// The palette (`--theme`); without one, `default`, or `mono` when
+    /// `NO_COLOR` is set.
+    pub theme: Option<Theme>,
 }
 
 /// Opens the dashboard on the world picker; returns the exit status
@@ -52,7 +55,7 @@ pub fn run_scenario(loaded: Loaded, opts: &Options) -> anyhow::Result<u8> {
         opts.seed,
         opts.policy.clone(),
     );
-    let mut app = App::with_launch(launch, Theme::from_env())
+    let mut app = App::with_launch(launch, opts.theme.unwrap_or_else(Theme::from_env))
         .map_err(|e| anyhow::anyhow!("{}: {e}", loaded.origin))?;
     if let Some((path, force)) = &opts.record {
         app.record_to(path, *force)?;
@@ -66,7 +69,8 @@ pub fn run_scenario(loaded: Loaded, opts: &Options) -> anyhow::Result<u8> {
 
 /// Opens the dashboard playing a recorded session; returns the exit status.
 pub fn run_replay(loaded: &Loaded, opts: &Options) -> anyhow::Result<u8> {
-    let mut app = App::replay(loaded, Theme::from_env()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut app = App::replay(loaded, opts.theme.unwrap_or_else(Theme::from_env))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some((path, force)) = &opts.record {
         app.record_to(path, *force)?;
     }

@@ -89,6 +89,8 @@ pub struct ChartView {
     pub points: Vec<(f64, f64)>,
     /// The analytic value drawn as a reference line, with its name.
     pub reference: Option<(String, f64)>,
+    /// What the y-axis counts (`people`, `orders`, `s`), shown on the axis.
+    pub unit: String,
 }
 
 impl ChartView {

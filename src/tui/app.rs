@@ -656,6 +656,8 @@ pub struct App {
     /// Widest the gauges wanted so far in this session (kept, so the
     /// panel does not change width between frames).
     pub gauge_width: std::cell::Cell<u16>,
+    /// Widest each column of the table wanted so far in this session.
+    pub table_widths: std::cell::Cell<[u16; 6]>,
     /// One line of feedback for the last action.
     pub message: Option<String>,
     /// Real time the message has been up.
@@ -704,6 +706,7 @@ impl App {
             enlarged: false,
             page_rows: std::cell::Cell::new((5, 5)),
             gauge_width: std::cell::Cell::new(0),
+            table_widths: std::cell::Cell::new([0; 6]),
             message: None,
             message_age: Duration::ZERO,
             slow_during_faults: false,
@@ -825,6 +828,7 @@ impl App {
 
     fn reset_views(&mut self) {
         self.gauge_width.set(0);
+        self.table_widths.set([0; 6]);
         self.log_scroll = 0;
         self.table_scroll = 0;
         self.enlarged = false;

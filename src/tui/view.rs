@@ -26,6 +26,10 @@ pub const FULL: (u16, u16) = (120, 40);
 /// Smallest terminal at all (the compact layout).
 pub const COMPACT: (u16, u16) = (80, 24);
 
+/// Rows the chart keeps in the compact layout (borders included): six of
+/// plot and axis.
+const CHART_ROWS: u16 = 8;
+
 /// Which arrangement fits the terminal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fit {
@@ -47,6 +51,8 @@ pub fn fit(area: Rect) -> Fit {
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
+        // The theme's base (the light theme's white) under every cell.
+        buf.set_style(area, self.theme.base());
         let fit = fit(area);
         if fit == Fit::TooSmall {
             render_too_small(area, buf);
@@ -62,6 +68,33 @@ impl Widget for &App {
             Some(Overlay::Toggles(row)) => overlay::toggles(self, *row, area, buf),
             Some(Overlay::ConfirmQuit) => overlay::confirm_quit(self, area, buf),
             None => {}
+        }
+        fill_base(self.theme.base(), area, buf);
+    }
+}
+
+/// Cells some widget left on the terminal's own colours (a chart's blank
+/// braille cells reset their background) take the theme's base, so a
+/// light theme has no dark holes. Nothing to do when the base has none.
+fn fill_base(base: ratatui::style::Style, area: Rect, buf: &mut Buffer) {
+    use ratatui::style::Color;
+    let (fg, bg) = (base.fg, base.bg);
+    if fg.is_none() && bg.is_none() {
+        return;
+    }
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            let cell = &mut buf[(x, y)];
+            if let Some(bg) = bg
+                && cell.bg == Color::Reset
+            {
+                cell.bg = bg;
+            }
+            if let Some(fg) = fg
+                && cell.fg == Color::Reset
+            {
+                cell.fg = fg;
+            }
         }
     }
 }
@@ -115,10 +148,10 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     } else {
         snap.roads.len() as u16 + u16::from(snap.status_line.is_some())
     };
-    let top_h = spark_rows.max(gauge_rows).max(road_rows) + 2;
+    let mut top_h = spark_rows.max(gauge_rows).max(road_rows) + 2;
     // Two lines a road only when the screen is tall enough.
     let roomy = full && area.height >= 48;
-    let log_h = match (full, world) {
+    let mut log_h = match (full, world) {
         (true, false) => 9,
         (true, true) => 7,
         (false, _) => 4,
@@ -134,6 +167,16 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     let caption_h = panels::caption_rows(s, area.width)
         .len()
         .clamp(1, if full { panels::CAPTION_ROWS } else { 2 }) as u16;
+    if !full {
+        // Compact, by priority: the chart keeps CHART_ROWS rows; the log
+        // gives a row first, then the top panels (the gauges' title then
+        // says how many of them show; `e` shows them all).
+        let fixed = 3 + caption_h;
+        let over = (fixed + top_h + log_h + CHART_ROWS).saturating_sub(area.height);
+        let from_log = over.min(1);
+        log_h -= from_log;
+        top_h = top_h.saturating_sub(over - from_log).max(4);
+    }
     let [
         header,
         status,
@@ -180,9 +223,10 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
     let roads = !snap.roads.is_empty();
     // The gauges take what their texts want, between 42 % and 55 % of the row.
     // (at most half in the compact layout, so the trends keep their room).
-    // In the full layout they may take all but 42 cells (the trends' least).
+    // In the full layout they may take all but 44 cells (the trends' least:
+    // a label of 20, its value and 8 cells of trend).
     let most = if full {
-        area.width.saturating_sub(42).max(area.width * 55 / 100)
+        area.width.saturating_sub(44).max(area.width * 55 / 100)
     } else {
         area.width * 50 / 100
     };
@@ -201,7 +245,9 @@ fn render_dashboard(app: &App, s: &Session, fit: Fit, area: Rect, buf: &mut Buff
         panels::sparklines(app, snap, top_right, buf);
     }
 
-    let chart_pct = if full { 55 } else { 50 };
+    // (The right column is wide enough at 120 for a table row of a long
+    // name, the state and a 24-cell extra column.)
+    let chart_pct = if full { 54 } else { 50 };
     let [chart, right] = Layout::horizontal([
         Constraint::Percentage(chart_pct),
         Constraint::Percentage(100 - chart_pct),

@@ -102,7 +102,7 @@ pub fn help(app: &App, area: Rect, buf: &mut Buffer) {
     let w = (col_w * cols + 2).max(lines.iter().map(Line::width).max().unwrap_or(0) + 2) as u16;
     let h = lines.len() as u16 + 2;
     let r = centered(area, w, h);
-    Clear.render(r, buf);
+    clear(app, r, buf);
     Paragraph::new(lines)
         .block(frame(app, "keys and signs"))
         .render(r, buf);
@@ -209,7 +209,7 @@ pub fn fault_menu(app: &App, m: &FaultMenu, area: Rect, buf: &mut Buffer) {
     let w = lines.iter().map(Line::width).max().unwrap_or(40) as u16 + 4;
     let h = lines.len() as u16 + 2;
     let r = centered(area, w.max(56), h);
-    Clear.render(r, buf);
+    clear(app, r, buf);
     Paragraph::new(lines)
         .block(frame(app, "inject a fault"))
         .render(r, buf);
@@ -263,7 +263,7 @@ pub fn toggles(app: &App, row: usize, area: Rect, buf: &mut Buffer) {
     let w = lines.iter().map(Line::width).max().unwrap_or(30) as u16 + 4;
     let h = lines.len() as u16 + 2;
     let r = centered(area, w.max(44), h);
-    Clear.render(r, buf);
+    clear(app, r, buf);
     Paragraph::new(lines)
         .block(frame(app, "world switches"))
         .render(r, buf);
@@ -294,7 +294,7 @@ pub fn confirm_quit(app: &App, area: Rect, buf: &mut Buffer) {
     let w = lines.iter().map(Line::width).max().unwrap_or(40) as u16 + 4;
     let h = lines.len() as u16 + 2;
     let r = centered(area, w, h);
-    Clear.render(r, buf);
+    clear(app, r, buf);
     Paragraph::new(lines)
         .block(frame(app, "quit?"))
         .render(r, buf);
@@ -328,6 +328,13 @@ fn trim_float(v: f64, step: f64) -> String {
         (-step.log10()).ceil().clamp(0.0, 6.0) as usize
     };
     format!("{v:.decimals$}")
+}
+
+/// Empties a popup's rectangle down to the theme's base (a light theme
+/// keeps its white under the popup).
+fn clear(app: &App, r: Rect, buf: &mut Buffer) {
+    Clear.render(r, buf);
+    buf.set_style(r, app.theme.base());
 }
 
 #[cfg(test)]

@@ -90,7 +90,18 @@ pub fn header(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
     }
     optional.push((format!("seed {}", meta.seed), false));
     let width = usize::from(area.width);
-    let title = format!(" chaoswala · {}", meta.title);
+    // The world's title, or when it does not fit beside the clock, speed
+    // and state, its words before a dash, then the scenario's name: the
+    // world is always named, never cut.
+    // (Sized for the widest speed and state, so the name chosen does not
+    // change as they do.)
+    let essential_w = app.clock(now).chars().count() + "  ×10 000  ▶ running".chars().count() + 3;
+    let short = meta.title.split(" — ").next().unwrap_or(&meta.title);
+    let title = [meta.title.as_str(), short, meta.name.as_str()]
+        .iter()
+        .map(|t| format!(" chaoswala · {t}"))
+        .find(|t| t.chars().count() + essential_w <= width)
+        .unwrap_or_else(|| format!(" {}", meta.name));
     let title_w = title.chars().count();
     let mut before: Vec<&str> = Vec::new();
     let mut after: Vec<&str> = Vec::new();
@@ -260,15 +271,24 @@ pub fn gauges_wanted_width(snap: &Snapshot) -> u16 {
 
 const GAUGE_LABEL_MAX: usize = 16;
 
+/// A gauge's text with room for the warning sign whether or not it shows,
+/// so that an alarm coming on does not move the panel's columns.
 fn gauge_text_width(g: &crate::sim::world::GaugeView) -> usize {
-    g.text.chars().count() + if g.alarm { 2 } else { 0 }
+    g.text.chars().count() + 2
 }
 
 /// One row a gauge: label | bar | text. The bar always keeps a few cells;
 /// a text too long for the rest is cut at its end with `…` (worlds put the
 /// state first, so the state words stay), and the warning sign stays.
 pub fn gauges(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
-    let block = panel_block(app, Panel::Gauges, "now");
+    let rows = usize::from(area.height.saturating_sub(2));
+    let n = snap.gauges.len();
+    let title = if n > rows {
+        format!("now · {rows} of {n}")
+    } else {
+        "now".to_string()
+    };
+    let block = panel_block(app, Panel::Gauges, &title);
     let inner = block.inner(area);
     block.render(area, buf);
     let width = usize::from(inner.width);
@@ -320,13 +340,26 @@ pub fn gauges(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
     Paragraph::new(lines).render(inner, buf);
 }
 
+/// The simulated span the trends show: the worlds sample their series in
+/// simulated time, beside the chart's points, so the chart's spacing is the
+/// sampling interval (whatever the speed, the same span is shown).
+#[must_use]
+pub fn trends_window_s(snap: &Snapshot) -> Option<f64> {
+    let n = snap.sparklines.first().map_or(0, |s| s.values.len());
+    let p = &snap.chart.points;
+    if n == 0 || p.len() < 2 {
+        return None;
+    }
+    let dt = (p[p.len() - 1].0 - p[0].0) / (p.len() - 1) as f64;
+    (dt.is_finite() && dt > 0.0).then_some(dt * n as f64)
+}
+
 pub fn sparklines(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
-    let window = snap.sparklines.first().map_or(0, |s| s.values.len());
-    let block = panel_block(
-        app,
-        Panel::Sparklines,
-        &format!("trends, last {window} samples"),
-    );
+    let title = match trends_window_s(snap) {
+        Some(s) => format!("trends, last {} simulated", fmt_duration_s(s)),
+        None => "trends".to_string(),
+    };
+    let block = panel_block(app, Panel::Sparklines, &title);
     let inner = block.inner(area);
     block.render(area, buf);
     let label_w = snap
@@ -400,19 +433,20 @@ pub fn chart(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
     let now = format!("now {}", count_or_num(latest));
     // The longest title that fits: the label and the reference's name go
     // before the numbers do.
+    // (A narrow chart keeps the metric's name, shortened to its words
+    // before a colon, over the numbers.)
+    let short = label.split(':').next().unwrap_or(label);
     let mut candidates = Vec::new();
-    match &c.reference {
-        Some((name, r)) => {
-            let r = fmt_num(*r);
-            candidates.push(format!("{label}: {now} · ref {name} {r}"));
-            candidates.push(format!("{now} · ref {name} {r}"));
-            candidates.push(format!("{label}: {now} · ref {r}"));
-            candidates.push(format!("{now} · ref {r}"));
-        }
-        None => {
-            candidates.push(format!("{label}: {now}"));
-        }
+    if let Some((name, r)) = &c.reference {
+        let r = fmt_num(*r);
+        candidates.push(format!("{label}: {now} · ref {name} {r}"));
+        candidates.push(format!("{label}: {now} · ref {r}"));
+        candidates.push(format!("{short}: {now} · ref {r}"));
     }
+    candidates.push(format!("{label}: {now}"));
+    candidates.push(format!("{short}: {now}"));
+    candidates.push(label.to_string());
+    candidates.push(short.to_string());
     candidates.push(now.clone());
     // Room for the borders, the focus marker and spaces.
     let room = usize::from(area.width).saturating_sub(8);
@@ -463,6 +497,16 @@ pub fn chart(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
                 .data(&reference_points),
         );
     }
+    // The y-axis says what it counts, at its top (over the headroom the
+    // bounds leave above the data).
+    let mut y_axis = Axis::default().bounds([0.0, y_max]).style(t.dim()).labels([
+        Span::raw("0"),
+        Span::raw(fmt_num(y_max / 2.0)),
+        Span::raw(fmt_num(y_max)),
+    ]);
+    if !c.unit.is_empty() {
+        y_axis = y_axis.title(Span::styled(format!("{} ", c.unit), t.dim()));
+    }
     let origin = s.launch.meta.clock_origin_s;
     let x_label = |x: f64| crate::tui::app::clock_text(origin, SimTime::from_secs_f64(x));
     Chart::new(datasets)
@@ -473,11 +517,7 @@ pub fn chart(app: &App, s: &Session, area: Rect, buf: &mut Buffer) {
                 .style(t.dim())
                 .labels([Span::raw(x_label(x0)), Span::raw(x_label(x1))]),
         )
-        .y_axis(Axis::default().bounds([0.0, y_max]).style(t.dim()).labels([
-            Span::raw("0"),
-            Span::raw(fmt_num(y_max / 2.0)),
-            Span::raw(fmt_num(y_max)),
-        ]))
+        .y_axis(y_axis)
         .render(area, buf);
 }
 
@@ -526,6 +566,13 @@ impl Column {
             want,
             min: min.min(want),
         }
+    }
+
+    /// As wide as `w` (or its cap) whatever the cells hold now: the widest
+    /// value the column can take, so a changed state does not move it.
+    fn at_least(mut self, w: usize, cap: usize) -> Self {
+        self.want = self.want.max(w.min(cap));
+        self
     }
 }
 
@@ -630,7 +677,7 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
         &snap.units_extra_header
     };
     let u = &snap.units;
-    let cols = [
+    let mut cols = [
         Column::new(
             "name",
             u.iter().map(|u| u.name.clone()).collect(),
@@ -646,7 +693,8 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
             false,
             12,
             6,
-        ),
+        )
+        .at_least(STATE_W, 12),
         Column::new(
             "in flight",
             u.iter().map(|u| count_or_num(u.in_flight)).collect(),
@@ -660,7 +708,9 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
             true,
             9,
             7,
-        ),
+        )
+        // ("850 ms", "35.4 s", "12.5 min": at most eight cells.)
+        .at_least(8, 9),
         Column::new(
             "share",
             u.iter()
@@ -678,6 +728,14 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
             9,
         ),
     ];
+    // A width once wanted is kept for the session, so that a changed state
+    // or a shorter text does not move the columns or bring one back.
+    let mut seen = app.table_widths.get();
+    for (c, s) in cols.iter_mut().zip(seen.iter_mut()) {
+        c.want = c.want.max(usize::from(*s));
+        *s = u16::try_from(c.want).unwrap_or(u16::MAX);
+    }
+    app.table_widths.set(seen);
     let widths = fit_columns(
         &cols,
         usize::from(inner.width),
@@ -730,6 +788,9 @@ pub fn units(app: &App, snap: &Snapshot, area: Rect, buf: &mut Buffer) {
     }
     Paragraph::new(lines).render(inner, buf);
 }
+
+/// The state column's widest cell: the marker and the longest state word.
+const STATE_W: usize = 2 + 8;
 
 /// The table's row order for `by` (ties keep the world's order).
 fn sorted_rows(snap: &Snapshot, by: SortBy) -> Vec<usize> {

@@ -97,7 +97,7 @@ impl Ipl {
                 label: "partners".into(),
                 ratio: self.online as f64 / total_partners as f64,
                 text: format!(
-                    "{} online · {} on trips · {:.1} orders each",
+                    "{} online · {} busy · {:.1} orders each",
                     count(self.online as f64),
                     count(self.busy_partners as f64),
                     self.partner_load()
@@ -242,6 +242,7 @@ impl Ipl {
                 label: "backlog: orders waiting in a queue".into(),
                 points: ChartView::points_of(&self.chart_t, &self.chart),
                 reference: None,
+                unit: "orders".into(),
             },
             units_title: "servers, db, kitchens".into(),
             units_extra_header: "queue".into(),

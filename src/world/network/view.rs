@@ -730,6 +730,7 @@ impl Network {
                 reference: an
                     .get("mean_in_network")
                     .map(|l| ("L (Jackson product form)".to_string(), l)),
+                unit: "requests".into(),
             },
             units_title: "nodes".into(),
             units_extra_header: "state · inside/room · busy".into(),

@@ -167,6 +167,7 @@ impl Platform {
                     .as_ref()
                     .ok()
                     .map(|c| (format!("L ({})", c.model), c.f.mean_in_system)),
+                unit: "people".into(),
             },
             units_title: if matches!(self.mode, Mode::Trains { .. }) {
                 "tracks".into()

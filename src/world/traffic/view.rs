@@ -296,6 +296,7 @@ impl Traffic {
                 points: ChartView::points_of(&self.chart_t, &self.chart),
                 reference: reference_assignment
                     .map(|(name, a)| (name.to_string(), a.total_vehicle_hours_per_h)),
+                unit: "cars".into(),
             },
             units_title: "roads".into(),
             units_extra_header: "queue".into(),

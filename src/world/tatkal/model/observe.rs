@@ -115,6 +115,13 @@ impl Tatkal {
         }
         let load = if knee > 0.0 { busy / knee } else { 0.0 };
         let down = self.engines.iter().filter(|e| !e.up).count();
+        // The gauges' numbers are padded to the widest they can be (every
+        // user, every seat, every engine), so the panel keeps its width.
+        let users_w = count(self.p.users.max(self.queue_peak) as f64)
+            .chars()
+            .count();
+        let seats_w = count(self.seats_total as f64).chars().count();
+        let engines_w = self.engines.len().to_string().len();
         let units = self
             .engines
             .iter()
@@ -159,7 +166,7 @@ impl Tatkal {
                     // The bar is the share of the peak so far, and says so.
                     ratio: (waiting / peak).clamp(0.0, 1.0),
                     text: format!(
-                        "{} · {:.0} % of peak {}",
+                        "{:>users_w$} · {:>3.0} % of peak {:>users_w$}",
                         count(waiting),
                         (waiting / peak).clamp(0.0, 1.0) * 100.0,
                         count(self.queue_peak as f64)
@@ -184,7 +191,7 @@ impl Tatkal {
                     label: "seats left".into(),
                     ratio: seats_ratio.clamp(0.0, 1.0),
                     text: format!(
-                        "{} of {}",
+                        "{:>seats_w$} of {}",
                         count(self.seats_left as f64),
                         count(self.seats_total as f64)
                     ),
@@ -194,7 +201,7 @@ impl Tatkal {
                     label: "engine load".into(),
                     // Full at the knee; past it the text says how far.
                     ratio: load.clamp(0.0, 1.0),
-                    text: format!("{:.0} % of knee · {} down", load * 100.0, down),
+                    text: format!("{:>3.0} % of knee · {down:>engines_w$} down", load * 100.0),
                     alarm: load > 1.0 || down > 0,
                 },
             ],
@@ -217,6 +224,7 @@ impl Tatkal {
                     .zip(self.chart_v.values())
                     .collect(),
                 reference: None,
+                unit: "users".into(),
             },
             units_title: "booking engines".into(),
             units_extra_header: "backlog".into(),
