@@ -199,6 +199,9 @@ enum Cmd {
         /// Replace the --record and --cast files if they exist.
         #[arg(long)]
         force: bool,
+        /// Colours: `default`, `light`, `mono` or a theme file, as on `tui`.
+        #[arg(long, value_name = "NAME|FILE.ron")]
+        theme: Option<String>,
     },
     /// Write the demo assets into DIR: for each world a short recorded
     /// session (NAME.ron), its replay as an asciicast (NAME.cast) and a
@@ -415,20 +418,9 @@ fn main() -> ExitCode {
                 Ok(l) => l,
                 Err(code) => return code,
             };
-            let theme = match chaoswala::tui::theme::Theme::choose(
-                theme.as_deref(),
-                chaoswala::tui::theme::no_color_set(),
-            ) {
+            let theme = match choose_theme(theme.as_deref()) {
                 Ok(t) => t,
-                // A file's error already starts with FILE:LINE:COL.
-                Err(e @ chaoswala::tui::theme::ThemeError::Parse(_)) => {
-                    say!("{e}");
-                    return ExitCode::from(BAD_INPUT);
-                }
-                Err(e) => {
-                    say!("chaoswala: {e}");
-                    return ExitCode::from(BAD_INPUT);
-                }
+                Err(code) => return code,
             };
             // Bad input is refused before the terminal is taken over; the
             // world itself is built once, by the dashboard.
@@ -478,7 +470,8 @@ fn main() -> ExitCode {
             record,
             cast,
             force,
-        }) => replay(&file, record, cast, force),
+            theme,
+        }) => replay(&file, record, cast, force, theme.as_deref()),
         #[cfg(feature = "tui")]
         Some(Cmd::Demo { dir }) => match chaoswala::tui::demo::write_assets(&dir) {
             Ok(files) => {
@@ -520,9 +513,14 @@ fn replay(
     record: Option<std::path::PathBuf>,
     cast: Option<std::path::PathBuf>,
     force: bool,
+    theme: Option<&str>,
 ) -> ExitCode {
     let loaded = match load_with_sets(file, &[]) {
         Ok(l) => l,
+        Err(code) => return code,
+    };
+    let theme = match choose_theme(theme) {
+        Ok(t) => t,
         Err(code) => return code,
     };
     if let Err(e) = scenario::recording::split(&loaded.origin, &loaded.text, &loaded.scenario) {
@@ -539,9 +537,29 @@ fn replay(
     let opts = chaoswala::tui::Options {
         record: record.map(|p| (p, force)),
         cast: cast.map(|p| (p, force)),
+        theme: Some(theme),
         ..chaoswala::tui::Options::default()
     };
     finish_tui(chaoswala::tui::run_replay(&loaded, &opts))
+}
+
+/// The dashboard's palette from `--theme` (and `NO_COLOR`); bad input is
+/// refused before the terminal is taken over.
+#[cfg(feature = "tui")]
+fn choose_theme(theme: Option<&str>) -> Result<chaoswala::tui::theme::Theme, ExitCode> {
+    use chaoswala::tui::theme::{Theme, ThemeError, no_color_set};
+    match Theme::choose(theme, no_color_set()) {
+        Ok(t) => Ok(t),
+        // A file's error already starts with FILE:LINE:COL.
+        Err(e @ ThemeError::Parse(_)) => {
+            say!("{e}");
+            Err(ExitCode::from(BAD_INPUT))
+        }
+        Err(e) => {
+            say!("chaoswala: {e}");
+            Err(ExitCode::from(BAD_INPUT))
+        }
+    }
 }
 
 #[cfg(feature = "tui")]

@@ -1639,7 +1639,9 @@ impl App {
             .max()
             .unwrap_or(0);
         for g in &s.snapshot.gauges {
-            let _ = writeln!(out, "  {:<label_w$}  {}", g.label, g.text);
+            // Gauge texts are padded to a fixed width for the dashboard.
+            let text: Vec<&str> = g.text.split(' ').filter(|w| !w.is_empty()).collect();
+            let _ = writeln!(out, "  {:<label_w$}  {}", g.label, text.join(" "));
         }
         let injected: Vec<&str> = s
             .sim
