@@ -55,22 +55,20 @@ pub fn run_scenario(loaded: Loaded, opts: &Options) -> anyhow::Result<u8> {
         opts.seed,
         opts.policy.clone(),
     );
-    let mut app = App::with_launch(launch, opts.theme.unwrap_or_else(Theme::from_env))
+    let app = App::with_launch(launch, opts.theme.unwrap_or_else(Theme::from_env))
         .map_err(|e| anyhow::anyhow!("{}: {e}", loaded.origin))?;
-    if let Some((path, force)) = &opts.record {
-        app.record_to(path, *force)?;
-    }
-    if let Some(p) = &opts.compare {
-        app.open_compare(p)
-            .map_err(|e| anyhow::anyhow!("--compare: {e}"))?;
-    }
-    run_app(app, opts.cast.as_ref())
+    start(app, opts)
 }
 
 /// Opens the dashboard playing a recorded session; returns the exit status.
 pub fn run_replay(loaded: &Loaded, opts: &Options) -> anyhow::Result<u8> {
-    let mut app = App::replay(loaded, opts.theme.unwrap_or_else(Theme::from_env))
+    let app = App::replay(loaded, opts.theme.unwrap_or_else(Theme::from_env))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    start(app, opts)
+}
+
+/// Starts the options' recording and compare, then runs the dashboard.
+fn start(mut app: App, opts: &Options) -> anyhow::Result<u8> {
     if let Some((path, force)) = &opts.record {
         app.record_to(path, *force)?;
     }

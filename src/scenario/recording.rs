@@ -169,6 +169,19 @@ pub struct Recorder {
     finished: bool,
 }
 
+/// Opens a new file for writing: refused (`AlreadyExists`) if `path`
+/// exists, unless `force`, which replaces it.
+pub fn create_file(path: &Path, force: bool) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true);
+    if force {
+        opts.create(true).truncate(true);
+    } else {
+        opts.create_new(true);
+    }
+    opts.open(path)
+}
+
 impl Recorder {
     /// Starts a recording of `scenario` (already with its overrides, its
     /// seed and its starting policy) at `path`; refuses an existing file
@@ -178,14 +191,7 @@ impl Recorder {
             path: path.to_path_buf(),
             error,
         };
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true);
-        if force {
-            opts.create(true).truncate(true);
-        } else {
-            opts.create_new(true);
-        }
-        let mut file = opts.open(path).map_err(|e| {
+        let mut file = create_file(path, force).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 RecordError::Exists(path.to_path_buf())
             } else {

@@ -75,14 +75,7 @@ impl Cast {
             path: path.to_path_buf(),
             error,
         };
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true);
-        if force {
-            opts.create(true).truncate(true);
-        } else {
-            opts.create_new(true);
-        }
-        let file = opts.open(path).map_err(|e| {
+        let file = crate::scenario::recording::create_file(path, force).map_err(|e| {
             if e.kind() == io::ErrorKind::AlreadyExists {
                 CastError::Exists(path.to_path_buf())
             } else {
