@@ -13,6 +13,7 @@ pub mod log;
 pub mod metrics;
 pub mod rng;
 pub mod runtime;
+pub mod sampler;
 pub mod time;
 pub mod world;
 
@@ -22,6 +23,7 @@ pub use engine::{Engine, EventQueue};
 pub use log::{EventLog, LOG_CAPACITY, LogEntry};
 pub use metrics::{ClosedForms, Metrics};
 pub use runtime::{Context, Model, Runtime};
+pub use sampler::{History, Probe, Sampling, SeriesId, Start};
 pub use time::SimTime;
 pub use world::{Catalog, Command, CommandError, Snapshot, World};
 
@@ -403,7 +405,7 @@ mod tests {
                 _ => Ok(String::new()),
             }
         }
-        fn snapshot(&self, _: SimTime) -> Snapshot {
+        fn snapshot(&self, _: SimTime, _: &History) -> Snapshot {
             Snapshot::default()
         }
         fn metrics(&self, _: SimTime) -> Metrics {

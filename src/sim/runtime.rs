@@ -16,12 +16,22 @@
 //!                                        ▼
 //!                                 Context { now, schedule, log }
 //! ```
+//!
+//! The runtime also owns the world's [`Sampler`]: the model declares its
+//! series once ([`Model::sampling`]) and keeps its sample tick an event in
+//! its own queue (so the order of events stays the model's). When the
+//! loop pops that tick ([`Model::is_sample`], one discriminant check per
+//! event) the runtime schedules the next one, lets the model do its
+//! periodic work ([`Model::on_sample`]), asks it to
+//! [`observe`](Model::observe) and records the points; the model's
+//! [`snapshot`](Model::snapshot) reads them back from the [`History`].
 
 use std::marker::PhantomData;
 
 use super::engine::EventQueue;
 use super::log::EventLog;
 use super::metrics::{ClosedForms, Metrics};
+use super::sampler::{History, Probe, Sampler, Sampling};
 use super::time::SimTime;
 use super::world::{Catalog, Command, CommandError, Ledger, Snapshot, World};
 
@@ -98,9 +108,33 @@ pub trait Model: Send + 'static {
         cmd: &Command,
     ) -> Result<String, CommandError>;
 
-    /// What the dashboard draws at `now` (`events_processed` is filled in
-    /// by the runtime).
-    fn snapshot(&self, now: SimTime) -> Snapshot;
+    /// What the dashboard draws at `now`, its sparklines and chart read
+    /// from `history` (`events_processed` is filled in by the runtime).
+    fn snapshot(&self, now: SimTime, history: &History) -> Snapshot;
+
+    /// The series the model samples and how often (none by default).
+    /// Read once, when the [`Runtime`] is made.
+    fn sampling(&self) -> Sampling {
+        Sampling::none()
+    }
+
+    /// Whether `event` is the model's sample tick. The model schedules
+    /// the first tick itself; the runtime handles each tick (the model's
+    /// [`handle`](Model::handle) never sees it) and schedules the next
+    /// one [`Sampling::every`] later, before anything else happens at
+    /// the tick.
+    #[inline]
+    fn is_sample(_event: &Self::Event) -> bool {
+        false
+    }
+
+    /// Periodic work at a sample tick that is more than recording (crash
+    /// checks, utilisation, trimming), run before [`observe`](Model::observe).
+    fn on_sample(&mut self, _cx: &mut Context<'_, Self::Event, Self::Queue>) {}
+
+    /// Writes the current value of every declared series at a sample
+    /// tick (a window quantile may restart here).
+    fn observe(&mut self, _now: SimTime, _probe: &mut Probe<'_>) {}
 
     /// Headless metrics at `now`.
     fn metrics(&self, now: SimTime) -> Metrics;
@@ -122,16 +156,29 @@ pub trait Model: Send + 'static {
     fn catalog(&self) -> &Catalog;
 }
 
-/// A model with its queue: a [`World`].
+/// A model with its queue and its sampler: a [`World`].
 pub struct Runtime<M: Model> {
     model: M,
     queue: M::Queue,
+    sampler: Sampler,
 }
 
 impl<M: Model> Runtime<M> {
-    /// `model` with its queue (holding the model's first events).
+    /// `model` with its queue (holding the model's first events, its
+    /// first sample tick among them).
     pub fn new(model: M, queue: M::Queue) -> Self {
-        Runtime { model, queue }
+        let sampler = Sampler::new(model.sampling(), queue.now());
+        Runtime {
+            model,
+            queue,
+            sampler,
+        }
+    }
+
+    /// The sampled series so far.
+    #[must_use]
+    pub fn history(&self) -> &History {
+        self.sampler.history()
     }
 
     #[must_use]
@@ -159,6 +206,20 @@ impl<M: Model> Runtime<M> {
     }
 }
 
+/// One sample tick (see the module docs): rare, so kept off the loop.
+#[inline(never)]
+fn sample<M: Model>(
+    model: &mut M,
+    sampler: &mut Sampler,
+    cx: &mut Context<'_, M::Event, M::Queue>,
+    tick: M::Event,
+) {
+    let now = cx.now();
+    cx.schedule(now + sampler.every(), tick);
+    model.on_sample(cx);
+    sampler.sample(now, |probe| model.observe(now, probe));
+}
+
 impl<M: Model> World for Runtime<M> {
     fn now(&self) -> SimTime {
         self.queue.now()
@@ -176,7 +237,11 @@ impl<M: Model> World for Runtime<M> {
                 cx.queue.advance_clock(until);
                 return n;
             };
-            self.model.handle(&mut cx, ev);
+            if M::is_sample(&ev) {
+                sample(&mut self.model, &mut self.sampler, &mut cx, ev);
+            } else {
+                self.model.handle(&mut cx, ev);
+            }
             n += 1;
         }
         if cx.queue.peek_time().is_none_or(|t| t > until) {
@@ -191,7 +256,9 @@ impl<M: Model> World for Runtime<M> {
     }
 
     fn snapshot(&self) -> Snapshot {
-        let mut s = self.model.snapshot(self.queue.now());
+        let mut s = self
+            .model
+            .snapshot(self.queue.now(), self.sampler.history());
         s.events_processed = self.queue.processed();
         s
     }
@@ -210,6 +277,7 @@ impl<M: Model> World for Runtime<M> {
 
     fn reset_statistics(&mut self) {
         self.model.reset_statistics(self.queue.now());
+        self.sampler.restart_counters();
     }
 
     fn policy(&self) -> String {

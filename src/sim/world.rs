@@ -93,15 +93,6 @@ pub struct ChartView {
     pub unit: String,
 }
 
-impl ChartView {
-    /// Chart points from two rolling series sampled together: the
-    /// simulated seconds and the values.
-    #[must_use]
-    pub fn points_of(at_s: &Rolling, values: &Rolling) -> Vec<(f64, f64)> {
-        at_s.values().into_iter().zip(values.values()).collect()
-    }
-}
-
 /// State of a server or route in the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnitState {

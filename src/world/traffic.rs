@@ -124,10 +124,11 @@ use std::collections::{BTreeMap, VecDeque};
 use rand::Rng;
 
 use crate::fault::FaultBook;
-use crate::sim::metrics::{Latency, Metrics, Rolling, TimeAverage};
+use crate::sim::metrics::{Latency, Metrics, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::{
-    Catalog, Command, CommandError, Context, Engine, EventLog, Model, Runtime, SimTime, Snapshot,
+    Catalog, Command, CommandError, Context, Engine, EventLog, History, Model, Probe, Runtime,
+    Sampling, SimTime, Snapshot, Start,
 };
 
 pub use catalog::catalog;
@@ -254,6 +255,16 @@ const QUEUE_MILESTONES: &[usize] = &[100, 250, 500, 1000, 2000, 5000];
 /// Points kept by the rolling series.
 const HISTORY: usize = 240;
 
+/// The series the dashboard draws (see `Traffic::sampling`).
+mod series {
+    use crate::sim::SeriesId;
+    pub const DEMAND: SeriesId = SeriesId(0);
+    pub const ARRIVED: SeriesId = SeriesId(1);
+    pub const MEAN: SeriesId = SeriesId(2);
+    pub const P95: SeriesId = SeriesId(3);
+    pub const CARS: SeriesId = SeriesId(4);
+}
+
 /// The BKC traffic world.
 pub struct Traffic {
     p: TrafficParams,
@@ -287,15 +298,8 @@ pub struct Traffic {
     max_wait: SimTime,
     dry_sum: SimTime,
     wet_sum: SimTime,
-    // rolling series
-    last_completed: u64,
+    /// Journeys finished since the last sample.
     interval: Latency,
-    demand_series: Rolling,
-    arrivals_series: Rolling,
-    mean_series: Rolling,
-    p95_series: Rolling,
-    chart: Rolling,
-    chart_t: Rolling,
 }
 
 fn secs(s: f64) -> SimTime {
@@ -359,14 +363,7 @@ impl Traffic {
             max_wait: SimTime::ZERO,
             dry_sum: SimTime::ZERO,
             wet_sum: SimTime::ZERO,
-            last_completed: 0,
             interval: Latency::new(),
-            demand_series: Rolling::new(HISTORY),
-            arrivals_series: Rolling::new(HISTORY),
-            mean_series: Rolling::new(HISTORY),
-            p95_series: Rolling::new(HISTORY),
-            chart: Rolling::new(HISTORY),
-            chart_t: Rolling::new(HISTORY),
             p,
         }
     }
@@ -457,25 +454,8 @@ impl Model for Traffic {
                 self.wet_sum += wet;
                 self.record_cars(now);
             }
-            Event::Sample => {
-                let dt = self.p.sample_every_s;
-                self.demand_series.push(self.demand_now(now));
-                let done = self.completed.saturating_sub(self.last_completed);
-                self.last_completed = self.completed;
-                self.arrivals_series.push(done as f64 * 3600.0 / dt);
-                let mean = self.interval.mean_s() / 60.0;
-                let p95 = self.interval.quantile_s(0.95) / 60.0;
-                self.mean_series
-                    .push(if mean.is_nan() { 0.0 } else { mean });
-                self.p95_series.push(if p95.is_nan() { 0.0 } else { p95 });
-                self.interval.reset();
-                self.chart.push(self.in_system() as f64);
-                self.chart_t.push(now.as_secs_f64());
-                for i in 0..self.roads.len() {
-                    self.trim(now, i);
-                }
-                cx.schedule_in(secs(dt), Event::Sample);
-            }
+            // The runtime's sample tick (`on_sample`, `observe`).
+            Event::Sample => {}
             Event::Redraw { fault } => self.redraw(cx, fault),
         }
     }
@@ -528,8 +508,40 @@ impl Model for Traffic {
         }
     }
 
-    fn snapshot(&self, now: SimTime) -> Snapshot {
-        self.view(now)
+    fn snapshot(&self, now: SimTime, history: &History) -> Snapshot {
+        self.view(now, history)
+    }
+
+    fn sampling(&self) -> Sampling {
+        Sampling::new(secs(self.p.sample_every_s), HISTORY)
+            .level(series::DEMAND, "demand")
+            .counter(series::ARRIVED, "arrivals at BKC", 3600.0, Start::Zero)
+            .level(series::MEAN, "mean, finished")
+            .level(series::P95, "p95, finished")
+            .level(series::CARS, "cars on the roads")
+    }
+
+    #[inline]
+    fn is_sample(ev: &Event) -> bool {
+        matches!(ev, Event::Sample)
+    }
+
+    fn on_sample(&mut self, cx: &mut Cx<'_>) {
+        let now = cx.now();
+        for i in 0..self.roads.len() {
+            self.trim(now, i);
+        }
+    }
+
+    fn observe(&mut self, now: SimTime, probe: &mut Probe<'_>) {
+        probe.level(series::DEMAND, self.demand_now(now));
+        probe.counter(series::ARRIVED, self.completed);
+        let mean = self.interval.mean_s() / 60.0;
+        let p95 = self.interval.quantile_s(0.95) / 60.0;
+        probe.level(series::MEAN, if mean.is_nan() { 0.0 } else { mean });
+        probe.level(series::P95, if p95.is_nan() { 0.0 } else { p95 });
+        self.interval.reset();
+        probe.level(series::CARS, self.in_system() as f64);
     }
 
     fn metrics(&self, now: SimTime) -> Metrics {
@@ -555,7 +567,6 @@ impl Model for Traffic {
         self.max_wait = SimTime::ZERO;
         self.dry_sum = SimTime::ZERO;
         self.wet_sum = SimTime::ZERO;
-        self.last_completed = 0;
         for r in &mut self.roads {
             r.routed = 0;
             r.discharged = 0;

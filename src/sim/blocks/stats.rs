@@ -9,7 +9,7 @@
 //! `in_system_at_reset`, so the law keeps holding.
 
 use super::super::SimTime;
-use super::super::metrics::{Latency, Metrics, Rolling, TimeAverage};
+use super::super::metrics::{Latency, Metrics, TimeAverage};
 
 /// Why an entity left without being served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -259,59 +259,6 @@ impl BlockStats {
     }
 }
 
-/// Bounded rolling series of a block for sparklines, sampled
-/// periodically: arrivals, completions and rejections per second over the
-/// last interval, and the number in system at each sample.
-#[derive(Clone, Debug)]
-pub struct StatsSeries {
-    last: Option<(SimTime, u64, u64, u64)>,
-    pub arrivals_per_s: Rolling,
-    pub completed_per_s: Rolling,
-    pub rejected_per_s: Rolling,
-    pub in_system: Rolling,
-    /// Simulated seconds of each sample.
-    pub at_s: Rolling,
-}
-
-impl StatsSeries {
-    /// Keeps the last `capacity` samples of each series.
-    #[must_use]
-    pub fn new(capacity: usize) -> Self {
-        StatsSeries {
-            last: None,
-            arrivals_per_s: Rolling::new(capacity),
-            completed_per_s: Rolling::new(capacity),
-            rejected_per_s: Rolling::new(capacity),
-            in_system: Rolling::new(capacity),
-            at_s: Rolling::new(capacity),
-        }
-    }
-
-    /// Takes a sample of `s` at `now`. Rates cover the time since the
-    /// previous sample (a statistics reset in between restarts them).
-    pub fn sample(&mut self, now: SimTime, s: &BlockStats) {
-        let cur = (now, s.arrivals, s.completed, s.rejected_total());
-        if let Some((t, a, c, r)) = self.last {
-            let dt = (now - t).as_secs_f64();
-            if dt > 0.0 {
-                let rate = |x: u64, y: u64| {
-                    if x >= y {
-                        (x - y) as f64 / dt
-                    } else {
-                        x as f64 / dt
-                    }
-                };
-                self.arrivals_per_s.push(rate(cur.1, a));
-                self.completed_per_s.push(rate(cur.2, c));
-                self.rejected_per_s.push(rate(cur.3, r));
-            }
-        }
-        self.in_system.push(s.in_system as f64);
-        self.at_s.push(now.as_secs_f64());
-        self.last = Some(cur);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,24 +287,5 @@ mod tests {
         assert_eq!(m["x_completed"], 1.0);
         assert_eq!(m["x_rejected_full"], 0.0);
         assert!((m["x_throughput_per_s"] - 0.5).abs() < 1e-12);
-    }
-
-    #[test]
-    fn series_are_rates_per_interval_and_bounded() {
-        let t = SimTime::from_secs;
-        let mut s = BlockStats::new(SimTime::ZERO);
-        let mut series = StatsSeries::new(2);
-        series.sample(t(0), &s);
-        s.arrive(t(1), 4);
-        s.reject_arrival(2, Reject::Full);
-        series.sample(t(2), &s);
-        assert_eq!(series.arrivals_per_s.values(), vec![3.0]);
-        assert_eq!(series.rejected_per_s.values(), vec![1.0]);
-        s.complete(t(3), t(2));
-        series.sample(t(4), &s);
-        series.sample(t(5), &s);
-        assert_eq!(series.completed_per_s.values(), vec![0.5, 0.0]);
-        assert_eq!(series.in_system.values(), vec![3.0, 3.0]);
-        assert_eq!(series.at_s.len(), 2);
     }
 }

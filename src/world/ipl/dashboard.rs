@@ -4,10 +4,10 @@
 use std::fmt::Write as _;
 
 use super::feed::FeedKind;
-use super::model::{Ipl, duration_text};
+use super::model::{Ipl, duration_text, series};
 use crate::sim::blocks::resilience::breaker::BreakerState;
 use crate::sim::world::{AnalyticRow, ChartView, GaugeView, SeriesView, UnitState, UnitView};
-use crate::sim::{SimTime, Snapshot};
+use crate::sim::{History, SimTime, Snapshot};
 
 use crate::numbers::{count, rupees};
 
@@ -53,7 +53,7 @@ impl Ipl {
     }
 
     /// What the dashboard draws at `now`.
-    pub(super) fn dashboard(&self, now: SimTime) -> Snapshot {
+    pub(super) fn dashboard(&self, now: SimTime, h: &History) -> Snapshot {
         let m = self.observe(now);
         let pool = self.effective_pool();
         let scale = self.p.volume_scale;
@@ -231,16 +231,16 @@ impl Ipl {
             policy: self.autoscaling.name().to_string(),
             gauges,
             sparklines: vec![
-                SeriesView::of("orders/min (unique)", "/min", &self.s_unique),
-                SeriesView::of("duplicates/min", "/min", &self.s_dup),
-                SeriesView::of("deliveries/min", "/min", &self.s_delivered),
-                SeriesView::of("p95 delivery", "min", &self.s_p95),
-                SeriesView::of("retries/min", "/min", &self.s_retries),
-                SeriesView::of("declined/min", "/min", &self.s_declined),
+                SeriesView::of("orders/min (unique)", "/min", h.series(series::UNIQUE)),
+                SeriesView::of("duplicates/min", "/min", h.series(series::DUPLICATES)),
+                SeriesView::of("deliveries/min", "/min", h.series(series::DELIVERED)),
+                SeriesView::of("p95 delivery", "min", h.series(series::P95_DELIVERY)),
+                SeriesView::of("retries/min", "/min", h.series(series::RETRIES)),
+                SeriesView::of("declined/min", "/min", h.series(series::DECLINED)),
             ],
             chart: ChartView {
                 label: "backlog: orders waiting in a queue".into(),
-                points: ChartView::points_of(&self.chart_t, &self.chart),
+                points: h.points(series::BACKLOG),
                 reference: None,
                 unit: "orders".into(),
             },

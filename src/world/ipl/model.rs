@@ -26,9 +26,9 @@ use crate::sim::blocks::resilience::bulkhead::Bulkhead;
 use crate::sim::blocks::resilience::retry::{RetryCounter, RetryPolicy};
 use crate::sim::blocks::resilience::shedder::LoadShedder;
 use crate::sim::blocks::source::RateProfile;
-use crate::sim::metrics::{Ewma, Latency, Rolling, TimeAverage};
+use crate::sim::metrics::{Ewma, Latency, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
-use crate::sim::{Catalog, Context, Engine};
+use crate::sim::{Catalog, Context, Engine, Probe};
 pub(super) use faults::POWER_LOSS;
 use faults::{FaultEffects, Faults};
 
@@ -39,6 +39,18 @@ pub(super) type Cx<'a> = Context<'a, Ev, Queue>;
 
 /// Samples kept for sparklines and the chart (4 h at 10 s).
 pub(super) const HISTORY: usize = 1440;
+
+/// The series the dashboard draws (see `Ipl::sampling`).
+pub(super) mod series {
+    use crate::sim::SeriesId;
+    pub const UNIQUE: SeriesId = SeriesId(0);
+    pub const DUPLICATES: SeriesId = SeriesId(1);
+    pub const DELIVERED: SeriesId = SeriesId(2);
+    pub const RETRIES: SeriesId = SeriesId(3);
+    pub const DECLINED: SeriesId = SeriesId(4);
+    pub const P95_DELIVERY: SeriesId = SeriesId(5);
+    pub const BACKLOG: SeriesId = SeriesId(6);
+}
 /// Seconds between partner decisions (log off / come back).
 const PARTNER_TICK_S: u64 = 60;
 /// Seconds a warm server needs to take traffic.
@@ -304,15 +316,6 @@ pub struct Ipl {
     pub(super) confirm: Latency,
     pub(super) confirm_ewma: Ewma,
     window_delivery: Latency,
-    last: Counts,
-    pub(super) s_unique: Rolling,
-    pub(super) s_dup: Rolling,
-    pub(super) s_delivered: Rolling,
-    pub(super) s_p95: Rolling,
-    pub(super) s_retries: Rolling,
-    pub(super) s_declined: Rolling,
-    pub(super) chart: Rolling,
-    pub(super) chart_t: Rolling,
     pub(super) servers_peak: usize,
 }
 
@@ -437,15 +440,6 @@ impl Ipl {
             confirm: Latency::new(),
             confirm_ewma: Ewma::new(0.05),
             window_delivery: Latency::new(),
-            last: Counts::default(),
-            s_unique: Rolling::new(HISTORY),
-            s_dup: Rolling::new(HISTORY),
-            s_delivered: Rolling::new(HISTORY),
-            s_p95: Rolling::new(HISTORY),
-            s_retries: Rolling::new(HISTORY),
-            s_declined: Rolling::new(HISTORY),
-            chart: Rolling::new(HISTORY),
-            chart_t: Rolling::new(HISTORY),
             servers_peak: p.app_servers as usize,
             p,
         };
@@ -469,26 +463,26 @@ impl Ipl {
 
     // ------------------------------------------------------------ sampling
 
-    fn on_sample(&mut self, cx: &mut Cx<'_>) {
-        let dt = self.p.sample_every_s;
-        let per_min = 60.0 / dt;
-        let now = cx.now();
+    /// One point of each series (the runtime's sampler turns the
+    /// counters into rates per minute).
+    pub(super) fn record_series(&mut self, probe: &mut Probe<'_>) {
         let c = &self.c;
-        let l = &self.last;
-        let (r, lr) = (&c.retry, &l.retry);
-        self.s_unique
-            .push((r.logical - lr.logical) as f64 * per_min);
-        self.s_dup
-            .push((r.duplicates - lr.duplicates) as f64 * per_min);
-        self.s_delivered
-            .push((c.delivered - l.delivered) as f64 * per_min);
-        self.s_retries
-            .push((r.retries - lr.retries) as f64 * per_min);
-        self.s_declined
-            .push((c.declined_total() - l.declined_total()) as f64 * per_min);
+        probe.counter(series::UNIQUE, c.retry.logical);
+        probe.counter(series::DUPLICATES, c.retry.duplicates);
+        probe.counter(series::DELIVERED, c.delivered);
+        probe.counter(series::RETRIES, c.retry.retries);
+        probe.counter(series::DECLINED, c.declined_total());
         let p95 = self.window_delivery.quantile_s(0.95);
-        self.s_p95.push(if p95.is_nan() { 0.0 } else { p95 / 60.0 });
+        probe.level(
+            series::P95_DELIVERY,
+            if p95.is_nan() { 0.0 } else { p95 / 60.0 },
+        );
         self.window_delivery.reset();
+        probe.level(series::BACKLOG, self.queued() as f64);
+    }
+
+    /// The sampled peaks (backlog and taps) at a sample tick.
+    pub(super) fn track_peaks(&mut self, now: SimTime) {
         let q = self.queued();
         if q > self.queued_peak {
             let app: usize = self.servers.iter().map(|s| s.queue.len()).sum();
@@ -520,10 +514,6 @@ impl Ipl {
                 }
             }
         }
-        self.chart.push(q as f64);
-        self.chart_t.push(now.as_secs_f64());
-        self.last = self.c.clone();
-        cx.schedule_in(secs(dt), Ev::Sample);
     }
 
     // ------------------------------------------------------------ events
@@ -560,7 +550,8 @@ impl Ipl {
                 self.on_server_up(server);
                 self.pump_all(cx);
             }
-            Ev::Sample => self.on_sample(cx),
+            // The runtime's sample tick (`track_peaks`, `record_series`).
+            Ev::Sample => {}
             Ev::ScaleTick => self.on_scale_tick(cx),
             Ev::PartnerTick => self.on_partner_tick(cx),
             Ev::KillExpires { id } => {

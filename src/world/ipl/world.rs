@@ -4,9 +4,11 @@
 //! `chaoswala check` reads) before they change anything, and the headless
 //! metrics are read off the counters.
 
-use super::model::{Cx, Ev, Ipl, Queue};
+use super::model::{Cx, Ev, HISTORY, Ipl, Queue, series};
 use crate::sim::metrics::Metrics;
-use crate::sim::{Catalog, Command, CommandError, Model, SimTime, Snapshot};
+use crate::sim::{
+    Catalog, Command, CommandError, History, Model, Probe, Sampling, SimTime, Snapshot, Start,
+};
 
 impl Model for Ipl {
     type Event = Ev;
@@ -20,8 +22,33 @@ impl Model for Ipl {
         self.command(cx, cmd)
     }
 
-    fn snapshot(&self, now: SimTime) -> Snapshot {
-        self.dashboard(now)
+    fn snapshot(&self, now: SimTime, history: &History) -> Snapshot {
+        self.dashboard(now, history)
+    }
+
+    fn sampling(&self) -> Sampling {
+        let every = SimTime::from_secs_f64(self.p.sample_every_s);
+        Sampling::new(every, HISTORY)
+            .counter(series::UNIQUE, "orders/min (unique)", 60.0, Start::Zero)
+            .counter(series::DUPLICATES, "duplicates/min", 60.0, Start::Zero)
+            .counter(series::DELIVERED, "deliveries/min", 60.0, Start::Zero)
+            .counter(series::RETRIES, "retries/min", 60.0, Start::Zero)
+            .counter(series::DECLINED, "declined/min", 60.0, Start::Zero)
+            .level(series::P95_DELIVERY, "p95 delivery")
+            .level(series::BACKLOG, "backlog")
+    }
+
+    #[inline]
+    fn is_sample(event: &Ev) -> bool {
+        matches!(event, Ev::Sample)
+    }
+
+    fn on_sample(&mut self, cx: &mut Cx<'_>) {
+        self.track_peaks(cx.now());
+    }
+
+    fn observe(&mut self, _now: SimTime, probe: &mut Probe<'_>) {
+        self.record_series(probe);
     }
 
     fn metrics(&self, now: SimTime) -> Metrics {

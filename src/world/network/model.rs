@@ -22,13 +22,14 @@ use crate::sim::blocks::resilience::retry::RetryPolicy;
 use crate::sim::blocks::servers::{Outcome, ServiceTime};
 use crate::sim::blocks::source::{RateProfile, Source};
 use crate::sim::blocks::station::{Arrive, Pulled, ServiceModel, Station};
-use crate::sim::blocks::stats::{BlockStats, Reject, StatsSeries};
+use crate::sim::blocks::stats::{BlockStats, Reject};
 use crate::sim::blocks::{secs, uniform};
-use crate::sim::metrics::Rolling;
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::runtime::{Context, Model};
 use crate::sim::world::Ledger;
-use crate::sim::{Catalog, Command, CommandError, Engine, Metrics, SimTime, Snapshot};
+use crate::sim::{
+    Catalog, Command, CommandError, Engine, History, Metrics, Probe, Sampling, SimTime, Snapshot,
+};
 use crate::world::BuildError;
 
 pub type Queue = Engine<Event>;
@@ -47,6 +48,15 @@ pub enum Event {
 }
 
 const NO_CALL: u32 = u32::MAX;
+
+/// The series the dashboard draws (see `Network::sampling`).
+pub(super) mod series {
+    use crate::sim::SeriesId;
+    pub const ARRIVALS: SeriesId = SeriesId(0);
+    pub const ANSWERED: SeriesId = SeriesId(1);
+    pub const FAILED: SeriesId = SeriesId(2);
+    pub const INSIDE: SeriesId = SeriesId(3);
+}
 
 /// What a station holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -293,8 +303,6 @@ pub struct Network {
     generation: u32,
     pub(super) policy: String,
     pub(super) catalog: Catalog,
-    pub(super) series: StatsSeries,
-    pub(super) chart: Rolling,
     sample: SimTime,
 }
 
@@ -486,8 +494,6 @@ impl Network {
                 generation: 0,
                 policy: first_policy.unwrap_or_else(|| "round-robin".to_string()),
                 catalog: super::params::catalog(p),
-                series: StatsSeries::new(600),
-                chart: Rolling::new(600),
                 sample,
             },
             queue,
@@ -1411,12 +1417,6 @@ impl Network {
         }
     }
 
-    fn on_sample(&mut self, cx: &mut Cx<'_>) {
-        self.series.sample(cx.now(), &self.net);
-        self.chart.push(self.net.in_system() as f64);
-        cx.schedule_in(self.sample, Event::Sample);
-    }
-
     fn scale_arrivals(&mut self, cx: &mut Cx<'_>, f: f64) -> Result<String, CommandError> {
         if !(f.is_finite() && f >= 0.0) {
             return Err(CommandError::Invalid(format!(
@@ -1500,7 +1500,8 @@ impl Model for Network {
             Event::Retry { call, stamp } => self.on_retry(cx, call, stamp),
             Event::Refresh => self.refresh(cx),
             Event::Stage { generation } => self.on_stage(cx, generation),
-            Event::Sample => self.on_sample(cx),
+            // The runtime's sample tick (see `observe`).
+            Event::Sample => {}
         }
     }
 
@@ -1535,8 +1536,29 @@ impl Model for Network {
         }
     }
 
-    fn snapshot(&self, now: SimTime) -> Snapshot {
-        self.view(now)
+    fn snapshot(&self, now: SimTime, history: &History) -> Snapshot {
+        self.view(now, history)
+    }
+
+    fn sampling(&self) -> Sampling {
+        let after_first = crate::sim::Start::FirstSample;
+        Sampling::new(self.sample, 600)
+            .counter(series::ARRIVALS, "arrivals", 1.0, after_first)
+            .counter(series::ANSWERED, "answered", 1.0, after_first)
+            .counter(series::FAILED, "failed", 1.0, after_first)
+            .level(series::INSIDE, "requests in the network")
+    }
+
+    #[inline]
+    fn is_sample(event: &Event) -> bool {
+        matches!(event, Event::Sample)
+    }
+
+    fn observe(&mut self, _now: SimTime, probe: &mut Probe<'_>) {
+        probe.counter(series::ARRIVALS, self.net.arrivals());
+        probe.counter(series::ANSWERED, self.net.completed());
+        probe.counter(series::FAILED, self.net.rejected_total());
+        probe.level(series::INSIDE, self.net.in_system() as f64);
     }
 
     fn metrics(&self, now: SimTime) -> Metrics {

@@ -6,7 +6,7 @@
 //! network (Little's law); a station fed only by Poisson sources is
 //! M/M/c/K exactly, blocking and all.
 
-use super::model::{Body, Network, NodeState};
+use super::model::{Body, Network, NodeState, series};
 use super::params::{Kind, Node};
 use crate::analytic;
 use crate::policy::Policy;
@@ -18,7 +18,7 @@ use crate::sim::world::{
     AnalyticRow, ChartView, EdgeKind, GaugeView, MapEdge, MapNode, NetworkMap, SeriesView,
     UnitState, UnitView,
 };
-use crate::sim::{SimTime, Snapshot};
+use crate::sim::{History, SimTime, Snapshot};
 
 /// A node's closed form, or why there is none.
 #[derive(Clone, Debug, PartialEq)]
@@ -596,7 +596,7 @@ impl Network {
     }
 
     /// What the dashboard draws at `now`.
-    pub(super) fn view(&self, now: SimTime) -> Snapshot {
+    pub(super) fn view(&self, now: SimTime, h: &History) -> Snapshot {
         let m = self.observe(now);
         let forms = self.closed_forms_per_node(now);
         let inside = (self.plain_inside + self.client_calls) as f64;
@@ -720,13 +720,13 @@ impl Network {
             policy: self.policy.clone(),
             gauges,
             sparklines: vec![
-                SeriesView::of("arrivals", "/s", &self.series.arrivals_per_s),
-                SeriesView::of("answered", "/s", &self.series.completed_per_s),
-                SeriesView::of("failed", "/s", &self.series.rejected_per_s),
+                SeriesView::of("arrivals", "/s", h.series(series::ARRIVALS)),
+                SeriesView::of("answered", "/s", h.series(series::ANSWERED)),
+                SeriesView::of("failed", "/s", h.series(series::FAILED)),
             ],
             chart: ChartView {
                 label: "requests in the network".into(),
-                points: ChartView::points_of(&self.series.at_s, &self.chart),
+                points: h.points(series::INSIDE),
                 reference: an
                     .get("mean_in_network")
                     .map(|l| ("L (Jackson product form)".to_string(), l)),

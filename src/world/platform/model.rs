@@ -16,13 +16,14 @@ use crate::fault::{Fault, FaultKind};
 use crate::sim::blocks::queue::{Discipline, FiniteQueue};
 use crate::sim::blocks::servers::{Outcome, ServerPool, ServiceDist, ServiceTime, Start, Trains};
 use crate::sim::blocks::source::{RateProfile, Source};
-use crate::sim::blocks::stats::{BlockStats, Reject, StatsSeries};
+use crate::sim::blocks::stats::{BlockStats, Reject};
 use crate::sim::blocks::uniform;
 use crate::sim::fault::{Effect, FaultBook, Target};
-use crate::sim::metrics::{Rolling, TimeAverage, WindowLatency};
+use crate::sim::metrics::{TimeAverage, WindowLatency};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::{
-    Catalog, ClosedForms, Command, CommandError, Context, Engine, Metrics, Model, SimTime, Snapshot,
+    Catalog, ClosedForms, Command, CommandError, Context, Engine, History, Metrics, Model, Probe,
+    Sampling, SimTime, Snapshot,
 };
 
 /// Where turned-away passengers go.
@@ -34,6 +35,16 @@ pub enum Overflow {
 
 /// Points kept by the rolling series.
 const HISTORY: usize = 240;
+
+/// The series the dashboard draws (see [`Platform::sampling`](Model::sampling)).
+pub(super) mod series {
+    use crate::sim::SeriesId;
+    pub const ARRIVALS: SeriesId = SeriesId(0);
+    pub const BOARDED: SeriesId = SeriesId(1);
+    pub const TURNED_AWAY: SeriesId = SeriesId(2);
+    pub const P95_WAIT: SeriesId = SeriesId(3);
+    pub const ON_PLATFORM: SeriesId = SeriesId(4);
+}
 
 /// The platform's event queue: a binary heap.
 pub type Queue = Engine<Event>;
@@ -89,11 +100,8 @@ pub struct Platform {
     pub(super) closed: bool,
     pub(super) stats: BlockStats,
     pub(super) entrance_avg: TimeAverage,
-    // rolling series
-    pub(super) series: StatsSeries,
-    pub(super) p95: Rolling,
+    /// Waits since the last sample (the recent p95).
     window: WindowLatency,
-    pub(super) chart: Rolling,
     catalog: Catalog,
     /// The last instant a fault, a restart, the policy or the rate
     /// changed (closed forms need none inside the measured window).
@@ -161,10 +169,7 @@ impl Platform {
             closed: false,
             stats: BlockStats::new(SimTime::ZERO),
             entrance_avg: TimeAverage::new(SimTime::ZERO, 0.0),
-            series: StatsSeries::new(HISTORY),
-            p95: Rolling::new(HISTORY),
             window: WindowLatency::new(),
-            chart: Rolling::new(HISTORY),
             catalog: catalog(&p),
             changed_at: SimTime::ZERO,
             p,
@@ -412,15 +417,6 @@ impl Platform {
         self.flow(cx);
     }
 
-    fn on_sample(&mut self, cx: &mut Cx<'_>) {
-        self.series.sample(cx.now(), &self.stats);
-        let p95 = self.window.quantile_s(0.95);
-        self.p95.push(if p95.is_nan() { 0.0 } else { p95 });
-        self.window.reset();
-        self.chart.push(self.on_platform() as f64);
-        cx.schedule_in(SimTime::from_secs_f64(self.p.sample_every_s), Event::Sample);
-    }
-
     /// Recomputes every unit's effect, the platform's capacity and whether
     /// it is closed, from the faults in force.
     fn refresh(&mut self, cx: &mut Cx<'_>) {
@@ -542,8 +538,35 @@ impl Model for Platform {
             Event::TrainDue { track } => self.on_train_due(cx, track as usize),
             Event::TrainLeaves { track } => self.on_train_leaves(cx, track as usize),
             Event::Refresh => self.refresh(cx),
-            Event::Sample => self.on_sample(cx),
+            // The runtime's sample tick: see `observe`.
+            Event::Sample => {}
         }
+    }
+
+    fn sampling(&self) -> Sampling {
+        let every = SimTime::from_secs_f64(self.p.sample_every_s);
+        let after_first = crate::sim::Start::FirstSample;
+        Sampling::new(every, HISTORY)
+            .counter(series::ARRIVALS, "arrivals", 1.0, after_first)
+            .counter(series::BOARDED, "boarded", 1.0, after_first)
+            .counter(series::TURNED_AWAY, "turned away", 1.0, after_first)
+            .level(series::P95_WAIT, "p95 wait, recent")
+            .level(series::ON_PLATFORM, "people on the platform")
+    }
+
+    #[inline]
+    fn is_sample(event: &Event) -> bool {
+        matches!(event, Event::Sample)
+    }
+
+    fn observe(&mut self, _now: SimTime, probe: &mut Probe<'_>) {
+        probe.counter(series::ARRIVALS, self.stats.arrivals());
+        probe.counter(series::BOARDED, self.stats.completed());
+        probe.counter(series::TURNED_AWAY, self.stats.rejected_total());
+        let p95 = self.window.quantile_s(0.95);
+        probe.level(series::P95_WAIT, if p95.is_nan() { 0.0 } else { p95 });
+        self.window.reset();
+        probe.level(series::ON_PLATFORM, self.on_platform() as f64);
     }
 
     fn apply(&mut self, cx: &mut Cx<'_>, cmd: &Command) -> Result<String, CommandError> {
@@ -579,8 +602,8 @@ impl Model for Platform {
         }
     }
 
-    fn snapshot(&self, now: SimTime) -> Snapshot {
-        self.view(now)
+    fn snapshot(&self, now: SimTime, history: &History) -> Snapshot {
+        self.view(now, history)
     }
 
     fn metrics(&self, now: SimTime) -> Metrics {

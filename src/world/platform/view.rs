@@ -5,14 +5,14 @@
 
 use serde::Serialize;
 
-use super::model::{Mode, Overflow, Platform};
+use super::model::{Mode, Overflow, Platform, series};
 use super::params::Service;
 use crate::sim::blocks::stats::Reject;
 use crate::sim::metrics::Metrics;
 use crate::sim::world::{
     AnalyticRow, ChartView, GaugeView, Ledger, SeriesView, UnitState, UnitView,
 };
-use crate::sim::{SimTime, Snapshot};
+use crate::sim::{History, SimTime, Snapshot};
 
 /// The platform's metrics: one `f64` field per key (the field's name is
 /// the key), so that the snapshot and the headless metrics cannot drift
@@ -82,7 +82,7 @@ observation! {
 
 impl Platform {
     /// What the dashboard draws at `now`.
-    pub(super) fn view(&self, now: SimTime) -> Snapshot {
+    pub(super) fn view(&self, now: SimTime, h: &History) -> Snapshot {
         let m = self.observe(now);
         let closed = self.closed();
         let cf = closed.as_ref().ok().map(|c| c.f);
@@ -155,14 +155,14 @@ impl Platform {
             policy: self.policy_name().to_string(),
             gauges,
             sparklines: vec![
-                SeriesView::of("arrivals", "/s", &self.series.arrivals_per_s),
-                SeriesView::of("boarded", "/s", &self.series.completed_per_s),
-                SeriesView::of("turned away", "/s", &self.series.rejected_per_s),
-                SeriesView::of("p95 wait, recent", "s", &self.p95),
+                SeriesView::of("arrivals", "/s", h.series(series::ARRIVALS)),
+                SeriesView::of("boarded", "/s", h.series(series::BOARDED)),
+                SeriesView::of("turned away", "/s", h.series(series::TURNED_AWAY)),
+                SeriesView::of("p95 wait, recent", "s", h.series(series::P95_WAIT)),
             ],
             chart: ChartView {
                 label: "people on the platform".into(),
-                points: ChartView::points_of(&self.series.at_s, &self.chart),
+                points: h.points(series::ON_PLATFORM),
                 reference: closed
                     .as_ref()
                     .ok()
@@ -175,7 +175,7 @@ impl Platform {
                 "servers".into()
             },
             units_extra_header: "doing".into(),
-            units: self.unit_views(),
+            units: self.unit_views(h),
             analytic: analytic_rows,
             closed_form_model: match &closed {
                 Ok(c) => c.model.clone(),
@@ -252,7 +252,7 @@ impl Platform {
         }
     }
 
-    fn unit_views(&self) -> Vec<UnitView> {
+    fn unit_views(&self, h: &History) -> Vec<UnitView> {
         let n = self.unit_names.len().min(64);
         (0..n)
             .map(|i| {
@@ -285,7 +285,7 @@ impl Platform {
                     name: self.unit_names[i].clone(),
                     state,
                     in_flight,
-                    ewma_latency_s: self.p95.last().unwrap_or(0.0),
+                    ewma_latency_s: h.series(series::P95_WAIT).last().unwrap_or(0.0),
                     share: 1.0 / self.unit_names.len() as f64,
                     extra,
                 }

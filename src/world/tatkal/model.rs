@@ -20,11 +20,12 @@ use super::{
 use crate::fault::{Effect, Fault, FaultBook, FaultKind, Target};
 use crate::policy::{Backend, Balancer, Policy};
 use crate::sim::blocks::resilience::token_bucket::TokenBucket;
-use crate::sim::metrics::{Ewma, Latency, Metrics, Rolling, TimeAverage};
+use crate::sim::metrics::{Ewma, Latency, Metrics, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::world::{AnalyticRow, ChartView, GaugeView, SeriesView, UnitState, UnitView};
 use crate::sim::{
-    Catalog, Command, CommandError, Context, EventQueue, Model, Runtime, SimTime, Snapshot,
+    Catalog, Command, CommandError, Context, EventQueue, History, Model, Probe, Runtime, Sampling,
+    SimTime, Snapshot,
 };
 
 mod arrivals;
@@ -45,6 +46,17 @@ mod tests;
 use engines::{DB, Engine, PAYMENT, Req, added_latency_s};
 pub use events::Ev;
 use events::{ADMIT_EVERY_MS, HISTORY, PREFETCH_AHEAD};
+
+/// The series the dashboard draws (see [`Tatkal::sampling`](Model::sampling)).
+mod series {
+    use crate::sim::SeriesId;
+    pub const ARRIVALS: SeriesId = SeriesId(0);
+    pub const ADMITTED: SeriesId = SeriesId(1);
+    pub const BOOKED: SeriesId = SeriesId(2);
+    pub const P95_RESPONSE: SeriesId = SeriesId(3);
+    /// In the waiting room when it is on, else in the system.
+    pub const INSIDE: SeriesId = SeriesId(4);
+}
 pub(super) use pipeline::engine_seconds_per_booking;
 use pipeline::{PREPARE_PAYMENT_S, Step, VERIFY_S, pipeline};
 pub use users::Audit;
@@ -218,15 +230,8 @@ pub struct Tatkal {
     load_sum: f64,
     util_samples: u64,
     queue_peak: u64,
-    // rolling series
-    last: Counts,
-    s_arrivals: Rolling,
-    s_admitted: Rolling,
-    s_booked: Rolling,
-    s_p95: Rolling,
+    /// Responses since the last sample (the recent p95).
     window: Latency,
-    chart_t: Rolling,
-    chart_v: Rolling,
     /// What the world offers (from its parameters, at build).
     catalog: Catalog,
 }
@@ -366,14 +371,7 @@ impl Tatkal {
             load_sum: 0.0,
             util_samples: 0,
             queue_peak: 0,
-            last: Counts::default(),
-            s_arrivals: Rolling::new(HISTORY),
-            s_admitted: Rolling::new(HISTORY),
-            s_booked: Rolling::new(HISTORY),
-            s_p95: Rolling::new(HISTORY),
             window: Latency::new(),
-            chart_t: Rolling::new(HISTORY),
-            chart_v: Rolling::new(HISTORY),
             catalog,
             p,
         };
@@ -569,8 +567,32 @@ impl Model for Tatkal {
         }
     }
 
-    fn snapshot(&self, now: SimTime) -> Snapshot {
-        self.view(now)
+    fn snapshot(&self, now: SimTime, history: &History) -> Snapshot {
+        self.view(now, history)
+    }
+
+    fn sampling(&self) -> Sampling {
+        let every = SimTime(ms_of(self.p.sample_every_s) * 1000);
+        let zero = crate::sim::Start::Zero;
+        Sampling::new(every, HISTORY)
+            .counter(series::ARRIVALS, "arrivals", 1.0, zero)
+            .counter(series::ADMITTED, "admitted", 1.0, zero)
+            .counter(series::BOOKED, "bookings", 1.0, zero)
+            .level(series::P95_RESPONSE, "p95 response")
+            .level(series::INSIDE, "users in the waiting room or the system")
+    }
+
+    #[inline]
+    fn is_sample(ev: &Ev) -> bool {
+        matches!(ev, Ev::Sample)
+    }
+
+    fn on_sample(&mut self, cx: &mut Cx<'_>) {
+        self.handle_sample(cx);
+    }
+
+    fn observe(&mut self, _now: SimTime, probe: &mut Probe<'_>) {
+        self.record_series(probe);
     }
 
     fn metrics(&self, now: SimTime) -> Metrics {
@@ -587,7 +609,6 @@ impl Model for Tatkal {
     fn reset_statistics(&mut self, now: SimTime) {
         self.in_system_at_reset = self.in_system();
         self.c = Counts::default();
-        self.last = Counts::default();
         self.stats_since_us = now.micros();
         self.time_to_book.reset();
         self.eta_error.reset();

@@ -9,7 +9,7 @@ use crate::sim::metrics::ClosedForms;
 use crate::sim::world::{
     AnalyticRow, ChartView, GaugeView, RoadView, SeriesView, UnitState, UnitView,
 };
-use crate::sim::{SimTime, Snapshot};
+use crate::sim::{History, SimTime, Snapshot};
 
 impl Traffic {
     /// The static model of the roads as they are now (closed roads left
@@ -99,7 +99,7 @@ impl Traffic {
 
     /// What the dashboard draws at `now` (the run-time fills in the count
     /// of events).
-    pub(super) fn view(&self, now: SimTime) -> Snapshot {
+    pub(super) fn view(&self, now: SimTime, h: &History) -> Snapshot {
         let demand_now = self.demand_now(now);
         let obs = self.observe(now);
         let domain = self.static_domain(demand_now);
@@ -286,14 +286,18 @@ impl Traffic {
             policy: self.policy.name().to_string(),
             gauges,
             sparklines: vec![
-                SeriesView::of("demand", "cars/h", &self.demand_series),
-                SeriesView::of("arrivals at BKC", "cars/h", &self.arrivals_series),
-                SeriesView::of("mean, finished", "min", &self.mean_series),
-                SeriesView::of("p95, finished", "min", &self.p95_series),
+                SeriesView::of("demand", "cars/h", h.series(super::series::DEMAND)),
+                SeriesView::of(
+                    "arrivals at BKC",
+                    "cars/h",
+                    h.series(super::series::ARRIVED),
+                ),
+                SeriesView::of("mean, finished", "min", h.series(super::series::MEAN)),
+                SeriesView::of("p95, finished", "min", h.series(super::series::P95)),
             ],
             chart: ChartView {
                 label: "cars on the roads".into(),
-                points: ChartView::points_of(&self.chart_t, &self.chart),
+                points: h.points(super::series::CARS),
                 reference: reference_assignment
                     .map(|(name, a)| (name.to_string(), a.total_vehicle_hours_per_h)),
                 unit: "cars".into(),

@@ -290,7 +290,6 @@ impl Ipl {
     pub(in crate::world::ipl) fn reset_counts(&mut self, now: SimTime) {
         self.in_system_at_reset = self.in_system;
         self.c = Counts::default();
-        self.last = Counts::default();
         self.stats_since = now;
         self.backlog.reset(now);
         self.queued_peak = self.queued();

@@ -98,7 +98,24 @@ metrics! {
 
 impl Tatkal {
     /// What the dashboard draws at `now`.
-    pub(super) fn view(&self, now: SimTime) -> Snapshot {
+    /// One point of each series (the runtime's sampler turns the
+    /// counters into rates).
+    pub(super) fn record_series(&mut self, probe: &mut Probe<'_>) {
+        probe.counter(series::ARRIVALS, self.c.arrived);
+        probe.counter(series::ADMITTED, self.c.admitted);
+        probe.counter(series::BOOKED, self.c.booked);
+        let p95 = self.window.quantile_s(0.95);
+        probe.level(series::P95_RESPONSE, if p95.is_nan() { 0.0 } else { p95 });
+        self.window.reset();
+        let inside = if self.waiting_room {
+            self.room_len()
+        } else {
+            self.in_system()
+        };
+        probe.level(series::INSIDE, inside as f64);
+    }
+
+    pub(super) fn view(&self, now: SimTime, h: &History) -> Snapshot {
         let m = self.observation(now);
         let waiting = self.room_len() as f64;
         let peak = (self.queue_peak as f64).max(1.0);
@@ -206,10 +223,10 @@ impl Tatkal {
                 },
             ],
             sparklines: vec![
-                SeriesView::of("arrivals", "/s", &self.s_arrivals),
-                SeriesView::of("admitted", "/s", &self.s_admitted),
-                SeriesView::of("bookings", "/s", &self.s_booked),
-                SeriesView::of("p95 response", "s", &self.s_p95),
+                SeriesView::of("arrivals", "/s", h.series(series::ARRIVALS)),
+                SeriesView::of("admitted", "/s", h.series(series::ADMITTED)),
+                SeriesView::of("bookings", "/s", h.series(series::BOOKED)),
+                SeriesView::of("p95 response", "s", h.series(series::P95_RESPONSE)),
             ],
             chart: ChartView {
                 label: if self.waiting_room {
@@ -217,12 +234,7 @@ impl Tatkal {
                 } else {
                     "users in the system".into()
                 },
-                points: self
-                    .chart_t
-                    .values()
-                    .into_iter()
-                    .zip(self.chart_v.values())
-                    .collect(),
+                points: h.points(series::INSIDE),
                 reference: None,
                 unit: "users".into(),
             },

@@ -600,7 +600,6 @@ impl Tatkal {
     pub(super) fn handle_sample(&mut self, cx: &mut Cx<'_>) {
         let now = now_ms(cx);
         let dt = self.p.sample_every_s;
-        schedule(cx, now + ms_of(dt), Ev::Sample);
         // Crash check: saturated with a backlog for too long.
         for e in 0..self.engines.len() {
             let en = &mut self.engines[e];
@@ -677,23 +676,6 @@ impl Tatkal {
             };
             self.admission_rate = rate.clamp(0.05 * planned, (2.0 * planned).max(1.0));
         }
-        // Series.
-        let c = &self.c;
-        let l = &self.last;
-        let per = |a: u64, b: u64| a.saturating_sub(b) as f64 / dt;
-        self.s_arrivals.push(per(c.arrived, l.arrived));
-        self.s_admitted.push(per(c.admitted, l.admitted));
-        self.s_booked.push(per(c.booked, l.booked));
-        let p95 = self.window.quantile_s(0.95);
-        self.s_p95.push(if p95.is_nan() { 0.0 } else { p95 });
-        self.window.reset();
-        self.chart_t.push(cx.now().as_secs_f64());
-        self.chart_v.push(if self.waiting_room {
-            self.room_len() as f64
-        } else {
-            self.in_system() as f64
-        });
-        self.last = self.c.clone();
     }
 
     pub(super) fn dispatch(&mut self, cx: &mut Cx<'_>, ev: Ev) {
@@ -732,7 +714,8 @@ impl Tatkal {
             }
             Ev::Open => self.handle_open(cx),
             Ev::Admit => self.handle_admit(cx),
-            Ev::Sample => self.handle_sample(cx),
+            // The runtime's sample tick (`on_sample`, `observe`).
+            Ev::Sample => {}
         }
     }
 }
