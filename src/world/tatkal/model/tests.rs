@@ -180,7 +180,10 @@ fn engines_are_stations_behind_the_balancer() {
         .expect("accepted");
     let m = w.model();
     let knee = m.engines[0].slots(m.p.engine_knee);
-    assert_eq!(knee, (f64::from(m.p.engine_knee) * 0.5).round().max(1.0) as u32);
+    assert_eq!(
+        knee,
+        (f64::from(m.p.engine_knee) * 0.5).round().max(1.0) as u32
+    );
     let factor = m.fleet.station(0).service().factor(knee + 2);
     assert!((factor - (1.0 + m.p.thrash * 2.0 / f64::from(knee))).abs() < 1e-12);
     w.apply(&Command::ClearFault(1), &mut log).expect("cleared");
