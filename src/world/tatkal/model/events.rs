@@ -6,10 +6,10 @@
 pub enum Ev {
     /// The next user arrives.
     Arrival,
-    /// An engine finished a request.
+    /// An engine finished a request: the engine's slot numbered across
+    /// the fleet (`engine × engine_slots + slot`) and the request.
     Done {
-        engine: u16,
-        epoch: u16,
+        slot: u32,
         user: u32,
         attempt: u16,
         step: u8,
