@@ -1,7 +1,8 @@
 //! Throughput of the simulation core, in events per second on one core:
 //!
 //! 1. M/M/4/20 (λ = 3.6, μ = 1) wired directly from the blocks on an
-//!    `Engine` — the model `benches/simpy_mm4_20.py` runs in SimPy;
+//!    `Engine` — the model `benches/simpy_mm4_20.py` runs in SimPy —, once
+//!    from a server pool and a finite queue, once from one `Station`;
 //! 2. the same M/M/4/20 as the platform world, through `Simulation`;
 //! 3. the episode's platform (λ = 200/min, μ = 250/min, K = 500);
 //! 4. the same M/M/4/20 on a bare `std::collections::BinaryHeap`, no
@@ -25,6 +26,7 @@ use chaoswala::sim::SimTime;
 use chaoswala::sim::blocks::queue::{Discipline, FiniteQueue};
 use chaoswala::sim::blocks::servers::{ServerPool, ServiceDist, ServiceTime, Start};
 use chaoswala::sim::blocks::source::{RateProfile, Source};
+use chaoswala::sim::blocks::station::{Arrive, Finished, Pulled, ServiceModel, Station};
 use chaoswala::sim::blocks::stats::{BlockStats, Reject};
 use chaoswala::world::platform::PlatformParams;
 
@@ -99,6 +101,84 @@ fn mmck_blocks(
                             token: s.token,
                         },
                     );
+                }
+            }
+        }
+    }
+    assert!(stats.conserved());
+    (
+        engine.processed(),
+        stats.arrivals(),
+        stats.blocking_probability(),
+    )
+}
+
+/// M/M/c/K from one station (k slots, room for K in all); returns
+/// (events, arrivals, blocking probability).
+fn mmck_station(
+    c: usize,
+    k: usize,
+    lambda: f64,
+    mu: f64,
+    horizon_s: f64,
+    seed: u64,
+) -> (u64, u64, f64) {
+    let mut engine: Engine<Ev> = Engine::new();
+    let mut source = Source::new(RateProfile::constant(lambda), seed, "bench/arrivals");
+    let service = ServiceTime::new(ServiceDist::Exponential, 1.0 / mu).expect("valid");
+    let mut station: Station<()> = Station::new(
+        c,
+        k,
+        Discipline::Fifo,
+        ServiceModel::Fixed(service),
+        seed,
+        "bench",
+    )
+    .without_ewma();
+    let mut stats = BlockStats::new(SimTime::ZERO);
+    if let Some(t) = source.start(SimTime::ZERO) {
+        engine.schedule(t, Ev::Arrival);
+    }
+    let horizon = SimTime::from_secs_f64(horizon_s);
+    while let Some(ev) = engine.pop_until(horizon) {
+        let now = engine.now();
+        match ev {
+            Ev::Arrival => {
+                let (_, next) = source.arrive(now);
+                if let Some(t) = next {
+                    engine.schedule(t, Ev::Arrival);
+                }
+                match station.arrive(now, (), 0) {
+                    Arrive::Admitted(b) => {
+                        stats.arrive(now, 1);
+                        stats.record_wait(SimTime::ZERO);
+                        engine.schedule(
+                            b.at,
+                            Ev::Done {
+                                server: b.slot as u32,
+                                token: b.token,
+                            },
+                        );
+                    }
+                    Arrive::Queued | Arrive::Hung(()) => stats.arrive(now, 1),
+                    Arrive::Rejected((), why) => stats.reject_arrival(1, why),
+                }
+            }
+            Ev::Done { server, token } => {
+                if let Some(Finished { response, next, .. }) =
+                    station.finish(now, server as usize, token)
+                {
+                    stats.complete(now, response);
+                    if let Some(Pulled::Started(b)) = next {
+                        stats.record_wait(b.waited);
+                        engine.schedule(
+                            b.at,
+                            Ev::Done {
+                                server: b.slot as u32,
+                                token: b.token,
+                            },
+                        );
+                    }
                 }
             }
         }
@@ -256,6 +336,10 @@ fn main() {
     let horizon = 1_000_000.0; // ≈ 3.6 M arrivals, 7 M events
     measure("M/M/4/20 from blocks (engine)", |seed| {
         let (n, a, b) = mmck_blocks(4, 20, 3.6, 1.0, horizon, seed);
+        (n, format!("{a} arrivals, P(block) {b:.5}"))
+    });
+    measure("M/M/4/20 from a station (engine)", |seed| {
+        let (n, a, b) = mmck_station(4, 20, 3.6, 1.0, horizon, seed);
         (n, format!("{a} arrivals, P(block) {b:.5}"))
     });
     let bare = measure("M/M/4/20 on a bare BinaryHeap", |seed| {

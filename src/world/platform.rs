@@ -2,9 +2,10 @@
 //! minute), board at μ per minute per server, and the platform holds at
 //! most `capacity` people, those boarding included (M/M/c/K).
 //!
-//! Built from blocks: a `Source`, the platform's `FiniteQueue`, a
-//! `ServerPool` (or `Trains` in train mode), the station entrance as a
-//! second `FiniteQueue`, a `FaultBook` and `BlockStats`. The world is a
+//! Built from blocks: a `Source`, the platform as a `Station` (its slots
+//! are the servers; in train mode it has none and `Trains` take from its
+//! backlog), the station entrance as a `FiniteQueue`, a `FaultBook` and
+//! `BlockStats`. The world is a
 //! [`Model`](crate::sim::Model), [`Platform`], run as
 //! [`Runtime<Platform>`](crate::sim::Runtime):
 //!

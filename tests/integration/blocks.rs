@@ -151,3 +151,90 @@ fn a_saturated_server_behind_the_fair_queue_serves_five_three_one() {
     assert_eq!(m.stats.rejected(Reject::Full), 0);
     assert!(m.queue.class_len(2) > m.queue.class_len(0));
 }
+
+/// A station that keeps no EWMAs admits, draws, times and requeues
+/// exactly as one that does (same streams, same decisions), under slot
+/// faults and a crash; only what it tells a router differs.
+#[test]
+fn a_station_without_ewmas_runs_as_one_with_them() {
+    use chaoswala::sim::blocks::exp1;
+    use chaoswala::sim::blocks::station::{Arrive, Begun, Pulled, ServiceModel, Station};
+    use chaoswala::sim::fault::Effect;
+    use chaoswala::sim::rng::stream;
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+
+    let svc = ServiceTime::new(ServiceDist::Exponential, 1.0).expect("valid");
+    let new = || Station::<u32>::new(3, 8, Discipline::Fifo, ServiceModel::Fixed(svc), 5, "s");
+    let mut with = new();
+    let mut without = new().without_ewma();
+    let mut rng = stream(5, "arrivals");
+    let mut heap: BinaryHeap<Reverse<(SimTime, u64, usize, u32)>> = BinaryHeap::new();
+    let (mut t, mut seq, mut finished) = (0.0, 0u64, 0u64);
+    let mut push = |heap: &mut BinaryHeap<_>, b: Begun| {
+        seq += 1;
+        heap.push(Reverse((b.at, seq, b.slot, b.token)));
+    };
+    for n in 0..20_000u32 {
+        t += exp1(&mut rng) / 2.8;
+        let now = SimTime::from_secs_f64(t);
+        if n % 5000 == 2500 {
+            // Faults on every slot, one of them down: its job is requeued.
+            let e = |i: usize| match i {
+                0 => Effect {
+                    error_p: 0.3,
+                    ..Effect::NONE
+                },
+                1 => Effect {
+                    slowdown: 0.5,
+                    latency_s: 0.2,
+                    jitter_s: 0.1,
+                    ..Effect::NONE
+                },
+                _ => Effect {
+                    down: true,
+                    ..Effect::NONE
+                },
+            };
+            assert_eq!(
+                with.set_slot_effects(now, e),
+                without.set_slot_effects(now, e)
+            );
+        } else if n % 5000 == 4000 {
+            with.set_slot_effects(now, |_| Effect::NONE);
+            without.set_slot_effects(now, |_| Effect::NONE);
+            while let Some(p) = with.pull(now) {
+                assert_eq!(Some(p), without.pull(now));
+                if let Pulled::Started(b) = p {
+                    push(&mut heap, b);
+                }
+            }
+        }
+        while let Some(&Reverse((at, _, slot, token))) = heap.peek() {
+            if at > now {
+                break;
+            }
+            heap.pop();
+            let a = with.finish(at, slot, token);
+            let b = without.finish(at, slot, token);
+            assert_eq!(a, b);
+            if let Some(f) = a {
+                finished += 1;
+                if let Some(Pulled::Started(b)) = f.next {
+                    push(&mut heap, b);
+                }
+            }
+        }
+        let a = with.arrive(now, n, 0);
+        assert_eq!(a, without.arrive(now, n, 0));
+        if let Arrive::Admitted(b) = a {
+            push(&mut heap, b);
+        }
+        assert_eq!(with.in_system(), without.in_system());
+    }
+    assert!(finished > 15_000, "{finished}");
+    let now = SimTime::from_secs_f64(t);
+    assert_eq!(with.utilisation(now), without.utilisation(now));
+    assert!(with.latency_s() > 0.0 && with.success_rate() < 1.0);
+    assert_eq!((without.latency_s(), without.success_rate()), (0.0, 1.0));
+}

@@ -109,8 +109,20 @@ impl ServiceTime {
         match &self.sampler {
             Sampler::Exp => exp1(rng) * self.mean_s,
             Sampler::Det => self.mean_s,
+            _ => self.sample_shaped(rng),
+        }
+    }
+
+    /// Erlang and lognormal draws, kept out of line so that the common
+    /// exponential and deterministic draws stay small enough to inline
+    /// into a start.
+    #[inline(never)]
+    fn sample_shaped(&self, rng: &mut SimRng) -> f64 {
+        match &self.sampler {
             Sampler::Gamma(g) => g.sample(rng),
             Sampler::LogNormal(l) => l.sample(rng),
+            Sampler::Exp => exp1(rng) * self.mean_s,
+            Sampler::Det => self.mean_s,
         }
     }
 }

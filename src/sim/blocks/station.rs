@@ -187,9 +187,14 @@ pub struct Station<T> {
     capacity: usize,
     effective: usize,
     effect: Effect,
+    /// `effect.accepting()` and `effective`, kept for the admission test.
+    open: bool,
+    room: u64,
     busy: u32,
     busy_avg: TimeAverage,
     started: u64,
+    /// Whether finishes feed the EWMAs (off for an owner no router reads).
+    track: bool,
     latency: Ewma,
     success: Ewma,
 }
@@ -225,9 +230,12 @@ impl<T> Station<T> {
             capacity,
             effective: capacity,
             effect: Effect::NONE,
+            open: true,
+            room: capacity as u64,
             busy: 0,
             busy_avg: TimeAverage::new(SimTime::ZERO, 0.0),
             started: 0,
+            track: true,
             latency: Ewma::new(0.1),
             success: Ewma::new(0.1),
         }
@@ -238,6 +246,15 @@ impl<T> Station<T> {
     pub fn with_ewma(mut self, alpha: f64) -> Self {
         self.latency = Ewma::new(alpha);
         self.success = Ewma::new(alpha);
+        self
+    }
+
+    /// Keeps no EWMAs (a station no router reads: a world's only one):
+    /// finishing skips them, and [`Station::backend`] reports the values
+    /// they have before any job (latency 0, success 1).
+    #[must_use]
+    pub fn without_ewma(mut self) -> Self {
+        self.track = false;
         self
     }
 
@@ -285,20 +302,20 @@ impl<T> Station<T> {
     /// Whether the station takes new work (its own effect).
     #[must_use]
     pub fn accepting(&self) -> bool {
-        self.effect.accepting()
+        self.open
     }
 
     /// Whether a job arriving now would be let in.
     #[inline]
     #[must_use]
     pub fn has_room(&self) -> bool {
-        self.effect.accepting() && self.in_system() < self.effective as u64
+        self.open && self.in_system() < self.room
     }
 
     /// Why a job arriving now would be turned away.
     #[must_use]
     pub fn refusal(&self) -> Reject {
-        if self.effect.accepting() {
+        if self.open {
             Reject::Full
         } else {
             Reject::Unavailable
@@ -443,26 +460,16 @@ impl<T> Station<T> {
     #[inline]
     fn start_on_slot(&mut self, now: SimTime, i: usize, job: Job<T>) -> Pulled<T> {
         let base = self.service.sample(&mut self.rng, self.busy + 1);
-        let slot = &self.slots[i];
-        let e = slot.effect;
-        if slot.faulty && e.blackholed {
-            self.free.push(i as u32);
-            return Pulled::Hung(job.item);
-        }
-        let mut outcome = Outcome::Complete;
-        let mut t = base;
-        if slot.faulty {
-            t /= e.slowdown;
-            let mut extra = e.latency_s;
-            if e.jitter_s > 0.0 {
-                extra += e.jitter_s * (2.0 * uniform(&mut self.faults_rng) - 1.0);
+        let (t, outcome) = if self.slots[i].faulty {
+            let e = self.slots[i].effect;
+            if e.blackholed {
+                self.free.push(i as u32);
+                return Pulled::Hung(job.item);
             }
-            if e.error_p > 0.0 && uniform(&mut self.faults_rng) < e.error_p {
-                outcome = Outcome::Error;
-                t = 0.0;
-            }
-            t = (t + extra).max(0.0);
-        }
+            self.faulted(&e, base)
+        } else {
+            (base, Outcome::Complete)
+        };
         let waited = now - job.since;
         let slot = &mut self.slots[i];
         slot.job = Some(job);
@@ -479,6 +486,25 @@ impl<T> Station<T> {
         })
     }
 
+    /// A service of `base` seconds on a slot under `e` (not blackholed):
+    /// slowed, delayed by the latency ± jitter, or failed fast. Out of
+    /// line: the fault-free start stays small.
+    #[cold]
+    #[inline(never)]
+    fn faulted(&mut self, e: &Effect, base: f64) -> (f64, Outcome) {
+        let mut outcome = Outcome::Complete;
+        let mut t = base / e.slowdown;
+        let mut extra = e.latency_s;
+        if e.jitter_s > 0.0 {
+            extra += e.jitter_s * (2.0 * uniform(&mut self.faults_rng) - 1.0);
+        }
+        if e.error_p > 0.0 && uniform(&mut self.faults_rng) < e.error_p {
+            outcome = Outcome::Error;
+            t = 0.0;
+        }
+        ((t + extra).max(0.0), outcome)
+    }
+
     /// The job on `slot` ends (its finish event fired), and the backlog's
     /// next job starts on the freed slot. `None` when the token is stale
     /// (the job was lost in a crash and requeued).
@@ -491,20 +517,38 @@ impl<T> Station<T> {
         let job = s.job.take()?;
         let outcome = s.outcome;
         let accepting = s.accepting();
-        self.busy -= 1;
-        self.busy_avg.set(now, f64::from(self.busy));
-        if accepting {
-            self.free.push(slot as u32);
-        }
         let response = now - job.since;
-        match outcome {
-            Outcome::Complete => {
-                self.latency.observe(response.as_secs_f64());
-                self.success.observe(1.0);
+        if self.track {
+            match outcome {
+                Outcome::Complete => {
+                    self.latency.observe(response.as_secs_f64());
+                    self.success.observe(1.0);
+                }
+                Outcome::Error => self.success.observe(0.0),
             }
-            Outcome::Error => self.success.observe(0.0),
         }
-        let next = self.pull(now);
+        let next = if accepting {
+            // The freed slot would be the last free one, the one `pull`
+            // takes: start the backlog's next job on it directly. The busy
+            // count goes down and up again at the same instant, which adds
+            // nothing to its time average.
+            match self.backlog.pop() {
+                Some((next, _)) => {
+                    self.busy -= 1;
+                    Some(self.start_on_slot(now, slot, next))
+                }
+                None => {
+                    self.busy -= 1;
+                    self.busy_avg.set(now, f64::from(self.busy));
+                    self.free.push(slot as u32);
+                    None
+                }
+            }
+        } else {
+            self.busy -= 1;
+            self.busy_avg.set(now, f64::from(self.busy));
+            self.pull(now)
+        };
         Some(Finished {
             item: job.item,
             outcome,
@@ -519,6 +563,8 @@ impl<T> Station<T> {
         self.effect = effect;
         self.effective =
             (self.capacity as f64 * effect.capacity_factor.clamp(0.0, 1.0)).floor() as usize;
+        self.open = effect.accepting();
+        self.room = self.effective as u64;
     }
 
     fn rebuild_free(&mut self) {

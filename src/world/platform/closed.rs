@@ -54,7 +54,7 @@ impl Platform {
                     .to_string(),
             );
         }
-        if self.closed {
+        if self.is_closed() {
             return Err("the platform is closed".to_string());
         }
         let lambda = self.lambda_per_s();
@@ -63,11 +63,11 @@ impl Platform {
         }
         match &self.mode {
             Mode::Trains { .. } => self.closed_trains(lambda),
-            Mode::Servers(pool) => {
+            Mode::Servers => {
                 let mut up = 0u32;
                 let mut speed: Option<f64> = None;
                 for i in 0..self.unit_names.len() {
-                    let e = pool.effect(i);
+                    let e = self.station.slot_effect(i);
                     if e.down || e.partitioned {
                         continue;
                     }
@@ -93,7 +93,7 @@ impl Platform {
                     return Err("every server is down".to_string());
                 };
                 let mu = self.mu_per_s() * speed;
-                let k = u32::try_from(self.k_effective).unwrap_or(u32::MAX);
+                let k = u32::try_from(self.k_effective()).unwrap_or(u32::MAX);
                 if k == 0 {
                     return Err("the platform has no room".to_string());
                 }
@@ -126,7 +126,7 @@ impl Platform {
                         f: analytic::mgcc(lambda, mu, c),
                     }),
                     (law, Overflow::Leave) if c == 1 => {
-                        let f = analytic::mg1(lambda, mu, pool.service().scv())
+                        let f = analytic::mg1(lambda, mu, self.station.service().base().scv())
                             .ok_or_else(|| "overloaded (ρ ≥ 1)".to_string())?;
                         if f.mean_in_system > MG1_FILL_BOUND * f64::from(k) {
                             return Err(format!(

@@ -1,10 +1,12 @@
 //! The platform's model: passengers arrive from a [`Source`], step onto
-//! the platform (a [`FiniteQueue`] capped at K, those boarding included)
-//! or, under the `entrance` policy, wait in a second queue at the station
-//! entrance; a [`ServerPool`] boards them one at a time, or [`Trains`]
-//! take a batch every headway. The faults in force are kept in a
-//! [`FaultBook`]: each unit's [`Effect`] and the platform's own (target
-//! `all`: capacity and closure) are read from it, never combined here.
+//! the platform (a [`Station`] with room for K, those boarding included)
+//! or, under the `entrance` policy, wait in a [`FiniteQueue`] at the
+//! station entrance; the station's slots (the servers) board them one at
+//! a time, or, with no slots, [`Trains`] take a batch from its backlog
+//! every headway. The faults in force are kept in a [`FaultBook`]: each
+//! unit's [`Effect`] and the platform's own (target `all`: capacity and
+//! closure) are read from it, never combined here, and handed to the
+//! station when they change.
 //!
 //! Events, in the order they are scheduled at build: each track's first
 //! train (`TrainDue`), the first arrival, the first sample. A train due is
@@ -14,8 +16,9 @@
 use super::params::{MAX_RATE_PER_MIN, POLICIES, PlatformParams, Service, catalog, unit_names};
 use crate::fault::{Fault, FaultKind};
 use crate::sim::blocks::queue::{Discipline, FiniteQueue};
-use crate::sim::blocks::servers::{Outcome, ServerPool, ServiceDist, ServiceTime, Start, Trains};
+use crate::sim::blocks::servers::{Outcome, ServiceDist, ServiceTime, Trains};
 use crate::sim::blocks::source::{RateProfile, Source};
+use crate::sim::blocks::station::{Arrive, Begun, Finished, Pulled, ServiceModel, Station};
 use crate::sim::blocks::stats::{BlockStats, Reject};
 use crate::sim::blocks::uniform;
 use crate::sim::fault::{Effect, FaultBook, Target};
@@ -70,11 +73,10 @@ pub enum Event {
     Sample,
 }
 
-// One per world, never moved around: the size difference costs nothing,
-// and a box would add an indirection on the hot path.
-#[allow(clippy::large_enum_variant)]
+/// How the platform is emptied: by the station's slots, or by trains
+/// taking a batch from its backlog (the station then has no slots).
 pub(super) enum Mode {
-    Servers(ServerPool<SimTime>),
+    Servers,
     Trains {
         trains: Trains,
         effects: Vec<Effect>,
@@ -89,15 +91,15 @@ pub struct Platform {
     pub(super) p: PlatformParams,
     pub(super) source: Source,
     pub(super) mode: Mode,
-    /// Waiting on the platform (not boarding); items are station arrival times.
-    pub(super) waiting: FiniteQueue<SimTime>,
+    /// The platform: its servers (slots), those waiting on it (backlog,
+    /// counted from their arrival at the station) and room for K.
+    pub(super) station: Station<()>,
+    /// Waiting at the entrance; items are station arrival times.
     pub(super) entrance: FiniteQueue<SimTime>,
     pub(super) overflow: Overflow,
     pub(super) faults: FaultBook,
     faults_rng: SimRng,
     pub(super) unit_names: Vec<String>,
-    pub(super) k_effective: u64,
-    pub(super) closed: bool,
     pub(super) stats: BlockStats,
     pub(super) entrance_avg: TimeAverage,
     /// Waits since the last sample (the recent p95).
@@ -117,7 +119,7 @@ impl Platform {
         }
         let mut queue = Queue::new();
         let c = p.servers as usize;
-        let mode = match p.service {
+        let (mode, slots, service) = match p.service {
             Service::Trains {
                 headway_s,
                 train_capacity,
@@ -126,12 +128,15 @@ impl Platform {
                     let first = headway_s * f64::from(track + 1) / f64::from(p.servers);
                     queue.schedule(SimTime::from_secs_f64(first), Event::TrainDue { track });
                 }
-                Mode::Trains {
+                let mode = Mode::Trains {
                     trains: Trains::new(headway_s, train_capacity, seed, "platform"),
                     effects: vec![Effect::NONE; c],
                     seats_offered: 0,
                     seats_filled: 0,
-                }
+                };
+                // No slots: the service model is never drawn from.
+                let unused = ServiceTime::new(ServiceDist::Deterministic, headway_s)?;
+                (mode, 0, unused)
             }
             Service::Exponential
             | Service::Deterministic
@@ -144,9 +149,19 @@ impl Platform {
                     Service::Exponential | Service::Trains { .. } => ServiceDist::Exponential,
                 };
                 let service = ServiceTime::new(dist, 60.0 / p.service_rate_per_min)?;
-                Mode::Servers(ServerPool::new(c, service, seed, "platform"))
+                (Mode::Servers, c, service)
             }
         };
+        // No router reads the platform: it keeps no EWMAs.
+        let station = Station::new(
+            slots,
+            p.capacity as usize,
+            Discipline::Fifo,
+            ServiceModel::Fixed(service),
+            seed,
+            "platform",
+        )
+        .without_ewma();
         let mut source = Source::new(
             RateProfile::constant(p.arrival_rate_per_min / 60.0),
             seed,
@@ -159,14 +174,12 @@ impl Platform {
         let model = Platform {
             source,
             mode,
-            waiting: FiniteQueue::new(p.capacity as usize, Discipline::Fifo),
+            station,
             entrance: FiniteQueue::new(p.entrance_capacity as usize, Discipline::Fifo),
             overflow: Overflow::Leave,
             faults: FaultBook::new(),
             faults_rng: stream(seed, "platform/give-up"),
             unit_names: unit_names(&p),
-            k_effective: u64::from(p.capacity),
-            closed: false,
             stats: BlockStats::new(SimTime::ZERO),
             entrance_avg: TimeAverage::new(SimTime::ZERO, 0.0),
             window: WindowLatency::new(),
@@ -214,76 +227,100 @@ impl Platform {
         self.p.arrival_rate_per_min / 60.0 * self.source.scale()
     }
 
-    fn busy(&self) -> u64 {
-        match &self.mode {
-            Mode::Servers(pool) => u64::from(pool.busy()),
-            Mode::Trains { .. } => 0,
-        }
-    }
-
     /// People on the platform, those boarding included.
     pub(super) fn on_platform(&self) -> u64 {
-        self.busy() + self.waiting.len() as u64
+        self.station.in_system()
+    }
+
+    /// K after capacity drops.
+    pub(super) fn k_effective(&self) -> u64 {
+        self.station.effective_capacity() as u64
+    }
+
+    /// Whether the platform's entry is closed (`Partition` on `all`).
+    pub(super) fn is_closed(&self) -> bool {
+        !self.station.accepting()
     }
 
     fn record_entrance(&mut self, now: SimTime) {
         self.entrance_avg.set(now, self.entrance.len() as f64);
     }
 
-    #[inline]
-    fn platform_has_room(&self) -> bool {
-        !self.closed && self.on_platform() < self.k_effective
-    }
-
-    /// A passenger who arrived at `arrived` steps onto the platform.
+    /// A passenger at the entrance who arrived at `arrived` steps onto
+    /// the platform (room was checked).
     #[inline]
     fn enter_platform(&mut self, cx: &mut Cx<'_>, arrived: SimTime) {
-        if let Mode::Servers(pool) = &mut self.mode
-            && self.waiting.is_empty()
-            && pool.has_free()
-        {
-            self.board(cx, arrived);
-        } else {
-            // Room was checked against K; the queue's own capacity is K.
-            self.waiting.push_front_or_back(arrived);
+        let a = self.station.arrive_since(cx.now(), arrived, (), 0);
+        self.stepped_on(cx, a);
+    }
+
+    /// What became of a passenger (already counted) stepping onto the
+    /// platform: boarding at once when nobody waits and a server is free,
+    /// else waiting on it.
+    // Small and on every event's path; without the hint it is called,
+    // not inlined, where it is used more than once.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn stepped_on(&mut self, cx: &mut Cx<'_>, a: Arrive<()>) {
+        match a {
+            Arrive::Admitted(b) => self.boarding(cx, b),
+            Arrive::Queued => {}
+            // A blackhole is refused on the platform; were it not, the
+            // passenger would still be accounted for.
+            Arrive::Hung(()) => self.stats.reject(cx.now(), Reject::Error),
+            // Only after a room check, which cannot fail: no one is lost.
+            Arrive::Rejected((), why) => self.stats.reject(cx.now(), why),
         }
     }
 
-    /// Starts boarding the passenger who arrived at `arrived` (server mode).
-    #[inline]
-    fn board(&mut self, cx: &mut Cx<'_>, arrived: SimTime) {
-        let now = cx.now();
-        let Mode::Servers(pool) = &mut self.mode else {
-            return;
-        };
-        match pool.start(now, arrived) {
-            Start::Started(s) => {
-                self.stats.record_wait(now - arrived);
-                cx.schedule(
-                    s.at,
-                    Event::Done {
-                        server: s.server as u32,
-                        token: s.token,
-                    },
-                );
-            }
-            Start::Hang(a) | Start::Refused(a) => self.waiting.push_front(a, 0),
+    /// A passenger started boarding: record the wait, schedule the end.
+    // Small and on every event's path; without the hint it is called,
+    // not inlined, where it is used more than once.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn boarding(&mut self, cx: &mut Cx<'_>, b: Begun) {
+        self.stats.record_wait(b.waited);
+        cx.schedule(
+            b.at,
+            Event::Done {
+                server: b.slot as u32,
+                token: b.token,
+            },
+        );
+    }
+
+    // Small and on every event's path; without the hint it is called,
+    // not inlined, where it is used more than once.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn pulled(&mut self, cx: &mut Cx<'_>, p: Pulled<()>) {
+        match p {
+            Pulled::Started(b) => self.boarding(cx, b),
+            Pulled::Hung(()) => self.stats.reject(cx.now(), Reject::Error),
         }
     }
 
     /// Fills free servers from the platform queue, then the platform from
     /// the entrance.
     fn flow(&mut self, cx: &mut Cx<'_>) {
-        if let Mode::Servers(_) = self.mode {
-            while matches!(&self.mode, Mode::Servers(pool) if pool.has_free()) {
-                let Some((a, _)) = self.waiting.pop() else {
-                    break;
-                };
-                self.board(cx, a);
-            }
+        while let Some(p) = self.station.pull(cx.now()) {
+            self.pulled(cx, p);
         }
+        self.walk_up(cx);
+    }
+
+    /// People at the entrance walk onto the platform while it has room.
+    #[inline]
+    fn walk_up(&mut self, cx: &mut Cx<'_>) {
+        if !self.entrance.is_empty() {
+            self.walk_up_from_entrance(cx);
+        }
+    }
+
+    #[inline(never)]
+    fn walk_up_from_entrance(&mut self, cx: &mut Cx<'_>) {
         let mut moved = false;
-        while !self.entrance.is_empty() && self.platform_has_room() {
+        while !self.entrance.is_empty() && self.station.has_room() {
             let Some((a, _)) = self.entrance.pop() else {
                 break;
             };
@@ -303,40 +340,49 @@ impl Platform {
             cx.schedule(t, Event::Arrival { epoch });
         }
         for _ in 0..arrival.count {
-            if self.entrance.is_empty() && self.platform_has_room() {
-                self.stats.arrive(now, 1);
-                self.enter_platform(cx, now);
-            } else if self.overflow == Overflow::Entrance && self.entrance.push(now, 0).is_ok() {
+            // Nobody jumps the entrance line: the platform first only when
+            // no one waits there.
+            if self.entrance.is_empty() {
+                let a = self.station.arrive(now, (), 0);
+                if !matches!(a, Arrive::Rejected(..)) {
+                    self.stats.arrive(now, 1);
+                    self.stepped_on(cx, a);
+                    continue;
+                }
+            }
+            if self.overflow == Overflow::Entrance && self.entrance.push(now, 0).is_ok() {
                 self.stats.arrive(now, 1);
                 self.record_entrance(now);
             } else {
-                let why = if self.closed {
-                    Reject::Unavailable
-                } else {
-                    Reject::Full
-                };
-                self.stats.reject_arrival(1, why);
+                self.stats.reject_arrival(1, self.station.refusal());
             }
         }
     }
 
     fn on_done(&mut self, cx: &mut Cx<'_>, server: usize, token: u32) {
         let now = cx.now();
-        let Mode::Servers(pool) = &mut self.mode else {
-            return;
-        };
-        let Some((arrived, outcome)) = pool.finish(now, server, token) else {
+        let Some(Finished {
+            outcome,
+            response: r,
+            next,
+            ..
+        }) = self.station.finish(now, server, token)
+        else {
             return; // lost in a crash and already requeued
         };
         match outcome {
             Outcome::Complete => {
-                let r = now - arrived;
                 self.stats.complete(now, r);
                 self.window.record(r);
             }
             Outcome::Error => self.stats.reject(now, Reject::Error),
         }
-        self.flow(cx);
+        // The station started the platform queue's next passenger on the
+        // freed server; the others stay busy.
+        if let Some(p) = next {
+            self.pulled(cx, p);
+        }
+        self.walk_up(cx);
     }
 
     fn on_train_due(&mut self, cx: &mut Cx<'_>, track: usize) {
@@ -393,12 +439,12 @@ impl Platform {
         *seats_offered += u64::from(seats);
         let mut boarded = 0u64;
         for _ in 0..seats {
-            if self.waiting.is_empty() {
+            if self.station.backlog_len() == 0 {
                 // The train is still at the platform: people waiting at the
                 // entrance walk up as space frees and board it too.
                 self.flow(cx);
             }
-            let Some((arrived, _)) = self.waiting.pop() else {
+            let Some(((), arrived)) = self.station.take() else {
                 break;
             };
             let wait = now - arrived;
@@ -422,35 +468,28 @@ impl Platform {
     fn refresh(&mut self, cx: &mut Cx<'_>) {
         let now = cx.now();
         self.changed_at = now;
-        // The platform itself: what faults on `all` do (no unit has this index).
+        // The platform itself: what faults on `all` do (no unit has this
+        // index). Only room and closure are the platform's: a kill on
+        // `all` stops the servers (or trains), not the platform.
         let whole = self.faults.effect(usize::MAX, now);
-        self.k_effective =
-            (f64::from(self.p.capacity) * whole.capacity_factor.clamp(0.0, 1.0)).floor() as u64;
-        self.closed = whole.partitioned;
-        let n = self.unit_names.len();
-        let mut lost = Vec::new();
+        self.station.set_effect(Effect {
+            capacity_factor: whole.capacity_factor,
+            partitioned: whole.partitioned,
+            ..Effect::NONE
+        });
+        let faults = &self.faults;
         match &mut self.mode {
-            Mode::Servers(pool) => {
-                for i in 0..n {
-                    let e = self.faults.effect(i, now);
-                    if pool.effect(i) != e
-                        && let Some(a) = pool.set_effect(now, i, e)
-                    {
-                        lost.push(a);
-                    }
-                }
+            // Passengers whose boarding was interrupted go back to the head
+            // of the platform queue, in their original order.
+            Mode::Servers => {
+                self.station
+                    .set_slot_effects(now, |i| faults.effect(i, now));
             }
             Mode::Trains { effects, .. } => {
                 for (i, slot) in effects.iter_mut().enumerate() {
-                    *slot = self.faults.effect(i, now);
+                    *slot = faults.effect(i, now);
                 }
             }
-        }
-        // Passengers whose boarding was interrupted go back to the head of
-        // the platform queue, in their original order.
-        lost.sort_unstable();
-        for a in lost.into_iter().rev() {
-            self.waiting.push_front(a, 0);
         }
         self.flow(cx);
     }
@@ -501,24 +540,6 @@ impl Platform {
             cx.schedule(t, Event::Arrival { epoch });
         }
         Ok(format!("arrival rate → {rate:.1}/min"))
-    }
-}
-
-/// The platform queue keeps FIFO order; this is just `push` that cannot
-/// fail because room was checked against K (a crash can leave the queue
-/// above a lowered capacity, which `push_front` tolerates).
-trait PushAny {
-    fn push_front_or_back(&mut self, a: SimTime);
-}
-
-impl PushAny for FiniteQueue<SimTime> {
-    #[inline]
-    fn push_front_or_back(&mut self, a: SimTime) {
-        if let Err(a) = self.push(a, 0) {
-            // Only reachable when K shrank under a crash's requeue; keep order.
-            self.set_capacity(self.len() + 1);
-            let _ = self.push(a, 0);
-        }
     }
 }
 
@@ -620,8 +641,9 @@ impl Model for Platform {
     fn reset_statistics(&mut self, now: SimTime) {
         self.stats.reset(now);
         self.entrance_avg.reset(now);
+        self.station.reset_statistics(now);
         match &mut self.mode {
-            Mode::Servers(pool) => pool.reset_statistics(now),
+            Mode::Servers => {}
             Mode::Trains {
                 seats_offered,
                 seats_filled,

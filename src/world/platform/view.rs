@@ -87,15 +87,18 @@ impl Platform {
         let closed = self.closed();
         let cf = closed.as_ref().ok().map(|c| c.f);
         let n = self.on_platform() as f64;
-        let k = self.k_effective.max(1) as f64;
+        let k = self.k_effective().max(1) as f64;
         let util = m.utilisation;
         let block = m.blocking_probability;
         let mut gauges = vec![
             GaugeView {
                 label: "platform".into(),
                 ratio: (n / k).min(1.0),
-                text: format!("{n:.0}/{k:.0}{}", if self.closed { " CLOSED" } else { "" }),
-                alarm: n >= k || self.closed,
+                text: format!(
+                    "{n:.0}/{k:.0}{}",
+                    if self.is_closed() { " CLOSED" } else { "" }
+                ),
+                alarm: n >= k || self.is_closed(),
             },
             GaugeView {
                 label: "utilisation".into(),
@@ -142,7 +145,7 @@ impl Platform {
             // (λW beside L is left out: both come from the same run's
             // numbers, equal by construction once it settles.)
         ];
-        if let Mode::Servers(_) = self.mode {
+        if let Mode::Servers = self.mode {
             analytic_rows.push(AnalyticRow {
                 label: "ρ".into(),
                 closed_form: cf.map(|f| f.utilisation),
@@ -231,13 +234,13 @@ impl Platform {
             mean_on_platform: st.mean_in_system(now) - self.entrance_avg.mean(now),
             in_entrance: self.entrance.len() as f64,
             mean_in_entrance: self.entrance_avg.mean(now),
-            capacity_effective: self.k_effective as f64,
+            capacity_effective: self.k_effective() as f64,
         }
     }
 
     fn utilisation(&self, now: SimTime) -> f64 {
         match &self.mode {
-            Mode::Servers(pool) => pool.utilisation(now),
+            Mode::Servers => self.station.utilisation(now),
             Mode::Trains {
                 seats_offered,
                 seats_filled,
@@ -257,7 +260,7 @@ impl Platform {
         (0..n)
             .map(|i| {
                 let e = match &self.mode {
-                    Mode::Servers(pool) => pool.effect(i),
+                    Mode::Servers => self.station.slot_effect(i),
                     Mode::Trains { effects, .. } => effects[i],
                 };
                 let state = if !e.accepting() {
@@ -268,9 +271,14 @@ impl Platform {
                     UnitState::Up
                 };
                 let (in_flight, extra) = match &self.mode {
-                    Mode::Servers(pool) => (
-                        if pool.is_busy(i) { 1.0 } else { 0.0 },
-                        if pool.is_busy(i) { "boarding" } else { "idle" }.to_string(),
+                    Mode::Servers => (
+                        if self.station.is_busy(i) { 1.0 } else { 0.0 },
+                        if self.station.is_busy(i) {
+                            "boarding"
+                        } else {
+                            "idle"
+                        }
+                        .to_string(),
                     ),
                     Mode::Trains { trains, .. } => (
                         0.0,
