@@ -75,8 +75,19 @@ pub struct Job {
 #[derive(Clone, Debug)]
 pub(super) struct Routing {
     pub(super) edges: Vec<(f64, usize)>,
+    /// Decided once when built, so the common cases take one branch.
+    way: Way,
+}
+
+/// How a node's routing decides (see [`Routing::next`]).
+#[derive(Clone, Copy, Debug)]
+enum Way {
+    /// No edges: everything leaves the network, no draw.
+    Out,
     /// One edge taking everything: no draw.
-    certain: Option<usize>,
+    Certain(usize),
+    /// A uniform draw against the cumulative shares.
+    Draw,
 }
 
 impl Routing {
@@ -89,23 +100,24 @@ impl Routing {
                 (acc, to)
             })
             .collect();
-        let certain = match routes {
-            [(to, p)] if *p >= 1.0 => Some(*to),
-            _ => None,
+        let way = match routes {
+            [] => Way::Out,
+            [(to, p)] if *p >= 1.0 => Way::Certain(*to),
+            _ => Way::Draw,
         };
-        Routing { edges, certain }
+        Routing { edges, way }
     }
 
     #[inline]
     fn next(&self, rng: &mut SimRng) -> Option<usize> {
-        if let Some(t) = self.certain {
-            return Some(t);
+        match self.way {
+            Way::Out => None,
+            Way::Certain(t) => Some(t),
+            Way::Draw => {
+                let u = uniform(rng);
+                self.edges.iter().find(|(c, _)| u < *c).map(|(_, t)| *t)
+            }
         }
-        if self.edges.is_empty() {
-            return None;
-        }
-        let u = uniform(rng);
-        self.edges.iter().find(|(c, _)| u < *c).map(|(_, t)| *t)
     }
 }
 
@@ -580,29 +592,68 @@ impl Network {
 
     fn on_arrival(&mut self, cx: &mut Cx<'_>, i: usize, epoch: u32) {
         let now = cx.now();
-        let (arrival, has_client, reachable) = {
-            let node = &mut self.nodes[i];
-            let reachable = node.reachable();
-            let Body::Source { source, client, .. } = &mut node.body else {
-                return;
-            };
-            if epoch != source.epoch() {
-                return;
-            }
-            let (arrival, next) = source.arrive(now);
-            if let Some(t) = next {
-                cx.schedule(
-                    t,
-                    Event::Arrival {
-                        node: i as u32,
-                        epoch: source.epoch(),
-                    },
-                );
-            }
-            (arrival, client.is_some(), reachable)
+        let node = &mut self.nodes[i];
+        let reachable = node.reachable();
+        let Body::Source {
+            source,
+            routing,
+            client,
+            outstanding,
+        } = &mut node.body
+        else {
+            return;
         };
+        if epoch != source.epoch() {
+            return;
+        }
+        let (arrival, next) = source.arrive(now);
+        if let Some(t) = next {
+            cx.schedule(
+                t,
+                Event::Arrival {
+                    node: i as u32,
+                    epoch: source.epoch(),
+                },
+            );
+        }
         let class = arrival.class as u32;
-        for _ in 0..arrival.count {
+        if arrival.count == 1 && reachable && client.is_none() {
+            // The common case, one plain job: what the loop below does
+            // for it, with the node borrowed once.
+            self.net.arrive(now, 1);
+            node.counts.arrivals += 1;
+            *outstanding += 1;
+            self.plain_inside += 1;
+            let to = routing.next(&mut node.rng);
+            let job = Job {
+                born: now,
+                call: NO_CALL,
+                stamp: 0,
+                source: i as u32,
+                class,
+            };
+            match to {
+                Some(j) => self.deliver(cx, j, job),
+                None => self.exit_job(cx, job),
+            }
+            return;
+        }
+        let has_client = client.is_some();
+        self.arrive_each(cx, i, arrival.count, class, has_client, reachable);
+    }
+
+    /// The jobs of one arrival at source `i`, one by one.
+    fn arrive_each(
+        &mut self,
+        cx: &mut Cx<'_>,
+        i: usize,
+        count: u32,
+        class: u32,
+        has_client: bool,
+        reachable: bool,
+    ) {
+        let now = cx.now();
+        for _ in 0..count {
             self.net.arrive(now, 1);
             if !reachable {
                 let c = &mut self.nodes[i].counts;
@@ -641,7 +692,56 @@ impl Network {
     }
 
     /// `job` arrives at node `i`.
+    #[inline]
     fn deliver(&mut self, cx: &mut Cx<'_>, i: usize, job: Job) {
+        let node = &self.nodes[i];
+        // The common case, an ungated station, skips the gate and the
+        // dispatch by kind.
+        if node.gate.is_none() && matches!(node.body, Body::Station { .. }) {
+            self.station_arrive(cx, i, job);
+        } else {
+            self.deliver_gated(cx, i, job);
+        }
+    }
+
+    /// `job` arrives at station `i` (past its gate).
+    // The arrival and finish handlers are the hot path: measured.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn station_arrive(&mut self, cx: &mut Cx<'_>, i: usize, job: Job) {
+        let now = cx.now();
+        let node = &mut self.nodes[i];
+        let Body::Station { st, .. } = &mut node.body else {
+            return;
+        };
+        match st.arrive(now, job, job.class as usize) {
+            Arrive::Admitted(b) => {
+                node.stats.arrive(now, 1);
+                node.wait.record(SimTime::ZERO);
+                cx.schedule(
+                    b.at,
+                    Event::Done {
+                        node: i as u32,
+                        slot: b.slot as u32,
+                        token: b.token,
+                    },
+                );
+            }
+            Arrive::Queued => node.stats.arrive(now, 1),
+            Arrive::Hung(_) => {
+                node.stats.arrive(now, 1);
+                node.swallowed += 1;
+            }
+            Arrive::Rejected(job, why) => {
+                node.stats.reject_arrival(1, why);
+                self.fail_job(cx, job, why);
+            }
+        }
+    }
+
+    /// `job` arrives at node `i`: through its restoration gate, if any,
+    /// then by the node's kind.
+    fn deliver_gated(&mut self, cx: &mut Cx<'_>, i: usize, job: Job) {
         let now = cx.now();
         let node = &mut self.nodes[i];
         if let Some(share) = node.gate {
@@ -655,34 +755,7 @@ impl Network {
             }
         }
         match node.kind {
-            Kind::Station => {
-                let Body::Station { st, .. } = &mut node.body else {
-                    return;
-                };
-                match st.arrive(now, job, job.class as usize) {
-                    Arrive::Admitted(b) => {
-                        node.stats.arrive(now, 1);
-                        node.wait.record(SimTime::ZERO);
-                        cx.schedule(
-                            b.at,
-                            Event::Done {
-                                node: i as u32,
-                                slot: b.slot as u32,
-                                token: b.token,
-                            },
-                        );
-                    }
-                    Arrive::Queued => node.stats.arrive(now, 1),
-                    Arrive::Hung(_) => {
-                        node.stats.arrive(now, 1);
-                        node.swallowed += 1;
-                    }
-                    Arrive::Rejected(job, why) => {
-                        node.stats.reject_arrival(1, why);
-                        self.fail_job(cx, job, why);
-                    }
-                }
-            }
+            Kind::Station => self.station_arrive(cx, i, job),
             Kind::Router => {
                 if !node.reachable() {
                     node.stats.reject_arrival(1, Reject::Unavailable);
@@ -760,13 +833,12 @@ impl Network {
     }
 
     fn on_done(&mut self, cx: &mut Cx<'_>, i: usize, slot: usize, token: u32) {
-        let node = &mut self.nodes[i];
-        let Body::Station { st, call, .. } = &mut node.body else {
+        let Body::Station { st, call, .. } = &self.nodes[i].body else {
             return;
         };
         if call.is_none() {
             // `finish` ignores a job lost in a crash (a stale token).
-            self.finish_at(cx, i, slot, token, Ok(()));
+            self.finish(cx, i, slot, token, Ok(()));
             return;
         }
         let Some(outcome) = st.slot_outcome(slot, token) else {
@@ -799,6 +871,21 @@ impl Network {
         token: u32,
         result: Result<(), Reject>,
     ) {
+        self.finish(cx, i, slot, token, result);
+    }
+
+    /// [`Network::finish_at`], inlined into the finish event's handler.
+    // The arrival and finish handlers are the hot path: measured.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn finish(
+        &mut self,
+        cx: &mut Cx<'_>,
+        i: usize,
+        slot: usize,
+        token: u32,
+        result: Result<(), Reject>,
+    ) {
         let now = cx.now();
         let node = &mut self.nodes[i];
         let Body::Station { st, routing, .. } = &mut node.body else {
@@ -807,36 +894,42 @@ impl Network {
         let Some(f) = st.finish(now, slot, token) else {
             return;
         };
-        let next = f.next;
         let verdict = match (f.outcome, result) {
             (Outcome::Complete, Ok(())) => Ok(()),
             (Outcome::Error, _) => Err(Reject::Error),
             (_, Err(r)) => Err(r),
         };
+        // Where the job goes (`Ok(None)`: out of the network).
         let to = match verdict {
             Ok(()) => {
                 node.stats.complete_untimed(now);
                 node.response.record(f.response);
-                Some(routing.next(&mut node.rng))
+                Ok(routing.next(&mut node.rng))
             }
             Err(r) => {
                 node.stats.reject(now, r);
-                None
+                Err(r)
             }
         };
-        if let Some(p) = next {
-            self.start_pulled(cx, i, p);
+        if let Some(p) = f.next {
+            Self::started(node, cx, i, p);
         }
-        match (to, verdict) {
-            (Some(Some(j)), _) => self.deliver(cx, j, f.item),
-            (Some(None), _) => self.exit_job(cx, f.item),
-            (None, Err(r)) => self.fail_job(cx, f.item, r),
-            (None, Ok(())) => {}
+        match to {
+            Ok(Some(j)) => self.deliver(cx, j, f.item),
+            Ok(None) => self.exit_job(cx, f.item),
+            Err(r) => self.fail_job(cx, f.item, r),
         }
     }
 
     fn start_pulled(&mut self, cx: &mut Cx<'_>, i: usize, p: Pulled<Job>) {
-        let node = &mut self.nodes[i];
+        Self::started(&mut self.nodes[i], cx, i, p);
+    }
+
+    /// Books the job station `node` (node `i`) took from its backlog.
+    // The arrival and finish handlers are the hot path: measured.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn started(node: &mut NodeRt, cx: &mut Cx<'_>, i: usize, p: Pulled<Job>) {
         match p {
             Pulled::Started(b) => {
                 node.wait.record(b.waited);
@@ -868,6 +961,7 @@ impl Network {
     }
 
     /// A job leaves the network (or answers its call).
+    #[inline]
     fn exit_job(&mut self, cx: &mut Cx<'_>, job: Job) {
         let now = cx.now();
         if job.call == NO_CALL {
@@ -892,6 +986,7 @@ impl Network {
         }
     }
 
+    #[inline]
     fn source_done(&mut self, s: usize, ok: bool, now: SimTime, why: Reject) {
         let Some(node) = self.nodes.get_mut(s) else {
             return;
@@ -974,16 +1069,13 @@ impl Network {
         let stamp = self.next_stamp;
         let mut refused = false;
         let mut trial = false;
-        let mut log = None;
-        let name = self.nodes[owner].name.clone();
+        let mut transition = None;
         let Some(cl) = self.client_mut(owner) else {
             return;
         };
         if let Some(b) = &mut cl.breaker {
             let (admit, tr) = b.admit(now);
-            if let Some(t) = tr {
-                log = Some(format!("{name}: breaker {t:?}"));
-            }
+            transition = tr;
             match admit {
                 Admit::No => refused = true,
                 Admit::Trial => trial = true,
@@ -991,7 +1083,8 @@ impl Network {
             }
         }
         let timeout = cl.timeout;
-        if let Some(l) = log {
+        if let Some(t) = transition {
+            let l = format!("{}: breaker {t:?}", self.nodes[owner].name);
             cx.log(l);
         }
         if refused {
@@ -1097,20 +1190,18 @@ impl Network {
         self.release_permit(cx, id);
         let now = cx.now();
         let owner = c.owner as usize;
-        let mut log = None;
-        let name = &self.nodes[owner].name;
-        let name = name.clone();
+        let mut transition = None;
         if let Some(cl) = self.client_mut(owner)
             && let Some(b) = &mut cl.breaker
         {
-            let tr = if result.is_ok() {
+            transition = if result.is_ok() {
                 b.on_success(c.trial)
             } else {
                 b.on_failure(c.trial, now)
             };
-            log = tr.map(|t| format!("{name}: breaker {t:?}"));
         }
-        if let Some(l) = log {
+        if let Some(t) = transition {
+            let l = format!("{}: breaker {t:?}", self.nodes[owner].name);
             cx.log(l);
         }
         match result {
