@@ -431,7 +431,7 @@ pub fn parse(
         let cmd = match entry {
             TimelineEntry::Caption { .. } => None,
             TimelineEntry::Fault { fault, .. } => {
-                fault.kind.validate().map_err(&here)?;
+                fault.kind.validate().map_err(|e| here(e.to_string()))?;
                 if let Some(d) = fault.duration_s
                     && !(d.is_finite() && d >= 0.0)
                 {

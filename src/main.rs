@@ -771,16 +771,16 @@ fn run(
             duration,
             metric,
         ) {
-            Ok(Ok(svg)) => svg,
-            Ok(Err(m)) => {
-                say!("chaoswala: --plot: {m}");
+            Ok(svg) => svg,
+            Err(chaoswala::plot::PlotError::Run(e)) => {
+                say!("chaoswala: {e}");
                 if let Some(o) = out_file {
                     o.abandon();
                 }
                 return ExitCode::from(BAD_INPUT);
             }
-            Err(e) => {
-                say!("chaoswala: {e}");
+            Err(m) => {
+                say!("chaoswala: --plot: {m}");
                 if let Some(o) = out_file {
                     o.abandon();
                 }

@@ -60,8 +60,33 @@ pub fn unit_of(name: &str) -> &'static str {
         .map_or("count", |(_, u)| u)
 }
 
-fn err<E: std::fmt::Debug>(e: E) -> String {
-    format!("cannot draw the plot: {e:?}")
+/// Why a plot was not drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error("a sweep plot needs a --vary axis for its x axis")]
+    NoAxis,
+    #[error("the sweep has no metric `{metric}`; it has: {has}")]
+    NoSweepMetric { metric: String, has: String },
+    #[error("the {world} world reports no metric `{metric}`; it reports: {has}")]
+    NoMetric {
+        world: &'static str,
+        metric: String,
+        has: String,
+    },
+    #[error("the experiment ran no stage")]
+    NoStage,
+    #[error("`{key}` = `{value}` is not a number to plot")]
+    NotANumber { key: String, value: String },
+    /// The drawing library failed.
+    #[error("cannot draw the plot: {0}")]
+    Draw(String),
+    /// The run behind the plot failed.
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
+
+fn err<E: std::fmt::Debug>(e: E) -> PlotError {
+    PlotError::Draw(format!("{e:?}"))
 }
 
 /// A line to draw: `(x, y, 95 % half-width)` points.
@@ -105,7 +130,7 @@ fn draw_lines(
     lines: &[Line],
     spans: &[(f64, f64, String)],
     x_fmt: &dyn Fn(&f64) -> String,
-) -> Result<String, String> {
+) -> Result<String, PlotError> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -190,9 +215,9 @@ fn draw_lines(
 }
 
 /// A sweep's `metric` against its first varied parameter.
-pub fn sweep(s: &Sweep, metric: &str) -> Result<String, String> {
+pub fn sweep(s: &Sweep, metric: &str) -> Result<String, PlotError> {
     let Some(axis) = s.spec.vary.first() else {
-        return Err("a sweep plot needs a --vary axis for its x axis".into());
+        return Err(PlotError::NoAxis);
     };
     if !s.rows.iter().any(|r| r.mean.contains_key(metric)) {
         let names: Vec<&String> = s
@@ -200,24 +225,22 @@ pub fn sweep(s: &Sweep, metric: &str) -> Result<String, String> {
             .first()
             .map(|r| r.mean.keys().collect())
             .unwrap_or_default();
-        return Err(format!(
-            "the sweep has no metric `{metric}`; it has: {}",
-            names
+        return Err(PlotError::NoSweepMetric {
+            metric: metric.to_string(),
+            has: names
                 .iter()
                 .map(|n| n.as_str())
                 .collect::<Vec<_>>()
-                .join(", ")
-        ));
+                .join(", "),
+        });
     }
     // One line per policy and values of the other axes.
     let mut series: BTreeMap<String, Vec<(f64, f64, Option<f64>)>> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     for r in &s.rows {
-        let x: f64 = r.params[0].1.parse().map_err(|_| {
-            format!(
-                "`{}` = `{}` is not a number to plot",
-                axis.key, r.params[0].1
-            )
+        let x: f64 = r.params[0].1.parse().map_err(|_| PlotError::NotANumber {
+            key: axis.key.clone(),
+            value: r.params[0].1.clone(),
         })?;
         let mut name = r.policy.clone();
         for (k, v) in &r.params[1..] {
@@ -288,15 +311,15 @@ pub fn run(
     policy: Option<&str>,
     duration: f64,
     metric: &str,
-) -> Result<Result<String, String>, RunError> {
-    let mut sim = s.simulation(Some(seed), policy)?;
+) -> Result<String, PlotError> {
+    let mut sim = s.simulation(Some(seed), policy).map_err(RunError::from)?;
     if !sim.world().metrics().contains_key(metric) {
         let names: Vec<String> = sim.world().metrics().keys().cloned().collect();
-        return Ok(Err(format!(
-            "the {} world reports no metric `{metric}`; it reports: {}",
-            s.world.kind(),
-            names.join(", ")
-        )));
+        return Err(PlotError::NoMetric {
+            world: s.world.kind(),
+            metric: metric.to_string(),
+            has: names.join(", "),
+        });
     }
     let mut points = Vec::with_capacity(RUN_SAMPLES + 1);
     let mut open: BTreeMap<u64, (f64, String)> = BTreeMap::new();
@@ -310,7 +333,8 @@ pub fn run(
     points.push((0.0, v0, None));
     for i in 1..=RUN_SAMPLES {
         let t = duration * i as f64 / RUN_SAMPLES as f64;
-        sim.run_until(SimTime::from_secs_f64(t))?;
+        sim.run_until(SimTime::from_secs_f64(t))
+            .map_err(RunError::from)?;
         let prev = duration * (i - 1) as f64 / RUN_SAMPLES as f64;
         let active = sim.active_faults();
         for (id, f) in active {
@@ -352,21 +376,21 @@ pub fn run(
         Some(o) => clock(o, *x),
         None => format!("{x:.0}"),
     };
-    Ok(draw_lines(
+    draw_lines(
         &title,
         &x_desc,
         &format!("{metric} ({})", unit_of(metric)),
         &lines,
         &spans,
         &fmt,
-    ))
+    )
 }
 
 /// An experiment's probes at its last stage: control and treatment means
 /// side by side with their 95 % intervals, and the bound dashed.
-pub fn experiment(j: &Journal) -> Result<String, String> {
+pub fn experiment(j: &Journal) -> Result<String, PlotError> {
     let Some(stage) = j.stages.last() else {
-        return Err("the experiment ran no stage".into());
+        return Err(PlotError::NoStage);
     };
     let mut svg = String::new();
     {

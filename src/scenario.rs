@@ -485,7 +485,7 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
         }
         if let TimelineEntry::Fault { fault, .. } = entry {
             if let Err(m) = fault.kind.validate() {
-                return Err(err_in("kind", m));
+                return Err(err_in("kind", m.to_string()));
             }
             if let Some(d) = fault.duration_s
                 && !finite_nonneg(d)

@@ -262,7 +262,7 @@ impl Simulation {
     /// A fault whose target or kind the world's catalog does not list is
     /// refused by name, before the world sees it (in `apply`).
     pub fn inject(&mut self, fault: Fault) -> Result<u64, CommandError> {
-        fault.kind.validate().map_err(CommandError::Invalid)?;
+        fault.kind.validate()?;
         if let Some(d) = fault.duration_s
             && !(d.is_finite() && d >= 0.0)
         {

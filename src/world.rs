@@ -19,18 +19,30 @@ use serde::{Deserialize, Serialize};
 
 use crate::sim::{Catalog, World};
 
-/// Why a world could not be built from valid-looking parameters.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// Why a world could not be built from its parameters.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum BuildError {
-    #[error("unknown policy `{name}`; expected one of: {expected}")]
-    UnknownPolicy { name: String, expected: String },
-    #[error("{0}")]
-    Invalid(String),
+    /// The parameters failed validation: the first problem found.
+    #[error("{}: {}", .0.field, .0.message)]
+    Invalid(ParamIssue),
+    /// The network's hard dependencies form a cycle.
+    #[error("dependency cycle")]
+    DependencyCycle,
+    /// A block refused the numbers derived from the parameters.
+    #[error(transparent)]
+    Block(#[from] crate::sim::blocks::BlockError),
+    /// The world refused a command given at build time (the policy).
+    #[error(transparent)]
+    Command(#[from] crate::sim::CommandError),
 }
 
-impl From<String> for BuildError {
-    fn from(s: String) -> Self {
-        BuildError::Invalid(s)
+impl BuildError {
+    /// The first problem of a validation, if there is one.
+    pub fn check(issues: Vec<ParamIssue>) -> Result<(), BuildError> {
+        match issues.into_iter().next() {
+            Some(issue) => Err(BuildError::Invalid(issue)),
+            None => Ok(()),
+        }
     }
 }
 

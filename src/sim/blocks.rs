@@ -32,6 +32,38 @@ pub mod stats;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
+/// Why a block could not be made from the numbers it was given.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum BlockError {
+    #[error("mean service time must be > 0, got {0}")]
+    MeanService(f64),
+    #[error("Erlang k must be ≥ 1")]
+    ErlangK,
+    #[error("lognormal cv must be > 0, got {0}")]
+    LognormalCv(f64),
+    /// The distribution crate refused the parameters derived from them.
+    #[error("{0}")]
+    Distribution(String),
+    #[error("the knee of concurrency must be ≥ 1")]
+    Knee,
+    #[error("the degradation slope must be ≥ 0, got {0}")]
+    Slope(f64),
+    /// A rate profile's `what` (`steps`, `points`) at `(at, rate)` is not
+    /// finite and ≥ 0.
+    #[error("rate {what} need finite times and rates ≥ 0, got ({at}, {rate})")]
+    RatePoint {
+        what: &'static str,
+        at: f64,
+        rate: f64,
+    },
+    #[error("rate {what} must be sorted by time; {at} follows {last}")]
+    Unsorted {
+        what: &'static str,
+        at: f64,
+        last: f64,
+    },
+}
+
 use super::SimTime;
 use super::rng::SimRng;
 

@@ -14,6 +14,21 @@ use std::fmt;
 pub use book::{Effect, FaultBook, Target};
 pub use catalog::{FaultCatalog, TargetSpec};
 
+/// Why a fault's numbers were refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum FaultError {
+    #[error("restart_after_s must be ≥ 0, got {0}")]
+    RestartAfter(f64),
+    #[error("latency ms and jitter_ms must be ≥ 0, got {ms} ± {jitter_ms}")]
+    Latency { ms: f64, jitter_ms: f64 },
+    #[error("slowdown factor must be > 0, got {0}")]
+    Slowdown(f64),
+    #[error("{what} must be between 0 and 1, got {value}")]
+    OutsideUnit { what: &'static str, value: f64 },
+    #[error("strength must be ≥ 0, got {0}")]
+    Strength(f64),
+}
+
 /// What a fault does. The shared kinds apply to every world's servers or
 /// routes; `World` names a fault of one world's own (e.g. `bot-wave`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -128,36 +143,35 @@ impl FaultKind {
     }
 
     /// Checks the numbers; returns what is wrong.
-    pub fn validate(&self) -> Result<(), String> {
-        let in01 = |name: &str, v: f64| {
-            if (0.0..=1.0).contains(&v) {
+    pub fn validate(&self) -> Result<(), FaultError> {
+        let in01 = |what: &'static str, value: f64| {
+            if (0.0..=1.0).contains(&value) {
                 Ok(())
             } else {
-                Err(format!("{name} must be between 0 and 1, got {v}"))
+                Err(FaultError::OutsideUnit { what, value })
             }
         };
         match self {
             FaultKind::Kill {
                 restart_after_s: Some(s),
-            } if !(s.is_finite() && *s >= 0.0) => {
-                Err(format!("restart_after_s must be ≥ 0, got {s}"))
-            }
+            } if !(s.is_finite() && *s >= 0.0) => Err(FaultError::RestartAfter(*s)),
             FaultKind::Latency { ms, jitter_ms } => {
                 if ms.is_finite() && *ms >= 0.0 && jitter_ms.is_finite() && *jitter_ms >= 0.0 {
                     Ok(())
                 } else {
-                    Err(format!(
-                        "latency ms and jitter_ms must be ≥ 0, got {ms} ± {jitter_ms}"
-                    ))
+                    Err(FaultError::Latency {
+                        ms: *ms,
+                        jitter_ms: *jitter_ms,
+                    })
                 }
             }
             FaultKind::Slowdown { factor } if !(factor.is_finite() && *factor > 0.0) => {
-                Err(format!("slowdown factor must be > 0, got {factor}"))
+                Err(FaultError::Slowdown(*factor))
             }
             FaultKind::CapacityDrop { fraction } => in01("capacity-drop fraction", *fraction),
             FaultKind::ErrorRate { p } => in01("error-rate p", *p),
             FaultKind::World { strength, .. } if !(strength.is_finite() && *strength >= 0.0) => {
-                Err(format!("strength must be ≥ 0, got {strength}"))
+                Err(FaultError::Strength(*strength))
             }
             _ => Ok(()),
         }

@@ -44,6 +44,8 @@ pub enum CommandError {
         target: String,
         expected: String,
     },
+    #[error(transparent)]
+    Fault(#[from] crate::sim::fault::FaultError),
     #[error("{0}")]
     Invalid(String),
 }
@@ -248,25 +250,30 @@ impl Ledger {
     }
 
     /// Whether the books balance; what is off when they do not.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), Unbalanced> {
         let lhs = self.arrived + self.in_system_at_reset;
         let rhs = self.completed + self.left_total() + self.in_system;
         if lhs == rhs {
             Ok(())
         } else {
-            Err(format!(
-                "{}: arrived {} + {} at reset ≠ completed {} + left {} ({:?}) + inside {}",
-                self.entity,
-                self.arrived,
-                self.in_system_at_reset,
-                self.completed,
-                self.left_total(),
-                self.left,
-                self.in_system
-            ))
+            Err(Unbalanced(self.clone()))
         }
     }
 }
+
+/// Books that do not balance: the ledger as it stood.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{}: arrived {} + {} at reset ≠ completed {} + left {} ({:?}) + inside {}",
+    .0.entity,
+    .0.arrived,
+    .0.in_system_at_reset,
+    .0.completed,
+    .0.left_total(),
+    .0.left,
+    .0.in_system
+)]
+pub struct Unbalanced(pub Ledger);
 
 /// A world switch (the dashboard's `t` menu, `Toggle` in a timeline).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -670,17 +670,18 @@ impl IplParams {
         out
     }
 
-    pub fn build(&self, seed: u64, policy: Option<&str>) -> Result<Box<dyn World>, String> {
-        if let Some(issue) = self.validate().into_iter().next() {
-            return Err(format!("{}: {}", issue.field, issue.message));
-        }
+    pub fn build(
+        &self,
+        seed: u64,
+        policy: Option<&str>,
+    ) -> Result<Box<dyn World>, crate::world::BuildError> {
+        crate::world::BuildError::check(self.validate())?;
         let (model, queue) = Ipl::new(self.clone(), seed);
         let mut rt = Runtime::new(model, queue);
         if let Some(p) = policy {
             // Nothing is logged when a world is built.
             let mut log = crate::sim::EventLog::new(1);
-            World::apply(&mut rt, &Command::SetPolicy(p.to_string()), &mut log)
-                .map_err(|e| e.to_string())?;
+            World::apply(&mut rt, &Command::SetPolicy(p.to_string()), &mut log)?;
         }
         Ok(Box::new(rt))
     }
@@ -698,7 +699,7 @@ impl crate::world::WorldParams for IplParams {
         seed: u64,
         policy: Option<&str>,
     ) -> Result<Box<dyn crate::sim::World>, crate::world::BuildError> {
-        Ok(IplParams::build(self, seed, policy)?)
+        IplParams::build(self, seed, policy)
     }
 
     /// 3 million events an hour × volume (measured 2.3 million at volume 1

@@ -886,15 +886,16 @@ impl TatkalParams {
 
     /// Builds the world, seeded; `policy` (admission or balancing)
     /// overrides the parameters'.
-    pub fn build(&self, seed: u64, policy: Option<&str>) -> Result<Box<dyn World>, String> {
-        if let Some(issue) = self.validate().into_iter().next() {
-            return Err(issue.message);
-        }
+    pub fn build(
+        &self,
+        seed: u64,
+        policy: Option<&str>,
+    ) -> Result<Box<dyn World>, crate::world::BuildError> {
+        crate::world::BuildError::check(self.validate())?;
         let mut w = Tatkal::runtime(self, seed);
         if let Some(p) = policy {
             let mut log = EventLog::default();
-            World::apply(&mut w, &Command::SetPolicy(p.to_string()), &mut log)
-                .map_err(|e| e.to_string())?;
+            World::apply(&mut w, &Command::SetPolicy(p.to_string()), &mut log)?;
         }
         Ok(Box::new(w))
     }
@@ -916,7 +917,7 @@ impl crate::world::WorldParams for TatkalParams {
         seed: u64,
         policy: Option<&str>,
     ) -> Result<Box<dyn crate::sim::World>, crate::world::BuildError> {
-        Ok(TatkalParams::build(self, seed, policy)?)
+        TatkalParams::build(self, seed, policy)
     }
 
     /// Per user: 8 events and 32 B with the waiting room (measured 1.5–5.8

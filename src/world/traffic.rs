@@ -313,10 +313,8 @@ impl Traffic {
         p: &TrafficParams,
         seed: u64,
         policy: Option<&str>,
-    ) -> Result<Runtime<Traffic>, String> {
-        if let Some(issue) = p.validate().into_iter().next() {
-            return Err(format!("{}: {}", issue.field, issue.message));
-        }
+    ) -> Result<Runtime<Traffic>, crate::world::BuildError> {
+        crate::world::BuildError::check(p.validate())?;
         let mut rt = Runtime::new(Traffic::new(p.clone(), seed), Engine::new());
         // Nothing is logged while the world is set up.
         let mut log = EventLog::default();
@@ -327,7 +325,7 @@ impl Traffic {
                 Some(name) => w
                     .apply(cx, &Command::SetPolicy(name.to_string()))
                     .map(|_| ())
-                    .map_err(|e| e.to_string()),
+                    .map_err(crate::world::BuildError::from),
                 None => Ok(()),
             }
         })?;
@@ -487,7 +485,7 @@ impl Model for Traffic {
                 ))
             }
             Command::InjectFault { id, fault } => {
-                fault.kind.validate().map_err(CommandError::Invalid)?;
+                fault.kind.validate()?;
                 self.inject(cx, *id, &fault.kind, &fault.target)
             }
             Command::ClearFault(id) => {

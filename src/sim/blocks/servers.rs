@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::super::SimTime;
 use super::super::metrics::TimeAverage;
 use super::super::rng::{SimRng, stream};
-use super::{exp1, secs, uniform};
+use super::{BlockError, exp1, secs, uniform};
 use crate::sim::fault::Effect;
 
 /// The shape of a service-time distribution (its mean is given apart).
@@ -52,27 +52,33 @@ pub struct ServiceTime {
 }
 
 impl ServiceTime {
-    pub fn new(dist: ServiceDist, mean_s: f64) -> Result<Self, String> {
+    pub fn new(dist: ServiceDist, mean_s: f64) -> Result<Self, BlockError> {
         if !(mean_s.is_finite() && mean_s > 0.0) {
-            return Err(format!("mean service time must be > 0, got {mean_s}"));
+            return Err(BlockError::MeanService(mean_s));
         }
         let sampler = match dist {
             ServiceDist::Exponential => Sampler::Exp,
             ServiceDist::Deterministic => Sampler::Det,
             ServiceDist::Erlang { k } => {
                 if k == 0 {
-                    return Err("Erlang k must be ≥ 1".to_string());
+                    return Err(BlockError::ErlangK);
                 }
                 let kf = f64::from(k);
-                Sampler::Gamma(Gamma::new(kf, mean_s / kf).map_err(|e| e.to_string())?)
+                Sampler::Gamma(
+                    Gamma::new(kf, mean_s / kf)
+                        .map_err(|e| BlockError::Distribution(e.to_string()))?,
+                )
             }
             ServiceDist::Lognormal { cv } => {
                 if !(cv.is_finite() && cv > 0.0) {
-                    return Err(format!("lognormal cv must be > 0, got {cv}"));
+                    return Err(BlockError::LognormalCv(cv));
                 }
                 let sigma2 = (1.0 + cv * cv).ln();
                 let mu = mean_s.ln() - sigma2 / 2.0;
-                Sampler::LogNormal(LogNormal::new(mu, sigma2.sqrt()).map_err(|e| e.to_string())?)
+                Sampler::LogNormal(
+                    LogNormal::new(mu, sigma2.sqrt())
+                        .map_err(|e| BlockError::Distribution(e.to_string()))?,
+                )
             }
         };
         Ok(ServiceTime {

@@ -24,7 +24,7 @@ use std::collections::BinaryHeap;
 
 use super::super::SimTime;
 use super::super::rng::{SimRng, stream};
-use super::{exp1, secs, uniform};
+use super::{BlockError, exp1, secs, uniform};
 
 /// Largest batch a geometric batch size draws (keeps memory bounded).
 pub const MAX_BATCH: u32 = 1_000_000;
@@ -74,19 +74,23 @@ impl RateProfile {
     /// Steps `(at_s, rate_per_s)`: the rate is 0 before the first step,
     /// then each step's rate until the next one. Steps must be sorted by
     /// time, with finite non-negative numbers.
-    pub fn steps(steps: &[(f64, f64)]) -> Result<Self, String> {
+    pub fn steps(steps: &[(f64, f64)]) -> Result<Self, BlockError> {
         let mut segs = vec![(SimTime::ZERO, 0.0)];
         let mut last = 0.0;
         for &(at, rate) in steps {
             if !(at.is_finite() && at >= 0.0 && rate.is_finite() && rate >= 0.0) {
-                return Err(format!(
-                    "rate steps need finite times and rates ≥ 0, got ({at}, {rate})"
-                ));
+                return Err(BlockError::RatePoint {
+                    what: "steps",
+                    at,
+                    rate,
+                });
             }
             if at < last {
-                return Err(format!(
-                    "rate steps must be sorted by time; {at} follows {last}"
-                ));
+                return Err(BlockError::Unsorted {
+                    what: "steps",
+                    at,
+                    last,
+                });
             }
             last = at;
             let t = secs(at);
@@ -105,18 +109,22 @@ impl RateProfile {
     /// before the first point, the last point's rate after it. Points must
     /// be sorted by time, with finite non-negative numbers; two points at
     /// the same time make a jump.
-    pub fn linear(points: &[(f64, f64)]) -> Result<Self, String> {
+    pub fn linear(points: &[(f64, f64)]) -> Result<Self, BlockError> {
         let mut last = 0.0;
         for &(at, rate) in points {
             if !(at.is_finite() && at >= 0.0 && rate.is_finite() && rate >= 0.0) {
-                return Err(format!(
-                    "rate points need finite times and rates ≥ 0, got ({at}, {rate})"
-                ));
+                return Err(BlockError::RatePoint {
+                    what: "points",
+                    at,
+                    rate,
+                });
             }
             if at < last {
-                return Err(format!(
-                    "rate points must be sorted by time; {at} follows {last}"
-                ));
+                return Err(BlockError::Unsorted {
+                    what: "points",
+                    at,
+                    last,
+                });
             }
             last = at;
         }

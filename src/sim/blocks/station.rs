@@ -41,7 +41,7 @@ use super::super::rng::{SimRng, stream};
 use super::queue::{Discipline, FiniteQueue};
 use super::servers::{Outcome, ServiceTime};
 use super::stats::Reject;
-use super::{secs, uniform};
+use super::{BlockError, secs, uniform};
 use crate::policy::Backend;
 use crate::sim::fault::Effect;
 
@@ -61,12 +61,12 @@ pub enum ServiceModel {
 
 impl ServiceModel {
     /// A service whose rate degrades past `knee` concurrent jobs.
-    pub fn degrading(base: ServiceTime, knee: u32, slope: f64) -> Result<Self, String> {
+    pub fn degrading(base: ServiceTime, knee: u32, slope: f64) -> Result<Self, BlockError> {
         if knee == 0 {
-            return Err("the knee of concurrency must be ≥ 1".to_string());
+            return Err(BlockError::Knee);
         }
         if !(slope.is_finite() && slope >= 0.0) {
-            return Err(format!("the degradation slope must be ≥ 0, got {slope}"));
+            return Err(BlockError::Slope(slope));
         }
         Ok(ServiceModel::Degrading { base, knee, slope })
     }

@@ -511,7 +511,7 @@ pub fn order_profile(
     schedule: &[RatePoint],
     feed: &[FeedItem],
     spikes: &Spikes,
-) -> Result<RateProfile, String> {
+) -> Result<RateProfile, crate::sim::blocks::BlockError> {
     let steps: Vec<(f64, f64)> = schedule
         .iter()
         .map(|p| (p.at_s, p.orders_per_min / 60.0))

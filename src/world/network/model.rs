@@ -321,10 +321,7 @@ pub struct Network {
 impl Network {
     /// Builds the network from valid parameters, with its first events.
     pub fn new(p: &NetworkParams, seed: u64) -> Result<(Self, Queue), BuildError> {
-        let issues = p.validate();
-        if let Some(i) = issues.first() {
-            return Err(BuildError::Invalid(format!("{}: {}", i.field, i.message)));
-        }
+        BuildError::check(p.validate())?;
         let idx = index(p);
         let look = |s: &str| idx.get(s).copied().unwrap_or(0);
         let mut nodes = Vec::with_capacity(p.nodes.len());
@@ -478,7 +475,7 @@ impl Network {
                 }
             }
             if order.len() == before {
-                return Err(BuildError::Invalid("dependency cycle".into()));
+                return Err(BuildError::DependencyCycle);
             }
         }
         let sample = secs(p.sample_every_s);

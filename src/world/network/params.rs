@@ -1129,9 +1129,7 @@ impl WorldParams for NetworkParams {
     fn build(&self, seed: u64, policy: Option<&str>) -> Result<Box<dyn World>, BuildError> {
         let (mut model, queue) = Network::new(self, seed)?;
         if let Some(name) = policy {
-            model
-                .set_policy(name)
-                .map_err(|e| BuildError::Invalid(e.to_string()))?;
+            model.set_policy(name)?;
         }
         Ok(Box::new(Runtime::new(model, queue)))
     }

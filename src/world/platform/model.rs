@@ -113,10 +113,8 @@ pub struct Platform {
 impl Platform {
     /// The model and its queue holding the first events; the parameters
     /// must pass [`PlatformParams::validate`].
-    pub fn new(p: PlatformParams, seed: u64) -> Result<(Self, Queue), String> {
-        if let Some(issue) = p.validate().into_iter().next() {
-            return Err(issue.message);
-        }
+    pub fn new(p: PlatformParams, seed: u64) -> Result<(Self, Queue), crate::world::BuildError> {
+        crate::world::BuildError::check(p.validate())?;
         let mut queue = Queue::new();
         let c = p.servers as usize;
         let (mode, slots, service) = match p.service {

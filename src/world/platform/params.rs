@@ -318,9 +318,7 @@ impl WorldParams for PlatformParams {
     fn build(&self, seed: u64, policy: Option<&str>) -> Result<Box<dyn World>, BuildError> {
         let (mut model, queue) = Platform::new(self.clone(), seed)?;
         if let Some(name) = policy {
-            model
-                .set_policy(name)
-                .map_err(|e| BuildError::Invalid(e.to_string()))?;
+            model.set_policy(name)?;
         }
         Ok(Box::new(Runtime::new(model, queue)))
     }

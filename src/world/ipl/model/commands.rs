@@ -146,7 +146,7 @@ impl Ipl {
         id: u64,
         fault: &Fault,
     ) -> Result<String, CommandError> {
-        fault.kind.validate().map_err(CommandError::Invalid)?;
+        fault.kind.validate()?;
         let place = self.place(fault)?;
         let restart_at = self
             .faults
