@@ -133,7 +133,7 @@ pub enum Pulled<T> {
 }
 
 /// What [`Station::arrive`] did with a job.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Arrive<T> {
     /// Straight into service.
     Admitted(Begun),
@@ -532,17 +532,13 @@ impl<T> Station<T> {
             // takes: start the backlog's next job on it directly. The busy
             // count goes down and up again at the same instant, which adds
             // nothing to its time average.
-            match self.backlog.pop() {
-                Some((next, _)) => {
-                    self.busy -= 1;
-                    Some(self.start_on_slot(now, slot, next))
-                }
-                None => {
-                    self.busy -= 1;
-                    self.busy_avg.set(now, f64::from(self.busy));
-                    self.free.push(slot as u32);
-                    None
-                }
+            self.busy -= 1;
+            if let Some((next, _)) = self.backlog.pop() {
+                Some(self.start_on_slot(now, slot, next))
+            } else {
+                self.busy_avg.set(now, f64::from(self.busy));
+                self.free.push(slot as u32);
+                None
             }
         } else {
             self.busy -= 1;

@@ -36,6 +36,7 @@
 use super::{Job, ServiceModel, Station};
 use crate::sim::SimTime;
 use crate::sim::blocks::queue::Discipline;
+use crate::sim::fault::Effect;
 
 /// What a job starts under.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -230,14 +231,21 @@ impl<T> Station<T> {
         while self.backlog.pop().is_some() {}
         self.busy = 0;
         self.busy_avg.set(now, 0.0);
-        self.effect.down = true;
+        // Through `set_effect`, which keeps the admission test's cache.
+        self.set_effect(Effect {
+            down: true,
+            ..self.effect
+        });
         self.rebuild_free();
         lost
     }
 
     /// Back up after a crash (its other effects unchanged).
     pub fn recover(&mut self) {
-        self.effect.down = false;
+        self.set_effect(Effect {
+            down: false,
+            ..self.effect
+        });
     }
 
     /// Whether it is down (crashed, not yet recovered, or a fault says so).
