@@ -922,7 +922,7 @@ impl crate::world::WorldParams for TatkalParams {
 
     /// Per user: 8 events and 32 B with the waiting room (measured 1.5–5.8
     /// events, 29 B), 32 events and 80 B without (measured 18–21: bots retry
-    /// up to 200 times; 76 B); per engine slot, [`model::SLOT_BYTES`].
+    /// up to 200 times; 76 B).
     fn work(&self, _duration_s: f64) -> crate::work::Work {
         let users = self.users as f64 * self.scale.max(0.0);
         let (events, bytes) = if self.waiting_room {
@@ -930,12 +930,9 @@ impl crate::world::WorldParams for TatkalParams {
         } else {
             (32.0, 80.0)
         };
-        // Each engine's slots are held from the start.
-        let scaled = self.scaled();
-        let slots = f64::from(scaled.engines()) * f64::from(scaled.engine_slots);
         crate::work::Work {
             events: events * users,
-            bytes: 8.0 * crate::work::MB + bytes * users + model::SLOT_BYTES * slots,
+            bytes: 8.0 * crate::work::MB + bytes * users,
         }
     }
 }

@@ -33,8 +33,6 @@
 //! pool's), so a station draws exactly what a pool and a queue of the same
 //! name would.
 
-pub mod engine;
-
 use super::super::SimTime;
 use super::super::metrics::{Ewma, TimeAverage};
 use super::super::rng::{SimRng, stream};

@@ -6,10 +6,10 @@
 pub enum Ev {
     /// The next user arrives.
     Arrival,
-    /// An engine finished a request: the engine's slot numbered across
-    /// the fleet (`engine × engine_slots + slot`) and the request.
+    /// An engine finished a request.
     Done {
-        slot: u32,
+        engine: u16,
+        epoch: u16,
         user: u32,
         attempt: u16,
         step: u8,
