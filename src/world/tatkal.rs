@@ -21,6 +21,16 @@
 //! run out. Nothing in the model names a target success rate: the outcomes
 //! come from these capacities, times and behaviours.
 //!
+//! The engines are shared blocks: each is a
+//! [`Station`](crate::sim::blocks::station::Station) run by its caller
+//! (slots, backlog, the thrashing knee as a degrading service model, the
+//! EWMAs a balancer reads, crashes as a whole), behind a
+//! [`Fleet`](crate::sim::blocks::fleet::Fleet) whose router is the shared
+//! balancer. Tatkal draws each step's service time itself, because it
+//! depends on the step, the cold cache and the database and payment
+//! gateway behind the engine; the station hands it the load the job
+//! starts under.
+//!
 //! The 2024 redesign is a set of switches: a virtual waiting room (join
 //! from 09:45, admitted at the rate the engines can serve — planned from
 //! their knees, or adapted to their measured load — and shown a position

@@ -113,6 +113,41 @@ impl<T> Fleet<T> {
         }
         self.balancer.choose(&self.views, &mut self.rng)
     }
+
+    /// The router draws from `rng` instead (a world's own stream).
+    #[must_use]
+    pub fn with_router_rng(mut self, rng: SimRng) -> Self {
+        self.rng = rng;
+        self
+    }
+
+    /// Keeps `view` as station `i`'s (its cost set from [`Fleet::set_cost`])
+    /// for [`Fleet::choose_held`]: a caller whose stations change on every
+    /// job refreshes the one that changed, instead of the fleet computing
+    /// every view on every choice.
+    pub fn set_view(&mut self, i: usize, view: Backend) {
+        if self.views.len() != self.stations.len() {
+            self.views.resize(self.stations.len(), Backend::default());
+        }
+        self.views[i] = Backend {
+            cost: self.costs[i],
+            ..view
+        };
+    }
+
+    /// The views as last set by [`Fleet::set_view`] (or computed by
+    /// [`Fleet::choose`]).
+    #[must_use]
+    pub fn views(&self) -> &[Backend] {
+        &self.views
+    }
+
+    /// The station the policy routes the next job to by the views held
+    /// (see [`Fleet::set_view`]), or `None` when none is available.
+    #[inline]
+    pub fn choose_held(&mut self) -> Option<usize> {
+        self.balancer.choose(&self.views, &mut self.rng)
+    }
 }
 
 #[cfg(test)]
@@ -178,6 +213,59 @@ mod tests {
         let loads: Vec<u64> = f.stations().iter().map(Station::in_system).collect();
         assert_eq!(loads, vec![3, 3, 3]);
         assert_eq!(f.in_system(), 9);
+    }
+
+    #[test]
+    fn held_views_route_until_refreshed() {
+        let mut f = fleet(Policy::LeastLoaded, 3).with_router_rng(stream(9, "own"));
+        for i in 0..3 {
+            let v = f.station(i).backend();
+            f.set_view(i, v);
+        }
+        f.set_view(
+            0,
+            Backend {
+                in_flight: 5,
+                ..f.station(0).backend()
+            },
+        );
+        f.set_view(
+            1,
+            Backend {
+                in_flight: 2,
+                ..f.station(1).backend()
+            },
+        );
+        f.set_view(
+            2,
+            Backend {
+                available: false,
+                ..f.station(2).backend()
+            },
+        );
+        assert_eq!(f.views().len(), 3);
+        // the stations are all empty: only the held views say otherwise
+        assert_eq!(f.choose_held(), Some(1));
+        f.set_cost(1, 7.0);
+        f.set_view(1, f.station(1).backend());
+        assert_eq!(f.views()[1].cost, 7.0);
+        assert_eq!(f.choose_held(), Some(1));
+        f.set_view(
+            1,
+            Backend {
+                available: false,
+                ..f.station(1).backend()
+            },
+        );
+        assert_eq!(f.choose_held(), Some(0));
+        f.set_view(
+            0,
+            Backend {
+                available: false,
+                ..f.station(0).backend()
+            },
+        );
+        assert_eq!(f.choose_held(), None);
     }
 
     #[test]

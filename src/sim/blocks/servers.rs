@@ -311,20 +311,14 @@ impl<T> ServerPool<T> {
             self.free.push(i as u32);
             return Start::Hang(job);
         }
-        let mut outcome = Outcome::Complete;
-        let mut t = base;
-        if faulty {
-            t /= e.slowdown;
-            let mut extra = e.latency_s;
-            if e.jitter_s > 0.0 {
-                extra += e.jitter_s * (2.0 * uniform(&mut self.faults_rng) - 1.0);
+        let (t, outcome) = if faulty {
+            match e.serve(base, &mut self.faults_rng) {
+                (t, false) => (t, Outcome::Complete),
+                (t, true) => (t, Outcome::Error),
             }
-            if e.error_p > 0.0 && uniform(&mut self.faults_rng) < e.error_p {
-                outcome = Outcome::Error;
-                t = 0.0;
-            }
-            t = (t + extra).max(0.0);
-        }
+        } else {
+            (base, Outcome::Complete)
+        };
         let slot = &mut self.slots[i];
         slot.job = Some(job);
         slot.outcome = outcome;

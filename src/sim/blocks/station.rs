@@ -33,13 +33,15 @@
 //! pool's), so a station draws exactly what a pool and a queue of the same
 //! name would.
 
+pub mod engine;
+
 use super::super::SimTime;
 use super::super::metrics::{Ewma, TimeAverage};
 use super::super::rng::{SimRng, stream};
 use super::queue::{Discipline, FiniteQueue};
 use super::servers::{Outcome, ServiceTime};
 use super::stats::Reject;
-use super::{BlockError, secs, uniform};
+use super::{BlockError, secs};
 use crate::policy::Backend;
 use crate::sim::fault::Effect;
 
@@ -176,6 +178,16 @@ impl<T> Slot<T> {
 #[derive(Clone, Debug)]
 pub struct Station<T> {
     slots: Vec<Slot<T>>,
+    /// The number of slots (`slots.len()`, or the count of a station run
+    /// by its caller, which keeps no slot records: see [`engine`]).
+    k: u32,
+    /// Run by its caller (see [`engine`]): slots are a count.
+    counted: bool,
+    /// Some slot accepts work (kept for [`Station::backend`]).
+    slots_open: bool,
+    /// Crashes so far (wrapping): a caller-timed finish names the life it
+    /// began in (see [`engine`]).
+    life: u16,
     /// Idle slots accepting work; the last is used next.
     free: Vec<u32>,
     backlog: FiniteQueue<Job<T>>,
@@ -221,6 +233,10 @@ impl<T> Station<T> {
                 })
                 .collect(),
             free: (0..k as u32).rev().collect(),
+            k: k as u32,
+            counted: false,
+            slots_open: k > 0,
+            life: 0,
             backlog: FiniteQueue::new(capacity, discipline),
             service,
             rng: stream(seed, &format!("{name}/service")),
@@ -259,12 +275,12 @@ impl<T> Station<T> {
     /// Slots.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.k as usize
     }
 
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.k == 0
     }
 
     /// Slots holding a job.
@@ -367,7 +383,7 @@ impl<T> Station<T> {
     /// Mean busy slots / k since the last reset.
     #[must_use]
     pub fn utilisation(&self, now: SimTime) -> f64 {
-        self.busy_avg.mean(now) / self.slots.len().max(1) as f64
+        self.busy_avg.mean(now) / f64::from(self.k.max(1))
     }
 
     pub fn reset_statistics(&mut self, now: SimTime) {
@@ -391,9 +407,9 @@ impl<T> Station<T> {
     #[must_use]
     pub fn backend(&self) -> Backend {
         Backend {
-            available: self.effect.accepting() && self.slots.iter().any(Slot::accepting),
+            available: self.effect.accepting() && self.slots_open,
             in_flight: u32::try_from(self.in_system()).unwrap_or(u32::MAX),
-            weight: self.slots.len() as f64,
+            weight: f64::from(self.k),
             success_rate: self.success_rate(),
             response_s: self.latency_s(),
             ..Backend::default()
@@ -484,23 +500,16 @@ impl<T> Station<T> {
         })
     }
 
-    /// A service of `base` seconds on a slot under `e` (not blackholed):
-    /// slowed, delayed by the latency ± jitter, or failed fast. Out of
-    /// line: the fault-free start stays small.
+    /// A service of `base` seconds on a slot under `e` (not blackholed),
+    /// as [`Effect::serve`] makes it. Out of line: the fault-free start
+    /// stays small.
     #[cold]
     #[inline(never)]
     fn faulted(&mut self, e: &Effect, base: f64) -> (f64, Outcome) {
-        let mut outcome = Outcome::Complete;
-        let mut t = base / e.slowdown;
-        let mut extra = e.latency_s;
-        if e.jitter_s > 0.0 {
-            extra += e.jitter_s * (2.0 * uniform(&mut self.faults_rng) - 1.0);
+        match e.serve(base, &mut self.faults_rng) {
+            (t, false) => (t, Outcome::Complete),
+            (t, true) => (t, Outcome::Error),
         }
-        if e.error_p > 0.0 && uniform(&mut self.faults_rng) < e.error_p {
-            outcome = Outcome::Error;
-            t = 0.0;
-        }
-        ((t + extra).max(0.0), outcome)
     }
 
     /// The job on `slot` ends (its finish event fired), and the backlog's
@@ -562,6 +571,10 @@ impl<T> Station<T> {
     }
 
     fn rebuild_free(&mut self) {
+        if self.counted {
+            return;
+        }
+        self.slots_open = self.slots.iter().any(Slot::accepting);
         self.free = (0..self.slots.len() as u32)
             .rev()
             .filter(|&i| {
@@ -577,12 +590,14 @@ impl<T> Station<T> {
     /// backlog again with [`Station::pull`].
     pub fn set_slot_effects(&mut self, now: SimTime, effect: impl Fn(usize) -> Effect) -> usize {
         let mut lost = Vec::new();
+        let mut changed = false;
         for i in 0..self.slots.len() {
             let e = effect(i);
             let slot = &mut self.slots[i];
             if slot.effect == e {
                 continue;
             }
+            changed = true;
             slot.effect = e;
             slot.faulty = e != Effect::NONE;
             if e.down
@@ -593,6 +608,8 @@ impl<T> Station<T> {
                 self.busy_avg.set(now, f64::from(self.busy));
                 lost.push(j);
             }
+        }
+        if changed {
             self.rebuild_free();
         }
         let n = lost.len();

@@ -18,7 +18,10 @@
 use std::collections::BTreeMap;
 
 use super::FaultKind;
+use rand::Rng;
+
 use crate::sim::SimTime;
+use crate::sim::rng::SimRng;
 use crate::sim::world::CommandError;
 
 /// The combined effect of the faults on one unit.
@@ -66,6 +69,28 @@ impl Effect {
             || self.error_p > 0.0
             || self.capacity_factor < 1.0
             || self.blackholed
+    }
+
+    /// A job of `base` seconds served under this effect (one that is not
+    /// blackholed): its time divided by the slowdown, the latency ± jitter
+    /// added (one draw from `rng` when there is jitter), and with the
+    /// error probability it fails fast (one more draw when that is
+    /// positive), taking only the added latency. Returns the seconds
+    /// (never negative) and whether it failed. The one place where a
+    /// slot's effect turns into a service time, for every block that
+    /// serves jobs on slots.
+    #[must_use]
+    pub fn serve(&self, base: f64, rng: &mut SimRng) -> (f64, bool) {
+        let mut t = base / self.slowdown;
+        let mut extra = self.latency_s;
+        if self.jitter_s > 0.0 {
+            extra += self.jitter_s * (2.0 * rng.random::<f64>() - 1.0);
+        }
+        let failed = self.error_p > 0.0 && rng.random::<f64>() < self.error_p;
+        if failed {
+            t = 0.0;
+        }
+        ((t + extra).max(0.0), failed)
     }
 }
 

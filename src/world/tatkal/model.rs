@@ -18,9 +18,13 @@ use super::{
     TatkalParams,
 };
 use crate::fault::{Effect, Fault, FaultBook, FaultKind, Target};
-use crate::policy::{Backend, Balancer, Policy};
+use crate::policy::{Backend, Policy};
+use crate::sim::blocks::fleet::Fleet;
 use crate::sim::blocks::resilience::token_bucket::TokenBucket;
-use crate::sim::metrics::{Ewma, Latency, Metrics, TimeAverage};
+use crate::sim::blocks::servers::{ServiceDist, ServiceTime};
+use crate::sim::blocks::station::engine::{Load, Sent};
+use crate::sim::blocks::station::{ServiceModel, Station};
+use crate::sim::metrics::{Latency, Metrics, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::world::{AnalyticRow, ChartView, GaugeView, SeriesView, UnitState, UnitView};
 use crate::sim::{
@@ -149,7 +153,6 @@ pub struct Tatkal {
     think_rng: SimRng,
     service_rng: SimRng,
     retry_rng: SimRng,
-    balancer_rng: SimRng,
     error_rng: SimRng,
     shuffle_rng: SimRng,
     engines_rng: SimRng,
@@ -188,10 +191,10 @@ pub struct Tatkal {
     /// [`ADMIT_EVERY_MS`] at the admission rate, unbounded while users wait.
     admit_budget: TokenBucket,
     admission_rate: f64,
-    // engines
+    // engines: what Tatkal keeps of each, and their stations behind the
+    // balancer (router stream `tatkal/balancer`)
     engines: Vec<Engine>,
-    backends: Vec<Backend>,
-    balancer: Balancer,
+    fleet: Fleet<Req>,
     /// Faults in force on the engines (`all`, `engine-K`), bot waves included.
     engine_faults: FaultBook,
     /// Faults in force on the payment gateway and the database.
@@ -277,6 +280,11 @@ impl Tatkal {
         let n_engines = p.engines() as usize;
         let engines: Vec<Engine> = (0..n_engines).map(|_| Engine::new()).collect();
         let policy = Policy::from_name(&p.balancing).unwrap_or(Policy::LeastLoaded);
+        let stations = (0..n_engines)
+            .map(|i| engines::station(&p, seed, i))
+            .collect();
+        let fleet = Fleet::new(stations, policy, seed, "tatkal")
+            .with_router_rng(stream(seed, "tatkal/balancer"));
         let mut cdf = Vec::with_capacity(p.trains as usize);
         let mut acc = 0.0;
         for k in 0..p.trains {
@@ -312,7 +320,6 @@ impl Tatkal {
             think_rng: stream(seed, "tatkal/think"),
             service_rng: stream(seed, "tatkal/service"),
             retry_rng: stream(seed, "tatkal/retry"),
-            balancer_rng: stream(seed, "tatkal/balancer"),
             error_rng: stream(seed, "tatkal/errors"),
             shuffle_rng: stream(seed, "tatkal/shuffle"),
             engines_rng: stream(seed, "tatkal/engines"),
@@ -341,9 +348,8 @@ impl Tatkal {
             released: Vec::new(),
             admit_budget: TokenBucket::empty(0.0, f64::INFINITY, SimTime::ZERO),
             admission_rate: 0.0,
-            backends: vec![Backend::default(); n_engines],
             engines,
-            balancer: Balancer::new(policy),
+            fleet,
             engine_faults: FaultBook::new(),
             dependency_faults: FaultBook::new(),
             fault_ids: BTreeSet::new(),
@@ -450,16 +456,43 @@ impl Tatkal {
         self.set_level(cx);
     }
 
+    /// Refreshes the balancer's view of engine `e`: up and reachable, in
+    /// flight (in service and waiting), weighed by its knee, its EWMAs.
     fn sync_backend(&mut self, e: usize) {
-        let en = &self.engines[e];
-        self.backends[e] = Backend {
-            available: en.up && !en.fault.partitioned,
-            in_flight: en.in_flight(),
-            weight: f64::from(en.slots(self.p.engine_knee)),
-            success_rate: en.success.value_or(1.0),
-            response_s: en.latency.value_or(0.0),
+        let st = self.fleet.station(e);
+        let view = Backend {
+            available: st.accepting(),
+            in_flight: st.in_system() as u32,
+            weight: f64::from(self.engines[e].slots(self.p.engine_knee)),
+            success_rate: st.success_rate(),
+            response_s: st.latency_s(),
             ..Backend::default()
         };
+        self.fleet.set_view(e, view);
+    }
+
+    /// Engine `e`'s station.
+    fn station(&self, e: usize) -> &Station<Req> {
+        self.fleet.station(e)
+    }
+
+    /// Whether engine `e` is up (not crashed).
+    fn up(&self, e: usize) -> bool {
+        !self.fleet.station(e).is_down()
+    }
+
+    /// Hands engine `e`'s station the faults on it (its crash state kept)
+    /// and the knee they leave it.
+    fn sync_station(&mut self, e: usize) {
+        let en = &self.engines[e];
+        let knee = en.slots(self.p.engine_knee);
+        let model = engines::thrashing(&self.p, knee);
+        let st = self.fleet.station_mut(e);
+        st.set_effect(Effect {
+            down: st.is_down(),
+            ..en.fault
+        });
+        st.set_service(model);
     }
 
     /// Σ knee of the engines that are up, over engine seconds per booking.
@@ -467,8 +500,9 @@ impl Tatkal {
         let knees: f64 = self
             .engines
             .iter()
-            .filter(|e| e.up && !e.fault.partitioned)
-            .map(|e| f64::from(e.slots(self.p.engine_knee)))
+            .zip(self.fleet.stations())
+            .filter(|(_, st)| st.accepting())
+            .map(|(e, _)| f64::from(e.slots(self.p.engine_knee)))
             .sum();
         knees / engine_seconds_per_booking(self.parallel)
     }
@@ -526,7 +560,7 @@ impl Model for Tatkal {
                 } else if let Some(p) = Policy::from_name(name)
                     && BALANCING_POLICIES.contains(&p)
                 {
-                    self.balancer.set_policy(p);
+                    self.fleet.set_policy(p);
                     Ok(format!("balancing: {name}"))
                 } else {
                     Err(CommandError::UnknownPolicy {

@@ -6,10 +6,11 @@
 pub enum Ev {
     /// The next user arrives.
     Arrival,
-    /// An engine finished a request.
+    /// An engine finished a request begun in the engine's `life` (its
+    /// station's crashes so far: a finish from before a crash is stale).
     Done {
         engine: u16,
-        epoch: u16,
+        life: u16,
         user: u32,
         attempt: u16,
         step: u8,

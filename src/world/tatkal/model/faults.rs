@@ -59,18 +59,10 @@ impl Tatkal {
             .map(|(_, strength, _)| strength)
             .product();
         for e in 0..self.engines.len() {
+            self.sync_station(e);
             self.sync_backend(e);
             // Capacity may have grown back: start what waits.
-            loop {
-                let en = &self.engines[e];
-                if !en.up || en.busy >= en.slots(self.p.engine_slots) {
-                    break;
-                }
-                let Some(next) = self.engines[e].queue.pop_front() else {
-                    break;
-                };
-                self.start_request(cx, e, next);
-            }
+            while self.up(e) && self.pull_request(cx, e) {}
             self.sync_backend(e);
         }
         self.on_capacity_change();

@@ -126,12 +126,15 @@ impl Tatkal {
             0.0
         };
         let (mut busy, mut knee) = (0.0, 0.0);
-        for en in self.engines.iter().filter(|e| e.up) {
-            busy += f64::from(en.busy);
-            knee += f64::from(en.slots(self.p.engine_knee));
+        let stations = self.fleet.stations();
+        for (en, st) in self.engines.iter().zip(stations) {
+            if !st.is_down() {
+                busy += f64::from(st.busy());
+                knee += f64::from(en.slots(self.p.engine_knee));
+            }
         }
         let load = if knee > 0.0 { busy / knee } else { 0.0 };
-        let down = self.engines.iter().filter(|e| !e.up).count();
+        let down = stations.iter().filter(|st| st.is_down()).count();
         // The gauges' numbers are padded to the widest they can be (every
         // user, every seat, every engine), so the panel keeps its width.
         let users_w = count(self.p.users.max(self.queue_peak) as f64)
@@ -142,22 +145,23 @@ impl Tatkal {
         let units = self
             .engines
             .iter()
+            .zip(stations)
             .enumerate()
-            .map(|(i, en)| UnitView {
+            .map(|(i, (en, st))| UnitView {
                 name: format!("engine-{}", i + 1),
-                state: if !en.up || en.fault.partitioned {
+                state: if !st.accepting() {
                     UnitState::Down
-                } else if en.degraded() || en.busy > en.slots(self.p.engine_knee) {
+                } else if en.degraded() || st.busy() > en.slots(self.p.engine_knee) {
                     UnitState::Degraded
                 } else {
                     UnitState::Up
                 },
-                in_flight: f64::from(en.in_flight()),
-                ewma_latency_s: en.latency.value_or(0.0),
+                in_flight: st.in_system() as f64,
+                ewma_latency_s: st.latency_s(),
                 share: en.share,
                 extra: format!(
                     "{} queued · {} crashes",
-                    count(en.queue.len() as f64),
+                    count(st.backlog_len() as f64),
                     en.crashes
                 ),
             })

@@ -23,6 +23,55 @@ pub(super) fn secs_u16(ms: u64) -> u16 {
     (ms / 1000).min(u64::from(u16::MAX)) as u16
 }
 
+/// What an engine's service time depends on besides the request and the
+/// engine's load (see [`Conditions::service_s`]).
+#[derive(Clone, Copy, Debug)]
+struct Conditions {
+    /// Since booking opened (ms); `None` when the cache was pre-warmed.
+    since_open_ms: Option<u64>,
+    cold_cache_factor: f64,
+    cache_warmup_s: f64,
+    db: Effect,
+    pay: Effect,
+    /// The faults on the engine.
+    fault: Effect,
+}
+
+impl Conditions {
+    /// The service time (s) for `req` starting under `load`: the step's
+    /// own time — cold cache, database and payment gateway behind it —
+    /// thrashing past the knee (`load.factor`), slowed and delayed by
+    /// faults on the engine. Draws from `rng` in that order.
+    fn service_s(&self, rng: &mut SimRng, users: &Users, req: &Req, load: Load) -> f64 {
+        let cold = match self.since_open_ms {
+            None => 1.0,
+            Some(ms) => {
+                let since_open = ms as f64 / 1000.0;
+                1.0 + (self.cold_cache_factor - 1.0) * (-since_open / self.cache_warmup_s).exp()
+            }
+        };
+        let parallel = users.v[req.user as usize].flags & FLAG_PARALLEL != 0;
+        let (step, base) = pipeline(parallel)
+            .get(req.step as usize)
+            .copied()
+            .unwrap_or((Step::Confirm, 1.0));
+        let (db, pay, dep) = (&self.db, &self.pay, added_latency_s);
+        let work = match step {
+            Step::Availability => base * cold * spread(rng) / db.slowdown + dep(db, rng),
+            Step::Verify | Step::Confirm => base * spread(rng) / db.slowdown + dep(db, rng),
+            Step::Payment => base * spread(rng) / pay.slowdown + dep(pay, rng),
+            Step::Parallel => {
+                let avail = base * cold * spread(rng) / db.slowdown + dep(db, rng);
+                let verify = VERIFY_S * spread(rng) / db.slowdown + dep(db, rng);
+                let prepare = PREPARE_PAYMENT_S * spread(rng) / pay.slowdown + dep(pay, rng);
+                avail.max(verify).max(prepare)
+            }
+        };
+        let extra = added_latency_s(&self.fault, rng);
+        work * load.factor / self.fault.slowdown + extra
+    }
+}
+
 impl Tatkal {
     /// Challenge before a request; `Err(())` when a bot is stopped.
     /// Returns the human seconds it costs. The old CAPTCHA at every step
@@ -177,34 +226,21 @@ impl Tatkal {
         }
     }
 
-    pub(super) fn service_s(&mut self, cx: &mut Cx<'_>, e: usize, step: Step, base: f64) -> f64 {
-        let cold = if self.prewarm {
-            1.0
-        } else {
-            let since_open = now_ms(cx).saturating_sub(self.open_ms) as f64 / 1000.0;
-            1.0 + (self.p.cold_cache_factor - 1.0) * (-since_open / self.p.cache_warmup_s).exp()
-        };
-        let rng = &mut self.service_rng;
-        let db = self.db;
-        let pay = self.payment;
-        let dep = added_latency_s;
-        let work = match step {
-            Step::Availability => base * cold * spread(rng) / db.slowdown + dep(&db, rng),
-            Step::Verify | Step::Confirm => base * spread(rng) / db.slowdown + dep(&db, rng),
-            Step::Payment => base * spread(rng) / pay.slowdown + dep(&pay, rng),
-            Step::Parallel => {
-                let avail = base * cold * spread(rng) / db.slowdown + dep(&db, rng);
-                let verify = VERIFY_S * spread(rng) / db.slowdown + dep(&db, rng);
-                let prepare = PREPARE_PAYMENT_S * spread(rng) / pay.slowdown + dep(&pay, rng);
-                avail.max(verify).max(prepare)
-            }
-        };
-        let en = &self.engines[e];
-        let knee = f64::from(en.slots(self.p.engine_knee));
-        let excess = (f64::from(en.busy) - knee).max(0.0);
-        let thrash = 1.0 + self.p.thrash * excess / knee;
-        let extra = added_latency_s(&en.fault, rng);
-        work * thrash / en.fault.slowdown + extra
+    /// What an engine's service depends on besides the request: the
+    /// clock, the cache, the dependencies' and the engine's faults.
+    fn conditions(&self, cx: &Cx<'_>, e: usize) -> Conditions {
+        Conditions {
+            since_open_ms: if self.prewarm {
+                None
+            } else {
+                Some(now_ms(cx).saturating_sub(self.open_ms))
+            },
+            cold_cache_factor: self.p.cold_cache_factor,
+            cache_warmup_s: self.p.cache_warmup_s,
+            db: self.db,
+            pay: self.payment,
+            fault: self.engines[e].fault,
+        }
     }
 
     pub(super) fn send(&mut self, cx: &mut Cx<'_>, u: u32) {
@@ -224,7 +260,7 @@ impl Tatkal {
         self.c.requests += 1;
         let now = now_ms(cx);
         let step = self.users.v[i].step;
-        let Some(e) = self.balancer.choose(&self.backends, &mut self.balancer_rng) else {
+        let Some(e) = self.fleet.choose_held() else {
             // Nothing is up: an error page at once.
             self.c.refused += 1;
             self.retry(cx, u);
@@ -232,8 +268,10 @@ impl Tatkal {
         };
         let en = &mut self.engines[e];
         en.dispatched += 1;
-        if en.fault.error_p > 0.0 && self.error_rng.random::<f64>() < en.fault.error_p {
-            en.success.observe(0.0);
+        let fault = en.fault;
+        let limit = en.slots(self.p.engine_slots);
+        if fault.error_p > 0.0 && self.error_rng.random::<f64>() < fault.error_p {
+            self.fleet.station_mut(e).record_failure();
             self.c.refused += 1;
             self.sync_backend(e);
             self.retry(cx, u);
@@ -245,7 +283,7 @@ impl Tatkal {
             attempt,
             engine: e as u16,
         };
-        if en.fault.blackholed {
+        if fault.blackholed {
             schedule(cx, timeout_at, timeout);
             return;
         }
@@ -255,49 +293,74 @@ impl Tatkal {
             step,
             sent_ms: now as u32,
         };
-        let slots = en.slots(self.p.engine_slots);
-        if en.busy < slots {
-            let s = self.start_request(cx, e, req);
-            if s >= self.p.timeout_s {
-                schedule(cx, timeout_at, timeout);
+        let at = SimTime(now * 1000);
+        let cond = self.conditions(cx, e);
+        let (rng, users) = (&mut self.service_rng, &self.users);
+        let sent = self
+            .fleet
+            .station_mut(e)
+            .arrive_timed(at, at, req, limit, |r, load| {
+                Some(cond.service_s(rng, users, r, load))
+            });
+        match sent {
+            Sent::Started(t) => {
+                Self::schedule_done(cx, e, t.life, req, t.service_s);
+                if t.service_s >= self.p.timeout_s {
+                    schedule(cx, timeout_at, timeout);
+                }
             }
-        } else if (en.queue.len() as u64) < u64::from(self.p.engine_backlog) {
-            en.queue.push_back(req);
-            schedule(cx, timeout_at, timeout);
-        } else {
-            en.success.observe(0.0);
-            self.c.refused += 1;
-            self.sync_backend(e);
-            self.retry(cx, u);
-            return;
+            Sent::Queued => schedule(cx, timeout_at, timeout),
+            Sent::Refused(_) | Sent::Hung(_) => {
+                self.fleet.station_mut(e).record_failure();
+                self.c.refused += 1;
+                self.sync_backend(e);
+                self.retry(cx, u);
+                return;
+            }
         }
         self.sync_backend(e);
     }
 
-    /// Starts serving `req` on engine `e`; returns the service time (s).
-    pub(super) fn start_request(&mut self, cx: &mut Cx<'_>, e: usize, req: Req) -> f64 {
-        self.engines[e].busy += 1;
-        let parallel = self.users.v[req.user as usize].flags & FLAG_PARALLEL != 0;
-        let (step, base) = pipeline(parallel)
-            .get(req.step as usize)
-            .copied()
-            .unwrap_or((Step::Confirm, 1.0));
-        let s = self.service_s(cx, e, step, base);
-        let at = now_ms(cx) + ms_of(s).max(1);
-        let en = &self.engines[e];
+    /// Schedules the end of `req`'s service on engine `e`, begun in the
+    /// station's life `life`, after `service_s` (at least a millisecond).
+    fn schedule_done(cx: &mut Cx<'_>, e: usize, life: u16, req: Req, service_s: f64) {
+        let at = now_ms(cx) + ms_of(service_s).max(1);
         schedule(
             cx,
             at,
             Ev::Done {
                 engine: e as u16,
-                epoch: en.epoch,
+                life,
                 user: req.user,
                 attempt: req.attempt,
                 step: req.step,
                 sent_ms: req.sent_ms,
             },
         );
-        s
+    }
+
+    /// Starts the next request waiting at engine `e` if it has a slot for
+    /// it; whether one started.
+    pub(super) fn pull_request(&mut self, cx: &mut Cx<'_>, e: usize) -> bool {
+        if self.station(e).backlog_len() == 0 {
+            return false;
+        }
+        let limit = self.engines[e].slots(self.p.engine_slots);
+        let at = SimTime(now_ms(cx) * 1000);
+        let cond = self.conditions(cx, e);
+        let (rng, users) = (&mut self.service_rng, &self.users);
+        let mut started = None;
+        let pulled = self.fleet.station_mut(e).pull_timed(at, limit, |r, load| {
+            started = Some(*r);
+            Some(cond.service_s(rng, users, r, load))
+        });
+        match (pulled, started) {
+            (Some(Sent::Started(t)), Some(req)) => {
+                Self::schedule_done(cx, e, t.life, req, t.service_s);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// A request failed or timed out: refresh after a backoff, or give up.
@@ -326,12 +389,19 @@ impl Tatkal {
         self.schedule_send(cx, u, backoff);
     }
 
-    pub(super) fn handle_done(&mut self, cx: &mut Cx<'_>, engine: u16, epoch: u16, req: Req) {
+    pub(super) fn handle_done(&mut self, cx: &mut Cx<'_>, engine: u16, life: u16, req: Req) {
         let e = engine as usize;
         let now = now_ms(cx);
         let u = req.user;
         let i = u as usize;
-        if self.engines[e].epoch != epoch {
+        let at = SimTime(now * 1000);
+        let sent = SimTime(u64::from(req.sent_ms) * 1000);
+        let timeout_s = self.p.timeout_s;
+        let Some(d) = self
+            .fleet
+            .station_mut(e)
+            .finish_timed(at, life, sent, timeout_s)
+        else {
             // The engine crashed while serving this: the answer never comes.
             if self.users.v[i].state == AWAITING && self.users.v[i].attempt == req.attempt {
                 let at = u64::from(req.sent_ms) + ms_of(self.p.timeout_s);
@@ -346,28 +416,11 @@ impl Tatkal {
                 );
             }
             return;
-        }
-        let latency_s = now.saturating_sub(u64::from(req.sent_ms)) as f64 / 1000.0;
-        {
-            let en = &mut self.engines[e];
-            en.busy -= 1;
-            en.latency.observe(latency_s);
-            en.success.observe(if latency_s <= self.p.timeout_s {
-                1.0
-            } else {
-                0.0
-            });
-        }
-        let d = SimTime(now.saturating_sub(u64::from(req.sent_ms)) * 1000);
+        };
         self.response.record(d);
         self.window.record(d);
         // Next from the backlog.
-        let slots = self.engines[e].slots(self.p.engine_slots);
-        if self.engines[e].busy < slots
-            && let Some(next) = self.engines[e].queue.pop_front()
-        {
-            self.start_request(cx, e, next);
-        }
+        self.pull_request(cx, e);
         self.sync_backend(e);
         if self.users.v[i].state != AWAITING || self.users.v[i].attempt != req.attempt {
             // Served after the user had given up on it: wasted work.
@@ -523,9 +576,9 @@ impl Tatkal {
             return;
         }
         self.c.timeouts += 1;
-        if let Some(en) = self.engines.get_mut(engine as usize) {
-            en.success.observe(0.0);
-            let e = engine as usize;
+        let e = engine as usize;
+        if e < self.engines.len() {
+            self.fleet.station_mut(e).record_failure();
             self.sync_backend(e);
         }
         self.retry(cx, u);
@@ -555,15 +608,12 @@ impl Tatkal {
     }
 
     pub(super) fn crash(&mut self, cx: &mut Cx<'_>, e: usize, why: &str) {
-        let en = &mut self.engines[e];
-        if !en.up {
+        if !self.up(e) {
             return;
         }
-        let held = en.in_flight();
-        en.up = false;
+        let held = self.fleet.station_mut(e).crash(cx.now());
+        let en = &mut self.engines[e];
         en.epoch = en.epoch.wrapping_add(1);
-        en.busy = 0;
-        en.queue.clear();
         en.saturated_since = None;
         en.crashes += 1;
         self.c.crashes += 1;
@@ -571,17 +621,17 @@ impl Tatkal {
         cx.log(format!(
             "engine-{} crashed ({why}); {} requests lost",
             e + 1,
-            fmt_count(f64::from(held))
+            fmt_count(held as f64)
         ));
         self.on_capacity_change();
     }
 
     pub(super) fn restart(&mut self, cx: &mut Cx<'_>, e: usize) {
-        let en = &mut self.engines[e];
-        if en.up {
+        if self.up(e) {
             return;
         }
-        en.up = true;
+        self.fleet.station_mut(e).recover();
+        let en = &mut self.engines[e];
         en.killed_by = None;
         en.kill_id = None;
         en.saturated_since = None;
@@ -602,11 +652,13 @@ impl Tatkal {
         let dt = self.p.sample_every_s;
         // Crash check: saturated with a backlog for too long.
         for e in 0..self.engines.len() {
-            let en = &mut self.engines[e];
-            if !en.up {
+            let st = self.fleet.station(e);
+            if st.is_down() {
                 continue;
             }
-            let saturated = en.busy >= en.slots(self.p.engine_slots) && !en.queue.is_empty();
+            let (busy, waiting) = (st.busy(), st.backlog_len());
+            let en = &mut self.engines[e];
+            let saturated = busy >= en.slots(self.p.engine_slots) && waiting > 0;
             if saturated {
                 let since = *en.saturated_since.get_or_insert(now);
                 if now - since >= en.endurance_ms {
@@ -637,7 +689,7 @@ impl Tatkal {
             .iter()
             .map(|e| e.dispatched - e.dispatched_last)
             .sum();
-        for en in &mut self.engines {
+        for (en, st) in self.engines.iter_mut().zip(self.fleet.stations()) {
             slots += f64::from(en.slots(self.p.engine_slots));
             let d = en.dispatched - en.dispatched_last;
             en.dispatched_last = en.dispatched;
@@ -646,9 +698,9 @@ impl Tatkal {
             } else {
                 0.0
             };
-            if en.up {
-                busy += f64::from(en.busy);
-                in_flight += f64::from(en.in_flight());
+            if !st.is_down() {
+                busy += f64::from(st.busy());
+                in_flight += st.in_system() as f64;
                 knee += f64::from(en.slots(self.p.engine_knee));
             }
         }
@@ -683,7 +735,7 @@ impl Tatkal {
             Ev::Arrival => self.handle_arrival(cx),
             Ev::Done {
                 engine,
-                epoch,
+                life,
                 user,
                 attempt,
                 step,
@@ -691,7 +743,7 @@ impl Tatkal {
             } => self.handle_done(
                 cx,
                 engine,
-                epoch,
+                life,
                 Req {
                     user,
                     attempt,

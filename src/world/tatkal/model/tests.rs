@@ -143,3 +143,50 @@ fn faults_combine_in_the_shared_book() {
     assert_eq!(w.model().engines[0].fault, Effect::NONE);
     assert_eq!(w.model().payment, Effect::NONE);
 }
+
+/// The engines are the fleet's stations: the router sees what they hold,
+/// a kill crashes one whole (everything it held is lost, it is no longer
+/// chosen) until the kill is cleared, and a capacity drop moves its knee.
+#[test]
+fn engines_are_stations_behind_the_balancer() {
+    let mut w = small();
+    let mut log = EventLog::default();
+    w.advance(SimTime::from_secs(905), u64::MAX, &mut log);
+    let m = w.model();
+    let held: u64 = m.fleet.stations().iter().map(Station::in_system).sum();
+    assert!(held > 0, "the rush reached the engines");
+    for (e, st) in m.fleet.stations().iter().enumerate() {
+        let view = m.fleet.views()[e];
+        assert_eq!(u64::from(view.in_flight), st.in_system());
+        assert!(view.available && st.busy() <= m.p.engine_slots);
+        assert_eq!(st.latency_s(), view.response_s);
+    }
+    let kill = fault(
+        FaultKind::Kill {
+            restart_after_s: None,
+        },
+        "engine-2",
+    );
+    w.apply(&Command::InjectFault { id: 1, fault: kill }, &mut log)
+        .expect("accepted");
+    let m = w.model();
+    let st = m.fleet.station(1);
+    assert!(st.is_down() && st.in_system() == 0 && !m.fleet.views()[1].available);
+    assert_eq!(m.engines[1].crashes, 1);
+    w.advance(SimTime::from_secs(915), u64::MAX, &mut log);
+    assert_eq!(w.model().fleet.station(1).in_system(), 0, "never chosen");
+    let drop = fault(FaultKind::CapacityDrop { fraction: 0.5 }, "engine-1");
+    w.apply(&Command::InjectFault { id: 2, fault: drop }, &mut log)
+        .expect("accepted");
+    let m = w.model();
+    let knee = m.engines[0].slots(m.p.engine_knee);
+    assert_eq!(
+        knee,
+        (f64::from(m.p.engine_knee) * 0.5).round().max(1.0) as u32
+    );
+    let factor = m.fleet.station(0).service().factor(knee + 2);
+    assert!((factor - (1.0 + m.p.thrash * 2.0 / f64::from(knee))).abs() < 1e-12);
+    w.apply(&Command::ClearFault(1), &mut log).expect("cleared");
+    let m = w.model();
+    assert!(!m.fleet.station(1).is_down() && m.fleet.views()[1].available);
+}
