@@ -44,13 +44,7 @@ pub enum CompareError {
 }
 
 fn unknown_policy_text(flag: &str, name: &str, world: &str, expected: &[String]) -> String {
-    let mut seen = std::collections::BTreeSet::new();
-    // A world may accept a name twice (an admission and a balancing policy).
-    let names: Vec<&str> = expected
-        .iter()
-        .map(String::as_str)
-        .filter(|n| seen.insert(*n))
-        .collect();
+    let names: Vec<&str> = expected.iter().map(String::as_str).collect();
     let mut m = format!(
         "{flag}: unknown policy `{name}`; world {world} offers: {}",
         names.join(", ")

@@ -432,15 +432,11 @@ fn main() -> ExitCode {
                 say!("chaoswala: {e}");
                 return ExitCode::from(BAD_INPUT);
             }
-            if let Some(p) = &common.policy {
-                let catalog = loaded.scenario.world.catalog();
-                if !catalog.accepts_policy(p) {
-                    say!(
-                        "chaoswala: unknown policy `{p}`; expected one of: {}",
-                        catalog.all_policies().join(", ")
-                    );
-                    return ExitCode::from(BAD_INPUT);
-                }
+            if let Some(p) = &common.policy
+                && let Err(e) = chaoswala::compare::check_policy(&loaded.scenario, "--policy", p)
+            {
+                say!("chaoswala: {e}");
+                return ExitCode::from(BAD_INPUT);
             }
             if let Some(p) = &common.compare
                 && let Err(e) = chaoswala::compare::check_policy(&loaded.scenario, "--compare", p)

@@ -523,11 +523,7 @@ pub fn validate(origin: &str, text: &str, s: &Scenario) -> Result<(), ScenarioEr
     {
         return Err(err(
             "policy",
-            format!(
-                "unknown policy `{}`; expected one of: {}",
-                error::clip(p, 60),
-                catalog.all_policies().join(", ")
-            ),
+            unknown_name("policy", p, None, &catalog.all_policies()),
         ));
     }
     Ok(())

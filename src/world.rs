@@ -150,8 +150,14 @@ macro_rules! worlds {
                 }
             }
 
-            /// Builds the world, seeded; `policy` overrides the world's default.
+            /// Builds the world, seeded; `policy` overrides the world's
+            /// default. A policy the world does not offer is refused by its
+            /// catalog first, with the names it offers.
             pub fn build(&self, seed: u64, policy: Option<&str>) -> Result<Box<dyn World>, BuildError> {
+                if let Some(name) = policy {
+                    self.catalog()
+                        .check(&crate::sim::Command::SetPolicy(name.to_string()))?;
+                }
                 match self {
                     $( WorldSpec::$variant(p) => WorldParams::build(p, seed, policy), )+
                 }

@@ -317,14 +317,17 @@ impl Catalog {
             .any(|p| p == name)
     }
 
-    /// Every policy name accepted, cycle first.
+    /// Every policy name accepted, cycle first, each once (a world may
+    /// accept a name twice: Tatkal's `random` admission and balancing).
     #[must_use]
     pub fn all_policies(&self) -> Vec<&str> {
-        self.policies
-            .iter()
-            .chain(&self.other_policies)
-            .map(String::as_str)
-            .collect()
+        let mut names: Vec<&str> = Vec::new();
+        for n in self.policies.iter().chain(&self.other_policies) {
+            if !names.contains(&n.as_str()) {
+                names.push(n);
+            }
+        }
+        names
     }
 
     /// Whether `name` is one of the world's switches.
@@ -340,7 +343,7 @@ impl Catalog {
             Command::SetPolicy(name) if !self.accepts_policy(name) => {
                 Err(CommandError::UnknownPolicy {
                     name: name.clone(),
-                    expected: self.all_policies().join(", "),
+                    expected: hinted(name, &self.all_policies()),
                 })
             }
             Command::Toggle { name, .. } if !self.has_toggle(name) => {
@@ -349,17 +352,25 @@ impl Catalog {
                     expected: if self.toggles.is_empty() {
                         "(this world has no switches)".to_string()
                     } else {
-                        self.toggles
-                            .iter()
-                            .map(|t| t.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        let names: Vec<&str> =
+                            self.toggles.iter().map(|t| t.name.as_str()).collect();
+                        hinted(name, &names)
                     },
                 })
             }
             Command::InjectFault { fault, .. } => self.faults.check(fault),
             _ => Ok(()),
         }
+    }
+}
+
+/// `names` joined for an "expected one of" list, with a "did you mean"
+/// when one of them is close to `found`.
+fn hinted(found: &str, names: &[&str]) -> String {
+    let m = names.join(", ");
+    match super::fault::catalog::closest(found, names) {
+        Some(e) => format!("{m} (did you mean `{e}`?)"),
+        None => m,
     }
 }
 

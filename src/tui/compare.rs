@@ -226,13 +226,6 @@ impl Row {
     }
 }
 
-/// Keeps the first of each name (a world may accept a name twice, as an
-/// admission and as a balancing policy).
-fn dedupe(names: &mut Vec<&str>) {
-    let mut seen = std::collections::BTreeSet::new();
-    names.retain(|n| seen.insert(*n));
-}
-
 /// What to try when two copies cannot keep up, per world kind.
 const BEHIND_ADVICE: &[(&str, &str)] = &[("tatkal", "try --set scale=0.1")];
 
@@ -436,8 +429,7 @@ impl App {
         };
         let catalog = s.sim.world().catalog();
         if !catalog.accepts_policy(policy) {
-            let mut names = catalog.all_policies();
-            dedupe(&mut names);
+            let names = catalog.all_policies();
             let mut m = format!(
                 "unknown policy `{policy}`; this world offers: {}",
                 names.join(", ")

@@ -196,6 +196,17 @@ fn bad_flags_exit_2_with_a_clear_message() {
             &["run", "platform", "--policy", "teleport"][..],
             "unknown policy `teleport`",
         ),
+        (
+            &["run", "platform", "--policy", "entrnce"][..],
+            "expected one of: leave, entrance (did you mean `entrance`?)",
+        ),
+        // Tatkal accepts `random` as an admission and as a balancing
+        // policy: it is offered once.
+        (
+            &["tui", "tatkal", "--policy", "rando"][..],
+            "offers: fifo, random, none, round-robin, least-loaded, power-of-two, \
+             health-aware, weighted-round-robin, weighted-random (did you mean `random`?)",
+        ),
         (&["run", "platform", "--seed=-1"][..], "--seed"),
         (&["run", "platform", "--bogus"][..], "--bogus"),
         (&["run"][..], "<SCENARIO>"),
