@@ -7,9 +7,10 @@
 //!
 //! The fleet is as passive as its stations: the caller routes a job with
 //! [`Fleet::choose`], then hands it to [`Fleet::station_mut`]'s `arrive`
-//! and schedules what comes back. Randomised policies draw from the
-//! stream `NAME/router`, so a policy switch never shifts the stations'
-//! service streams (`NAME/<i>/service`, …).
+//! and schedules what comes back; a station may join later
+//! ([`Fleet::push`], e.g. a server autoscaling brings in). Randomised
+//! policies draw from the stream `NAME/router`, so a policy switch never
+//! shifts the stations' service streams (`NAME/<i>/service`, …).
 
 use super::super::SimTime;
 use super::super::rng::{SimRng, stream};
@@ -68,6 +69,19 @@ impl<T> Fleet<T> {
         if let Some(c) = self.costs.get_mut(i) {
             *c = cost;
         }
+    }
+
+    /// Adds a station at the end (e.g. a server autoscaling brings in),
+    /// its cost 0 and its held view its own [`Station::backend`]; returns
+    /// its index.
+    pub fn push(&mut self, station: Station<T>) -> usize {
+        let i = self.stations.len();
+        if self.views.len() == i {
+            self.views.push(station.backend());
+        }
+        self.stations.push(station);
+        self.costs.push(0.0);
+        i
     }
 
     #[must_use]
@@ -266,6 +280,22 @@ mod tests {
             },
         );
         assert_eq!(f.choose_held(), None);
+    }
+
+    #[test]
+    fn a_station_added_later_is_routed_to() {
+        let mut f = fleet(Policy::RoundRobin, 2);
+        let t = SimTime::ZERO;
+        assert_eq!(f.choose(t), Some(0));
+        let svc = ServiceTime::new(ServiceDist::Deterministic, 1.0).expect("valid");
+        let extra = Station::new(1, 1, Discipline::Fifo, ServiceModel::Fixed(svc), 1, "f/2");
+        assert_eq!(f.push(extra), 2);
+        assert_eq!((f.len(), f.views().len(), f.backend(2).cost), (3, 3, 0.0));
+        assert_eq!(f.choose_held(), Some(1));
+        assert_eq!(f.choose_held(), Some(2), "the held view of the new one");
+        f.set_cost(2, 4.0);
+        assert_eq!(f.backend(2).cost, 4.0);
+        assert_eq!(f.choose(t), Some(0));
     }
 
     #[test]

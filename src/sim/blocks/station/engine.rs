@@ -31,10 +31,20 @@
 //! accept work (down or partitioned) refuses everything.
 //!
 //! A whole-station crash ([`Station::crash`]) loses every job, in service
-//! and waiting, and takes the station down until [`Station::recover`].
+//! and waiting, and takes the station down until [`Station::recover`];
+//! [`Station::crash_waiting`] hands the waiting ones back in order, for a
+//! caller that answers each (a kitchen failing its queued orders).
 //! The EWMAs are fed by [`Station::finish_timed`] (latency, and success
 //! when the answer came within the caller's deadline) and
-//! [`Station::record_failure`] (a job refused or given up on).
+//! [`Station::record_failure`] (a job refused or given up on). A job that
+//! leaves without an answer a router should learn from (it failed, or no
+//! router reads the station) frees its slot with
+//! [`Station::release_timed`], which feeds neither.
+//!
+//! The caller may hold a slot across several steps of its own (an app
+//! server's worker through CPU, the wait for a database connection, the
+//! query and the payment): the station only counts the slot as busy from
+//! the start to the finish or release the caller decides on.
 //!
 //! A station run this way is driven only through these methods (faults
 //! reach it as the station's effect, never per slot); the station's own
@@ -202,17 +212,31 @@ impl<T> Station<T> {
         since: SimTime,
         late_after_s: f64,
     ) -> Option<SimTime> {
-        if life != self.life || self.busy == 0 {
+        if !self.release_timed(now, life) {
             return None;
         }
-        self.busy -= 1;
-        self.busy_avg.set(now, f64::from(self.busy));
         let response = now - since;
         let response_s = response.as_secs_f64();
         self.latency.observe(response_s);
         self.success
             .observe(if response_s <= late_after_s { 1.0 } else { 0.0 });
         Some(response)
+    }
+
+    /// A job begun in `life` leaves its slot without an answer for the
+    /// EWMAs (it failed, and the caller counts that with
+    /// [`Station::record_failure`] if it wants, or no router reads this
+    /// station): whether it held one, false when it began in an earlier
+    /// life (it was lost in a crash). Start the backlog again with
+    /// [`Station::pull_timed`].
+    #[inline]
+    pub fn release_timed(&mut self, now: SimTime, life: u16) -> bool {
+        if life != self.life || self.busy == 0 {
+            return false;
+        }
+        self.busy -= 1;
+        self.busy_avg.set(now, f64::from(self.busy));
+        true
     }
 
     /// A job refused, failed or given up on: success counts a failure.
@@ -241,6 +265,19 @@ impl<T> Station<T> {
         });
         self.rebuild_free();
         lost
+    }
+
+    /// As [`Station::crash`], handing back the jobs that were waiting, in
+    /// the order they would have started, for a caller that answers each
+    /// one (e.g. fails it at once); the jobs in service are lost as in a
+    /// crash (their finishes are stale).
+    pub fn crash_waiting(&mut self, now: SimTime) -> Vec<T> {
+        let mut waiting = Vec::with_capacity(self.backlog.len());
+        while let Some((job, _)) = self.backlog.pop() {
+            waiting.push(job.item);
+        }
+        self.crash(now);
+        waiting
     }
 
     /// Back up after a crash (its other effects unchanged).
@@ -382,6 +419,57 @@ mod tests {
             s.arrive_timed(t0, t0, 6, 2, |_, _| Some(1.0)),
             Sent::Refused(6)
         );
+    }
+
+    #[test]
+    fn a_release_frees_the_slot_and_teaches_the_ewmas_nothing() {
+        let mut s = engine(1, 2);
+        let t0 = SimTime::ZERO;
+        let a = started(s.arrive_timed(t0, t0, 1, 1, |_, _| Some(1.0)));
+        assert_eq!(s.arrive_timed(t0, t0, 2, 1, |_, _| Some(1.0)), Sent::Queued);
+        let t1 = SimTime::from_secs(3);
+        assert!(s.release_timed(t1, a.life));
+        assert_eq!((s.busy(), s.latency_s(), s.success_rate()), (0, 0.0, 1.0));
+        assert!(!s.release_timed(t1, a.life), "no job left in service");
+        let Some(Sent::Started(b)) = s.pull_timed(t1, 1, |&j, _| {
+            assert_eq!(j, 2);
+            Some(1.0)
+        }) else {
+            panic!("the freed slot takes the backlog's head")
+        };
+        assert_eq!(b.waited, t1);
+        s.crash(t1);
+        s.recover();
+        assert!(!s.release_timed(t1, b.life), "begun before the crash");
+        assert_eq!(s.busy(), 0);
+        // a finish is a release that feeds the EWMAs
+        let c = started(s.arrive_timed(t1, t1, 3, 1, |_, _| Some(1.0)));
+        let t2 = SimTime::from_secs(5);
+        assert_eq!(s.finish_timed(t2, c.life, t1, 10.0), Some(t2 - t1));
+        assert!((s.latency_s() - 2.0).abs() < 1e-12);
+        assert_eq!(s.busy(), 0);
+    }
+
+    #[test]
+    fn a_crash_can_hand_back_the_waiting_jobs_in_order() {
+        let mut s = engine(1, 5);
+        let t0 = SimTime::ZERO;
+        let a = started(s.arrive_timed(t0, t0, 1, 1, |_, _| Some(1.0)));
+        for j in 2..5 {
+            assert_eq!(s.arrive_timed(t0, t0, j, 1, |_, _| Some(1.0)), Sent::Queued);
+        }
+        assert_eq!(
+            s.crash_waiting(t0),
+            vec![2, 3, 4],
+            "the one in service is lost"
+        );
+        assert!(s.is_down() && !s.accepting());
+        assert_eq!((s.busy(), s.backlog_len(), s.life()), (0, 0, 1));
+        assert!(s.finish_timed(t0, a.life, t0, 10.0).is_none());
+        assert!(s.crash_waiting(t0).is_empty(), "nothing left to hand back");
+        s.recover();
+        let b = started(s.arrive_timed(t0, t0, 5, 1, |_, _| Some(1.0)));
+        assert_eq!(b.life, 2);
     }
 
     #[test]
