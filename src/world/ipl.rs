@@ -83,19 +83,35 @@
 //! [`RateProfile`](crate::sim::blocks::source::RateProfile) built by
 //! [`feed::order_profile`]; the connection pool is the shared bulkhead,
 //! shedding the load shedder, customers' retries the retry policy, the
-//! breaker the shared circuit breaker. The stages are not shared
-//! [`Station`](crate::sim::blocks::station::Station)s, because none has a
-//! station's shape: an app server's worker is held through the CPU work,
-//! the wait for a connection, the query and the payment (a chain across
-//! resources, where a station's slot serves one job), and a crash fails
-//! the orders it held (the customer sees an error) where a station puts
-//! them back in its backlog; a kitchen cluster going down fails what is
-//! queued and cooking there; a query's time depends on the orders waiting
-//! for a rider elsewhere in the world, not on the database's own
-//! concurrency; a rider's trip carries a batch (one drop per order, then
-//! the way back) for a fleet that shrinks and grows as partners log off
-//! and return. A station also draws its service times from a stream of
-//! its own, where these stages share the world's named streams.
+//! breaker the shared circuit breaker.
+//!
+//! The app servers and the kitchen clusters are shared
+//! [`Station`](crate::sim::blocks::station::Station)s run by the world
+//! (see [`engine`](crate::sim::blocks::station::engine)), as Tatkal's
+//! booking engines are: the station counts the slots in use under the
+//! limit the world hands it (the worker threads left by a power loss, a
+//! cluster's share of the kitchen slots left by a capacity drop), keeps
+//! the queue in front of them, and starts a new life when it crashes; the
+//! world draws every service time from its own named streams
+//! (`ipl/app`, `ipl/kitchen`) at the moment a slot takes the order, and
+//! says when the slot is free again. That is what lets a worker be held
+//! across resources: it is taken with the CPU work and released only when
+//! the order leaves the server, after the wait for a connection, the
+//! query and the payment. A crash fails what was waiting, one order at a
+//! time in queue order (the customer sees an error), and what was in
+//! service fails at its next step, because it began in an older life.
+//! The servers stand behind a
+//! [`Fleet`](crate::sim::blocks::fleet::Fleet) whose router draws from
+//! the world's `ipl/balancer` stream and reads views the world keeps
+//! exact: weight 1 for every server, its station's EWMAs of latency
+//! (answered orders) and success (answers against error pages).
+//!
+//! The other stages are not stations, because they do not have a
+//! station's shape: a query's time depends on the orders waiting for a
+//! rider elsewhere in the world, not on the database's own concurrency
+//! (its pool is the bulkhead); a rider's trip carries a batch (one drop
+//! per order, then the way back) for a fleet that shrinks and grows as
+//! partners log off and return.
 //!
 //! Code: `model` holds the state and the event handlers (one file per
 //! stage), `world` makes it a [`Model`](crate::sim::Model) run as

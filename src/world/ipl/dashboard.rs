@@ -156,8 +156,9 @@ impl Ipl {
         let mut units: Vec<UnitView> = self
             .servers
             .iter()
+            .zip(self.fleet.stations())
             .enumerate()
-            .map(|(k, s)| UnitView {
+            .map(|(k, (s, st))| UnitView {
                 name: format!("app-{}", k + 1),
                 state: if s.down {
                     UnitState::Down
@@ -170,8 +171,8 @@ impl Ipl {
                 } else {
                     UnitState::Up
                 },
-                in_flight: f64::from(s.busy) + s.queue.len() as f64,
-                ewma_latency_s: s.latency.value_or(0.0),
+                in_flight: f64::from(st.busy()) + st.backlog_len() as f64,
+                ewma_latency_s: st.latency_s(),
                 share: if served_total > 0 {
                     s.served as f64 / served_total as f64
                 } else {
@@ -180,7 +181,12 @@ impl Ipl {
                 extra: if s.provisioning {
                     "starting".into()
                 } else {
-                    format!("{} queued · {}/{} busy", s.queue.len(), s.busy, workers)
+                    format!(
+                        "{} queued · {}/{} busy",
+                        st.backlog_len(),
+                        st.busy(),
+                        workers
+                    )
                 },
             })
             .collect();
@@ -202,17 +208,17 @@ impl Ipl {
         for (k, cl) in self.clusters.iter().enumerate() {
             units.push(UnitView {
                 name: format!("kitchen-cluster-{}", k + 1),
-                state: if cl.down {
+                state: if cl.is_down() {
                     UnitState::Down
-                } else if cl.busy >= slots {
+                } else if cl.busy() >= slots {
                     UnitState::Degraded
                 } else {
                     UnitState::Up
                 },
-                in_flight: f64::from(cl.busy),
+                in_flight: f64::from(cl.busy()),
                 ewma_latency_s: 0.0,
                 share: 1.0 / self.clusters.len() as f64,
-                extra: format!("{} queued", cl.queue.len()),
+                extra: format!("{} queued", cl.backlog_len()),
             });
         }
         let span = (now - self.stats_since).as_secs_f64();

@@ -19,13 +19,15 @@ use rand::Rng;
 use super::feed::{FeedItem, FeedKind, overs_text};
 use super::{Autoscaling, IplParams};
 use crate::fault::Effect;
-use crate::policy::{Backend, Balancer, Policy};
+use crate::policy::Policy;
 use crate::sim::SimTime;
+use crate::sim::blocks::fleet::Fleet;
 use crate::sim::blocks::resilience::breaker::CircuitBreaker;
 use crate::sim::blocks::resilience::bulkhead::Bulkhead;
 use crate::sim::blocks::resilience::retry::{RetryCounter, RetryPolicy};
 use crate::sim::blocks::resilience::shedder::LoadShedder;
 use crate::sim::blocks::source::RateProfile;
+use crate::sim::blocks::station::Station;
 use crate::sim::metrics::{Ewma, Latency, TimeAverage};
 use crate::sim::rng::{SimRng, stream};
 use crate::sim::{Catalog, Context, Engine, Probe};
@@ -111,9 +113,13 @@ pub(super) struct Order {
     confirmed: bool,
     stage: Stage,
     server: u16,
-    epoch: u32,
+    /// The life of its server's station it took a worker in (a crash
+    /// starts a new one: see [`Station::life`]); 0 until then.
+    server_life: u16,
     cluster: u16,
-    cluster_epoch: u32,
+    /// The life of its kitchen cluster's station it was queued or began
+    /// cooking in.
+    cluster_life: u16,
     trial: bool,
     app_at: SimTime,
 }
@@ -150,15 +156,16 @@ pub(super) enum Decline {
     KitchenDown,
 }
 
+/// What the world keeps beside an app server's station (its workers,
+/// queue, life and EWMAs are the station's, in the world's `fleet`).
 #[derive(Clone, Debug)]
 pub(super) struct Server {
+    /// Still starting: takes no traffic yet.
     pub provisioning: bool,
+    /// A kill or a partition holds it down: its station crashed and has
+    /// not recovered.
     pub down: bool,
-    pub epoch: u32,
-    pub busy: u32,
-    pub queue: VecDeque<Ref>,
-    pub latency: Ewma,
-    pub success: Ewma,
+    /// Orders it answered since the statistics were reset.
     pub served: u64,
     /// What the faults in force do to it.
     pub fx: Effect,
@@ -169,11 +176,6 @@ impl Server {
         Server {
             provisioning,
             down: false,
-            epoch: 0,
-            busy: 0,
-            queue: VecDeque::new(),
-            latency: Ewma::new(0.1),
-            success: Ewma::new(0.1),
             served: 0,
             fx: Effect::NONE,
         }
@@ -182,14 +184,6 @@ impl Server {
     pub(super) fn available(&self) -> bool {
         !self.provisioning && !self.down
     }
-}
-
-#[derive(Clone, Debug)]
-pub(super) struct Cluster {
-    pub down: bool,
-    pub epoch: u32,
-    pub busy: u32,
-    pub queue: VecDeque<Ref>,
 }
 
 /// Counters that `reset_statistics` clears.
@@ -223,7 +217,6 @@ pub struct Ipl {
     rng_arrivals: SimRng,
     rng_customers: SimRng,
     rng_app: SimRng,
-    rng_balance: SimRng,
     rng_db: SimRng,
     rng_pay: SimRng,
     rng_kitchen: SimRng,
@@ -257,9 +250,10 @@ pub struct Ipl {
     pub(super) pending_confirmed: u64,
     pub(super) customers_live: u64,
     // app tier
+    /// The app servers' stations behind the shared balancer, which draws
+    /// from the world's own `ipl/balancer` stream.
+    pub(super) fleet: Fleet<Ref>,
     pub(super) servers: Vec<Server>,
-    pub(super) balancer: Balancer,
-    backend_buf: Vec<Backend>,
     pub(super) autoscaling: Autoscaling,
     pub(super) workers: u32,
     // database
@@ -271,7 +265,9 @@ pub struct Ipl {
     pub(super) breaker: CircuitBreaker,
     pub(super) query_ewma: Ewma,
     // restaurants
-    pub(super) clusters: Vec<Cluster>,
+    /// The kitchen clusters, each a station run by the world: its slots
+    /// are `slots_per_cluster`, its backlog the orders waiting to cook.
+    pub(super) clusters: Vec<Station<Ref>>,
     pub(super) kitchen_slots: u32,
     pub(super) in_kitchen: u64,
     // partners
@@ -317,6 +313,8 @@ pub struct Ipl {
     pub(super) confirm_ewma: Ewma,
     window_delivery: Latency,
     pub(super) servers_peak: usize,
+    /// The run's seed, for the stations of servers added later.
+    seed: u64,
 }
 
 fn exp_s(rng: &mut SimRng, mean_s: f64) -> f64 {
@@ -325,6 +323,22 @@ fn exp_s(rng: &mut SimRng, mean_s: f64) -> f64 {
     }
     let u: f64 = 1.0 - rng.random::<f64>();
     -u.ln() * mean_s
+}
+
+/// Order `o` among `orders`, if it is still the one that slot holds.
+fn order_in(orders: &[Option<Order>], o: Ref) -> Option<&Order> {
+    orders
+        .get(o.i as usize)
+        .and_then(Option::as_ref)
+        .filter(|x| x.serial == o.s)
+}
+
+/// Customer `c` among `customers`, if it is still the one that slot holds.
+fn cust_in(customers: &[Option<Customer>], c: Ref) -> Option<&Customer> {
+    customers
+        .get(c.i as usize)
+        .and_then(Option::as_ref)
+        .filter(|x| x.serial == c.s)
 }
 
 fn secs(s: f64) -> SimTime {
@@ -351,8 +365,16 @@ impl Ipl {
         let kitchen_slots = scaled(p.kitchen_slots, scale) as u32;
         let online = (f64::from(p.partners_online) * scale).round() as u64;
         let offline = (f64::from(p.partners_offline) * scale).round() as u64;
-        let balancer =
-            Balancer::new(Policy::from_name(&p.balancing).unwrap_or(Policy::LeastLoaded));
+        let policy = Policy::from_name(&p.balancing).unwrap_or(Policy::LeastLoaded);
+        let stations = (0..p.app_servers as usize)
+            .map(|k| app::station(&p, workers, seed, k))
+            .collect();
+        let fleet = Fleet::new(stations, policy, seed, "ipl/app")
+            .with_router_rng(stream(seed, "ipl/balancer"));
+        let servers: Vec<Server> = (0..p.app_servers).map(|_| Server::new(false)).collect();
+        let clusters = (0..p.kitchen_clusters as usize)
+            .map(|k| kitchens::station(&p, kitchen_slots, seed, k))
+            .collect();
         let breaker = CircuitBreaker::new(
             p.breaker_failure_threshold,
             secs(p.breaker_open_s),
@@ -362,7 +384,6 @@ impl Ipl {
             rng_arrivals: stream(seed, "ipl/arrivals"),
             rng_customers: stream(seed, "ipl/customers"),
             rng_app: stream(seed, "ipl/app"),
-            rng_balance: stream(seed, "ipl/balancer"),
             rng_db: stream(seed, "ipl/db"),
             rng_pay: stream(seed, "ipl/payment"),
             rng_kitchen: stream(seed, "ipl/kitchen"),
@@ -388,9 +409,8 @@ impl Ipl {
             in_system: 0,
             pending_confirmed: 0,
             customers_live: 0,
-            servers: (0..p.app_servers).map(|_| Server::new(false)).collect(),
-            balancer,
-            backend_buf: Vec::new(),
+            fleet,
+            servers,
             autoscaling: p.autoscaling,
             workers,
             pool: Bulkhead::new(pool_size, usize::MAX, secs(p.db_acquire_timeout_s)),
@@ -398,14 +418,7 @@ impl Ipl {
             parallelism,
             breaker,
             query_ewma: Ewma::new(0.05),
-            clusters: (0..p.kitchen_clusters)
-                .map(|_| Cluster {
-                    down: false,
-                    epoch: 0,
-                    busy: 0,
-                    queue: VecDeque::new(),
-                })
-                .collect(),
+            clusters,
             kitchen_slots,
             in_kitchen: 0,
             awaiting: VecDeque::new(),
@@ -441,9 +454,13 @@ impl Ipl {
             confirm_ewma: Ewma::new(0.05),
             window_delivery: Latency::new(),
             servers_peak: p.app_servers as usize,
+            seed,
             p,
         };
         w.servers_peak = w.servers.len();
+        for k in 0..w.servers.len() {
+            w.sync_view(k);
+        }
         w.arr_mass = exp_s(&mut w.rng_arrivals, 1.0);
         let mut queue = Queue::new();
         queue.schedule(SimTime::ZERO, Ev::RateStep);
@@ -485,8 +502,8 @@ impl Ipl {
     pub(super) fn track_peaks(&mut self, now: SimTime) {
         let q = self.queued();
         if q > self.queued_peak {
-            let app: usize = self.servers.iter().map(|s| s.queue.len()).sum();
-            let kitchen: usize = self.clusters.iter().map(|c| c.queue.len()).sum();
+            let app: usize = self.fleet.stations().iter().map(Station::backlog_len).sum();
+            let kitchen: usize = self.clusters.iter().map(Station::backlog_len).sum();
             self.peaks.backlog_at_s = now.as_secs_f64();
             self.peaks.app = app as u64;
             self.peaks.pool = u64::from(self.pool_waiting());

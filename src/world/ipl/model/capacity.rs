@@ -2,10 +2,11 @@
 
 use crate::sim::SimTime;
 use crate::sim::blocks::resilience::shedder::LoadShedder;
+use crate::sim::blocks::station::Station;
 use crate::world::ipl::Autoscaling;
 use crate::world::ipl::feed::FeedKind;
 
-use super::{Cx, Ev, Ipl, Server, WARM_START_S, secs};
+use super::{Cx, Ev, Ipl, Ref, Server, WARM_START_S, app, secs};
 
 impl Ipl {
     /// Delivery time the app would promise now, minutes.
@@ -63,7 +64,13 @@ impl Ipl {
             let mut s = Server::new(true);
             s.fx = self.faults.app.effect(usize::from(k), cx.now());
             s.down = !s.fx.accepting();
+            let mut station = app::station(&self.p, self.workers, self.seed, usize::from(k));
+            if s.down {
+                station.crash(cx.now());
+            }
+            self.fleet.push(station);
             self.servers.push(s);
+            self.sync_view(usize::from(k));
             cx.schedule_in(delay, Ev::ServerUp { server: k });
         }
         self.servers_peak = self.servers_peak.max(self.servers.len());
@@ -127,11 +134,17 @@ impl Ipl {
     }
 
     pub(super) fn on_scale_tick(&mut self, cx: &mut Cx<'_>) {
-        let up: Vec<&Server> = self.servers.iter().filter(|s| s.available()).collect();
+        let up: Vec<&Station<Ref>> = self
+            .servers
+            .iter()
+            .zip(self.fleet.stations())
+            .filter(|(s, _)| s.available())
+            .map(|(_, st)| st)
+            .collect();
         let cap = up.len() as f64 * f64::from(self.effective_workers());
         let load: f64 = up
             .iter()
-            .map(|s| f64::from(s.busy) + s.queue.len() as f64)
+            .map(|st| f64::from(st.busy()) + st.backlog_len() as f64)
             .sum();
         let util = if cap > 0.0 { load / cap } else { 1.0 };
         let active = up.len();
@@ -162,6 +175,7 @@ impl Ipl {
     pub(super) fn on_server_up(&mut self, k: u16) {
         if let Some(s) = self.servers.get_mut(k as usize) {
             s.provisioning = false;
+            self.sync_view(k as usize);
         }
     }
 }

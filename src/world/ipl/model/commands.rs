@@ -8,7 +8,7 @@ use crate::world::ipl::Autoscaling;
 use crate::world::ipl::catalog::TOGGLES;
 
 use super::faults::{POWER_LOSS, Place};
-use super::{Counts, Cx, Decline, Ev, Ipl, Ref, secs};
+use super::{Counts, Cx, Decline, Ev, Ipl, secs};
 
 impl Ipl {
     pub(in crate::world::ipl) fn toggle_names() -> [&'static str; 6] {
@@ -43,7 +43,7 @@ impl Ipl {
                     return Ok(format!("autoscaling: {name}"));
                 }
                 if let Some(p) = Policy::from_name(name) {
-                    self.balancer.set_policy(p);
+                    self.fleet.set_policy(p);
                     return Ok(format!("balancing: {name}"));
                 }
                 let mut names: Vec<&str> = Autoscaling::ALL.iter().map(|a| a.name()).collect();
@@ -177,16 +177,19 @@ impl Ipl {
             s.fx = e;
             let down = !e.accepting();
             if down && !s.down {
+                // A crash: a new life of its station, whose waiting orders
+                // fail now and whose workers' orders fail at their next step.
                 s.down = true;
-                s.epoch = s.epoch.wrapping_add(1);
-                s.busy = 0;
-                let queued: Vec<Ref> = s.queue.drain(..).collect();
+                let queued = self.fleet.station_mut(k).crash_waiting(now);
                 cx.log(format!("app-{} DOWN", k + 1));
+                self.sync_view(k);
                 for o in queued {
                     self.fail(cx, o, Decline::ServerCrash);
                 }
             } else if !down && s.down {
                 s.down = false;
+                self.fleet.station_mut(k).recover();
+                self.sync_view(k);
                 cx.log(format!("app-{} back up", k + 1));
             }
         }
@@ -194,8 +197,8 @@ impl Ipl {
         for (k, d) in cl_down.into_iter().enumerate() {
             if d {
                 self.kill_cluster(cx, k);
-            } else if self.clusters[k].down {
-                self.clusters[k].down = false;
+            } else if self.clusters[k].is_down() {
+                self.clusters[k].recover();
                 cx.log(format!("kitchen-cluster-{} back up", k + 1));
             }
         }

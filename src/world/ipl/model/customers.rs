@@ -4,14 +4,11 @@
 use crate::sim::blocks::resilience::timeout::ClientTimeout;
 use rand::Rng;
 
-use super::{Customer, Cx, Decline, Ev, Ipl, Order, Ref, Stage, exp_s, secs};
+use super::{Customer, Cx, Decline, Ev, Ipl, Order, Ref, Stage, cust_in, exp_s, order_in, secs};
 
 impl Ipl {
     pub(super) fn cust(&self, c: Ref) -> Option<&Customer> {
-        self.customers
-            .get(c.i as usize)
-            .and_then(Option::as_ref)
-            .filter(|x| x.serial == c.s)
+        cust_in(&self.customers, c)
     }
 
     pub(super) fn cust_mut(&mut self, c: Ref) -> Option<&mut Customer> {
@@ -111,9 +108,9 @@ impl Ipl {
             confirmed: false,
             stage: Stage::AppQueue,
             server: 0,
-            epoch: 0,
+            server_life: 0,
             cluster: 0,
-            cluster_epoch: 0,
+            cluster_life: 0,
             trial: false,
             app_at: now,
         };
@@ -226,10 +223,7 @@ impl Ipl {
     // ------------------------------------------------------------ orders
 
     pub(super) fn order(&self, o: Ref) -> Option<&Order> {
-        self.orders
-            .get(o.i as usize)
-            .and_then(Option::as_ref)
-            .filter(|x| x.serial == o.s)
+        order_in(&self.orders, o)
     }
 
     pub(super) fn order_mut(&mut self, o: Ref) -> Option<&mut Order> {
@@ -264,7 +258,7 @@ impl Ipl {
         // A waiter for a connection has already left the pool's line.
         match ord.stage {
             Stage::Cpu | Stage::PoolWait | Stage::Query | Stage::Payment => {
-                self.release_worker(cx, ord.server, ord.epoch);
+                self.release_worker(cx, ord.server, ord.server_life);
             }
             _ => {}
         }

@@ -185,21 +185,19 @@ impl Ipl {
             self.fail(cx, o, Decline::ServerCrash);
             return;
         }
-        let now = cx.now();
         let p_err = self.fx.payment.error_p;
         if p_err > 0.0 && self.rng_pay.random::<f64>() < p_err {
-            self.note_server(ord.server, false, 0.0);
+            self.server_failed(ord.server);
             self.fail(cx, o, Decline::Payment);
             return;
         }
-        self.note_server(ord.server, true, (now - ord.app_at).as_secs_f64());
-        self.release_worker(cx, ord.server, ord.epoch);
+        self.server_answered(cx, ord.server, ord.server_life, ord.app_at);
         let k = self.rng_kitchen.random_range(0..self.clusters.len());
-        let cluster_epoch = self.clusters[k].epoch;
+        let cluster_life = self.clusters[k].life();
         if let Some(x) = self.order_mut(o) {
             x.stage = Stage::Accept;
             x.cluster = k as u16;
-            x.cluster_epoch = cluster_epoch;
+            x.cluster_life = cluster_life;
         }
         let t = exp_s(&mut self.rng_kitchen, self.p.accept_mean_s);
         cx.schedule_in(secs(t), Ev::Accepted(o));

@@ -2,6 +2,7 @@
 //! back.
 
 use crate::sim::SimTime;
+use crate::sim::blocks::station::Station;
 
 use super::{Cx, Ev, Ipl, PARTNER_TICK_S, Ref, Stage, exp_s, secs};
 
@@ -10,7 +11,7 @@ impl Ipl {
     /// orders waiting at the restaurant. The restaurant query's ETA
     /// computation scans them.
     pub(in crate::world::ipl) fn unassigned(&self) -> u64 {
-        let queued: usize = self.clusters.iter().map(|c| c.queue.len()).sum();
+        let queued: usize = self.clusters.iter().map(Station::backlog_len).sum();
         (self.awaiting.len() + queued) as u64
     }
 
@@ -18,8 +19,8 @@ impl Ipl {
     /// (app-server queues, the connection pool, kitchen queues, orders
     /// ready with no rider).
     pub(in crate::world::ipl) fn queued(&self) -> u64 {
-        let app: usize = self.servers.iter().map(|s| s.queue.len()).sum();
-        let kitchen: usize = self.clusters.iter().map(|c| c.queue.len()).sum();
+        let app: usize = self.fleet.stations().iter().map(Station::backlog_len).sum();
+        let kitchen: usize = self.clusters.iter().map(Station::backlog_len).sum();
         (app + kitchen + self.awaiting.len()) as u64 + u64::from(self.pool_waiting())
     }
 
