@@ -302,8 +302,13 @@ pub struct Network {
     /// Logical requests: plain jobs and callers' requests from sources
     /// (counts and the mean number inside; their times: `time_in`).
     pub(super) net: BlockStats,
-    /// Each logical request's time through the network.
-    pub(super) time_in: Times,
+    /// Each logical request's time through the network (kept only when
+    /// `time_in_at` is `None`; read it through [`Network::time_in`]).
+    time_in: Times,
+    /// The station whose response times are the requests' times through
+    /// the network, when the network is one station fed by its sources
+    /// (see [`sole_station`]): its book is read, none is kept twice.
+    time_in_at: Option<usize>,
     /// Plain jobs anywhere, counted apart from `net` (conservation).
     pub(super) plain_inside: u64,
     pub(super) client_calls: u64,
@@ -481,6 +486,7 @@ impl Network {
         let sample = secs(p.sample_every_s);
         queue.schedule(sample, Event::Sample);
         let restoration = p.restoration.as_ref().map(|r| (look(&r.at), r.clone()));
+        let time_in_at = sole_station(&nodes);
         Ok((
             Network {
                 p: p.clone(),
@@ -493,6 +499,7 @@ impl Network {
                 next_stamp: 0,
                 net: BlockStats::new(SimTime::ZERO),
                 time_in: Times::default(),
+                time_in_at,
                 plain_inside: 0,
                 client_calls: 0,
                 books: CallBooks::default(),
@@ -583,6 +590,14 @@ impl Network {
     #[must_use]
     pub fn recovered_at(&self, i: usize) -> Option<SimTime> {
         self.nodes[i].recovered_at
+    }
+
+    /// Each logical request's time through the network.
+    pub(super) fn time_in(&self) -> &Times {
+        match self.time_in_at {
+            Some(s) => &self.nodes[s].response,
+            None => &self.time_in,
+        }
     }
 
     // ---- jobs moving ----------------------------------------------------
@@ -964,7 +979,9 @@ impl Network {
         if job.call == NO_CALL {
             self.plain_inside -= 1;
             self.net.complete_untimed(now);
-            self.time_in.record(now - job.born);
+            if self.time_in_at.is_none() {
+                self.time_in.record(now - job.born);
+            }
             self.source_done(job.source as usize, true, now, Reject::Error);
         } else {
             self.attempt_done(cx, job.call, job.stamp, Ok(()));
@@ -1573,6 +1590,41 @@ impl Network {
     }
 }
 
+/// The one station of a network whose jobs all come straight from its
+/// sources and leave it straight out of the network, if this one is such:
+/// one station, no routers or sinks, every source without a client sending
+/// everything to it, the station routing nothing on and making no calls.
+/// Then each job enters the station at the instant it enters the network
+/// (both times count from that instant, a requeue after a crash included)
+/// and leaves the network only when it leaves the station done, so the
+/// station's response times and the requests' times through the network
+/// are the same values recorded in the same order: one book serves both.
+/// Commands change none of this (faults, gates and rates only turn jobs
+/// away, swallow or delay them).
+fn sole_station(nodes: &[NodeRt]) -> Option<usize> {
+    let mut station = None;
+    for (i, n) in nodes.iter().enumerate() {
+        match &n.body {
+            Body::Station { routing, call, .. } => {
+                if station.is_some() || call.is_some() || !matches!(routing.way, Way::Out) {
+                    return None;
+                }
+                station = Some(i);
+            }
+            Body::Source { client: None, .. } => {}
+            Body::Source { .. } | Body::Router { .. } | Body::Sink => return None,
+        }
+    }
+    let s = station?;
+    nodes
+        .iter()
+        .all(|n| match &n.body {
+            Body::Source { routing, .. } => matches!(routing.way, Way::Certain(t) if t == s),
+            _ => true,
+        })
+        .then_some(s)
+}
+
 impl Model for Network {
     type Event = Event;
     type Queue = Queue;
@@ -1698,5 +1750,121 @@ impl Model for Network {
 
     fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::FaultKind;
+    use crate::sim::{EventLog, Runtime, World};
+    use crate::world::WorldSpec;
+
+    fn params(nodes: &str) -> NetworkParams {
+        let text = format!(
+            "Scenario(name: \"t\", title: \"t\", duration_s: 1000, world: Network((nodes: [{nodes}], \
+             staged_restoration_on: true, \
+             restoration: Some((at: \"s\", stages: [0.25, 0.5], stage_s: 30)))))"
+        );
+        match crate::scenario::parse("t", &text).expect("valid").world {
+            WorldSpec::Network(p) => p,
+            _ => panic!("a network"),
+        }
+    }
+
+    fn sole(nodes: &str) -> Option<usize> {
+        let (n, _) = Network::new(&params(nodes), 1).expect("builds");
+        n.time_in_at
+    }
+
+    const ONE: &str = "Source(name: \"in\", rate_per_s: 3.6, to: [(to: \"s\")]), \
+         Source(name: \"in2\", rate_per_s: 0.5, to: [(to: \"s\", p: 1.0)]), \
+         Station(name: \"s\", servers: 4, capacity: 20, service_rate_per_s: 1.0)";
+
+    #[test]
+    fn only_a_station_fed_straight_by_its_sources_and_left_straight_stands_for_the_network() {
+        assert_eq!(sole(ONE), Some(2));
+        let s = "Station(name: \"s\", servers: 1, capacity: 5, service_rate_per_s: 1.0";
+        let into = "Source(name: \"in\", rate_per_s: 0.5, to: [(to: \"s\")])";
+        for other in [
+            // Routed on, in part or in all.
+            format!("{into}, {s}, routes: [(to: \"s\", p: 0.2)])"),
+            format!(
+                "{into}, {s}, routes: [(to: \"t\", p: 1.0)]), {s2})",
+                s2 = s.replace("\"s\"", "\"t\"")
+            ),
+            // A second station, a split, a router, a sink.
+            format!(
+                "Source(name: \"in\", rate_per_s: 0.5, to: [(to: \"s\", p: 0.5), (to: \"t\", p: 0.5)]), {s}), {})",
+                s.replace("\"s\"", "\"t\"")
+            ),
+            format!(
+                "Source(name: \"in\", rate_per_s: 0.5, to: [(to: \"lb\")]), Router(name: \"lb\", policy: \"random\", to: [\"s\"]), {s})"
+            ),
+            format!("{into}, {s}), Sink(name: \"out\")"),
+        ] {
+            assert_eq!(sole(&other), None, "{other}");
+        }
+    }
+
+    /// The same one-station network run twice on the same seed through
+    /// faults at the station and at a source, a staged restoration and a
+    /// reset: once reading the station's book for the times through the
+    /// network, once keeping them apart. Every metric is the same, bit
+    /// for bit.
+    #[test]
+    fn the_stations_book_reads_as_the_networks_own_would() {
+        let p = params(ONE);
+        let run = |apart: bool| {
+            let (mut m, q) = Network::new(&p, 7).expect("builds");
+            assert_eq!(m.time_in_at, Some(2));
+            if apart {
+                m.time_in_at = None;
+            }
+            let mut w = Runtime::new(m, q);
+            let mut log = EventLog::default();
+            let mut at = 0.0;
+            let faults = [
+                ("kill", "s"),
+                ("error-rate", "s"),
+                ("blackhole", "s"),
+                ("slowdown", "s"),
+                ("capacity-drop", "s"),
+                ("partition", "s"),
+                ("latency", "s"),
+                ("kill", "in"),
+                ("partition", "in2"),
+            ];
+            for (id, (kind, target)) in faults.iter().enumerate() {
+                at += 400.0;
+                w.advance(SimTime::from_secs_f64(at), u64::MAX, &mut log);
+                let cmd = Command::InjectFault {
+                    id: id as u64,
+                    fault: Fault {
+                        kind: FaultKind::named(kind),
+                        target: (*target).to_string(),
+                        duration_s: None,
+                    },
+                };
+                if w.catalog().check(&cmd).is_ok() {
+                    w.apply(&cmd, &mut log).expect("applies");
+                }
+                w.advance(SimTime::from_secs_f64(at + 150.0), u64::MAX, &mut log);
+                w.apply(&Command::ClearFault(id as u64), &mut log)
+                    .expect("clears");
+                if id == 4 {
+                    w.reset_statistics();
+                }
+            }
+            w.advance(SimTime::from_secs_f64(at + 1000.0), u64::MAX, &mut log);
+            w.metrics()
+        };
+        let (read, kept) = (run(false), run(true));
+        assert!(read["mean_time_in_network_s"] > 0.0);
+        assert_eq!(read.len(), kept.len());
+        for ((k, a), (l, b)) in read.iter().zip(&kept) {
+            assert_eq!(k, l);
+            assert_eq!(a.to_bits(), b.to_bits(), "{k}: {a} read, {b} kept");
+        }
     }
 }
