@@ -120,7 +120,8 @@ impl<E> Engine<E> {
     }
 
     /// Schedules `event` at `at`; an instant in the past runs now.
-    #[inline]
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     pub fn schedule(&mut self, at: SimTime, event: E) {
         let at = at.max(self.now);
         self.seq += 1;

@@ -417,7 +417,8 @@ impl<T> Station<T> {
     }
 
     /// A job arriving now.
-    #[inline]
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     pub fn arrive(&mut self, now: SimTime, item: T, class: usize) -> Arrive<T> {
         self.arrive_since(now, now, item, class)
     }
@@ -425,7 +426,12 @@ impl<T> Station<T> {
     /// A job arriving now that counts from `since` (e.g. it waited at an
     /// entrance first): admitted to a free slot when the backlog is empty,
     /// queued when there is room, else rejected.
-    #[inline]
+    // Always inlined: an item larger than two words (a network's job)
+    // goes to an out-of-line call through memory and is read back from
+    // there into its slot or the backlog, a stall on every arrival; and
+    // what it returns, read at once, would come back through memory too.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     pub fn arrive_since(
         &mut self,
         now: SimTime,
@@ -515,7 +521,9 @@ impl<T> Station<T> {
     /// The job on `slot` ends (its finish event fired), and the backlog's
     /// next job starts on the freed slot. `None` when the token is stale
     /// (the job was lost in a crash and requeued).
-    #[inline]
+    // Always inlined, as `arrive_since` is (see there).
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     pub fn finish(&mut self, now: SimTime, slot: usize, token: u32) -> Option<Finished<T>> {
         let s = self.slots.get_mut(slot)?;
         if s.token != token {

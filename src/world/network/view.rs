@@ -336,10 +336,10 @@ impl Network {
             (self.plain_inside + self.client_calls) as f64,
         );
         m.insert("mean_in_network".into(), net.mean_in_system(now));
-        m.insert("mean_time_in_network_s".into(), self.time_in.mean_s());
+        m.insert("mean_time_in_network_s".into(), self.time_in().mean_s());
         m.insert(
             "p95_time_in_network_s".into(),
-            self.time_in.quantile_s(0.95),
+            self.time_in().quantile_s(0.95),
         );
         m.insert("attempts".into(), self.books.attempts as f64);
         m.insert("retries".into(), self.books.retries as f64);
