@@ -203,8 +203,8 @@ fn bad_flags_exit_2_with_a_clear_message() {
         // Tatkal accepts `random` as an admission and as a balancing
         // policy: it is offered once.
         (
-            &["tui", "tatkal", "--policy", "rando"][..],
-            "offers: fifo, random, none, round-robin, least-loaded, power-of-two, \
+            &["run", "tatkal", "--policy", "rando"][..],
+            "one of: fifo, random, none, round-robin, least-loaded, power-of-two, \
              health-aware, weighted-round-robin, weighted-random (did you mean `random`?)",
         ),
         (&["run", "platform", "--seed=-1"][..], "--seed"),
@@ -217,6 +217,27 @@ fn bad_flags_exit_2_with_a_clear_message() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
+}
+
+/// The dashboard refuses a policy its world does not offer before it opens,
+/// with the world's list and a "did you mean".
+#[cfg(feature = "tui")]
+#[test]
+fn the_dashboard_refuses_an_unknown_policy_before_it_opens() {
+    let out = bin()
+        .args(["tui", "tatkal", "--policy", "rando"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "--policy: unknown policy `rando`; world tatkal offers: fifo, random, none, \
+             round-robin, least-loaded, power-of-two, health-aware, weighted-round-robin, \
+             weighted-random (did you mean `random`?)"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]
