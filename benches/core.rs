@@ -13,7 +13,9 @@
 //! the cost of one exponential draw both ways (rand_distr's ziggurat
 //! `Exp1`, used by the core, against the inverse transform −ln(1 − U)).
 //! An event is an arrival or a departure (the sampler's ticks of the
-//! platform world are counted too, as the engine does).
+//! platform world are counted too, as the engine does). `-- blocks`,
+//! `-- station`, `-- bare`, `-- platform`, `-- episode` or `-- exp` runs
+//! those parts alone.
 // A benchmark that cannot set itself up has nothing to measure: it stops
 // with the reason.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -332,37 +334,59 @@ fn main() {
     if std::env::args().any(|a| a == "--test" || a == "--list") {
         return;
     }
-    exp_draws();
+    // `-- blocks`, `-- station`, `-- bare`, `-- platform`, `-- episode` or
+    // `-- exp` runs those parts alone (e.g. under perf or callgrind); the
+    // ratio needs both `bare` and `platform`.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wants = |part: &str| only.is_empty() || only.iter().any(|a| a == part);
+    if wants("exp") {
+        exp_draws();
+    }
     let horizon = 1_000_000.0; // ≈ 3.6 M arrivals, 7 M events
-    measure("M/M/4/20 from blocks (engine)", |seed| {
-        let (n, a, b) = mmck_blocks(4, 20, 3.6, 1.0, horizon, seed);
-        (n, format!("{a} arrivals, P(block) {b:.5}"))
+    if wants("blocks") {
+        measure("M/M/4/20 from blocks (engine)", |seed| {
+            let (n, a, b) = mmck_blocks(4, 20, 3.6, 1.0, horizon, seed);
+            (n, format!("{a} arrivals, P(block) {b:.5}"))
+        });
+    }
+    if wants("station") {
+        measure("M/M/4/20 from a station (engine)", |seed| {
+            let (n, a, b) = mmck_station(4, 20, 3.6, 1.0, horizon, seed);
+            (n, format!("{a} arrivals, P(block) {b:.5}"))
+        });
+    }
+    let bare = wants("bare").then(|| {
+        measure("M/M/4/20 on a bare BinaryHeap", |seed| {
+            let (n, a, b) = mmck_bare_heap(4, 20, 3.6, 1.0, horizon, seed);
+            (n, format!("{a} arrivals, P(block) {b:.5}"))
+        })
     });
-    measure("M/M/4/20 from a station (engine)", |seed| {
-        let (n, a, b) = mmck_station(4, 20, 3.6, 1.0, horizon, seed);
-        (n, format!("{a} arrivals, P(block) {b:.5}"))
+    let world = wants("platform").then(|| {
+        measure("M/M/4/20 as the platform world", |seed| {
+            let p = PlatformParams {
+                arrival_rate_per_min: 216.0,
+                service_rate_per_min: 60.0,
+                servers: 4,
+                capacity: 20,
+                ..PlatformParams::default()
+            };
+            let (n, b) = platform(p, horizon, seed);
+            (n, format!("P(block) {b:.5}"))
+        })
     });
-    let bare = measure("M/M/4/20 on a bare BinaryHeap", |seed| {
-        let (n, a, b) = mmck_bare_heap(4, 20, 3.6, 1.0, horizon, seed);
-        (n, format!("{a} arrivals, P(block) {b:.5}"))
-    });
-    let world = measure("M/M/4/20 as the platform world", |seed| {
-        let p = PlatformParams {
-            arrival_rate_per_min: 216.0,
-            service_rate_per_min: 60.0,
-            servers: 4,
-            capacity: 20,
-            ..PlatformParams::default()
-        };
-        let (n, b) = platform(p, horizon, seed);
-        (n, format!("P(block) {b:.5}"))
-    });
-    println!(
-        "M/M/4/20: the platform world runs at {:.2}× the bare heap's events/s",
-        world / bare
-    );
-    measure("platform (λ 200/min, μ 250/min, K 500)", |seed| {
-        let (n, b) = platform(PlatformParams::default(), horizon, seed);
-        (n, format!("P(block) {b:.2e}"))
-    });
+    if let (Some(bare), Some(world)) = (bare, world) {
+        println!(
+            "M/M/4/20: the platform world runs at {:.2}× the bare heap's events/s",
+            world / bare
+        );
+    }
+    if wants("episode") {
+        measure("platform (λ 200/min, μ 250/min, K 500)", |seed| {
+            let (n, b) = platform(PlatformParams::default(), horizon, seed);
+            (n, format!("P(block) {b:.2e}"))
+        });
+    }
 }

@@ -458,6 +458,7 @@ impl Source {
         self.place(now, e)
     }
 
+    #[inline]
     fn place(&mut self, now: SimTime, mass: f64) -> Option<SimTime> {
         self.drawn = Some((now, mass));
         self.pending = if self.scale > 0.0 {
@@ -469,8 +470,10 @@ impl Source {
     }
 
     /// The pending arrival happens at `now`: its class and batch size, and
-    /// the time of the next one.
-    #[inline]
+    /// the time of the next one. Always inlined: every world's arrival
+    /// handler calls it, and out of line its pair comes back through memory.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     pub fn arrive(&mut self, now: SimTime) -> (Arrival, Option<SimTime>) {
         let class = if self.classes.is_empty() {
             0
