@@ -176,6 +176,9 @@ pub struct Overrides {
     pub seed: Option<u64>,
     /// `KEY=VALUE` world parameters applied after the file's `set`.
     pub sets: Vec<String>,
+    /// The most events the whole experiment may process (control and every
+    /// stage's treatment); `None` is [`crate::work::MAX_EVENTS`].
+    pub max_events: Option<u64>,
 }
 
 /// Why an experiment could not run.
@@ -185,6 +188,8 @@ pub enum ExperimentError {
     Input(#[from] ScenarioError),
     #[error("{0}")]
     Run(#[from] RunError),
+    #[error("{0}")]
+    Work(#[from] crate::work::WorkError),
 }
 
 /// An experiment checked against its scenario and ready to run.
@@ -198,6 +203,8 @@ pub struct Ready {
     pub warmup_s: f64,
     pub replications: u32,
     pub kills: Vec<Kill>,
+    /// The event cap over the whole experiment.
+    pub max_events: u64,
 }
 
 /// `name: VALUE`: where the value after the field at `field` starts.
@@ -605,6 +612,7 @@ pub fn parse(
         warmup_s,
         replications,
         kills,
+        max_events: over.max_events.unwrap_or(crate::work::MAX_EVENTS),
     })
 }
 
@@ -774,10 +782,31 @@ fn probe_values(probes: &[Probe], runs: &[Replication]) -> Vec<Vec<Option<f64>>>
         .collect()
 }
 
+/// What the experiment will cost, before any run starts: control once, and
+/// a treatment per blast-radius stage (each at most the whole method and
+/// the monkey's kills), against the caps a headless run is held to.
+fn check_work(r: &Ready) -> Result<(), crate::work::WorkError> {
+    let exp = &r.experiment;
+    let mut treated = r.scenario.clone();
+    treated.timeline.extend(exp.method.iter().cloned());
+    let stages = u32::try_from(exp.blast_radius.len().max(1)).unwrap_or(u32::MAX);
+    let estimate = |s: &Scenario| crate::work::estimate_scenario(s, r.duration_s);
+    crate::work::check_batch(
+        "experiment",
+        &[
+            (estimate(&r.scenario), r.replications),
+            (estimate(&treated), r.replications.saturating_mul(stages)),
+        ],
+        u32::try_from(rayon::current_num_threads()).unwrap_or(u32::MAX),
+        r.max_events,
+    )
+}
+
 /// Runs a checked experiment.
 pub fn run(r: &Ready) -> Result<Journal, ExperimentError> {
     let started = Instant::now();
     let exp = &r.experiment;
+    check_work(r)?;
     let reps = u64::from(r.replications);
     let control_seeds: Vec<u64> = (0..reps).map(|i| replication_seed(r.seed, i)).collect();
     let treatment_seeds: Vec<u64> = if exp.common_random_numbers {

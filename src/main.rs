@@ -103,6 +103,11 @@ enum Cmd {
         /// Write the output to PATH instead of standard output.
         #[arg(long, value_name = "PATH")]
         out: Option<std::path::PathBuf>,
+        /// The most events the sweep (or this part of it) may process over
+        /// all its runs; a sweep estimated above it is refused before it
+        /// starts.
+        #[arg(long, value_name = "N", default_value_t = chaoswala::work::MAX_EVENTS)]
+        max_events: u64,
         #[command(flatten)]
         plot: PlotArgs,
     },
@@ -137,6 +142,10 @@ enum Cmd {
         /// Draw control and treatment side by side for each probe (SVG).
         #[arg(long, value_name = "FILE.svg")]
         plot: Option<std::path::PathBuf>,
+        /// The most events the experiment may process (control and every
+        /// treatment); one estimated above it is refused before it starts.
+        #[arg(long, value_name = "N", default_value_t = chaoswala::work::MAX_EVENTS)]
+        max_events: u64,
     },
     /// Combine the part files of a sharded sweep into the output the
     /// unsharded sweep gives.
@@ -366,6 +375,7 @@ fn main() -> ExitCode {
             shard,
             format,
             out,
+            max_events,
             plot,
         }) => {
             let args = SweepArgs {
@@ -376,6 +386,7 @@ fn main() -> ExitCode {
                 warmup,
                 replications,
                 shard,
+                max_events,
             };
             sweep(
                 &scenario,
@@ -395,12 +406,14 @@ fn main() -> ExitCode {
             format,
             out,
             plot,
+            max_events,
         }) => {
             let over = chaoswala::experiment::Overrides {
                 replications,
                 duration_s: duration,
                 seed,
                 sets,
+                max_events: Some(max_events),
             };
             experiment(&file, &over, format.into(), out.as_deref(), plot.as_deref())
         }
@@ -883,6 +896,7 @@ struct SweepArgs {
     warmup: Option<f64>,
     replications: u32,
     shard: Option<String>,
+    max_events: u64,
 }
 
 /// Writes `text` to `--out` (atomically) or standard output.
@@ -943,6 +957,7 @@ fn sweep(
         duration_s: args.duration,
         warmup_s: args.warmup,
         shard,
+        max_events: Some(args.max_events),
     };
     let plan = match sw::plan(name, &loaded.text, &loaded.scenario, sets, &req) {
         Ok(p) => p,

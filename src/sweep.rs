@@ -42,6 +42,8 @@ pub enum SweepError {
     Scenario(#[from] ScenarioError),
     #[error("{0}")]
     Run(#[from] RunError),
+    #[error("{0}")]
+    Work(#[from] crate::work::WorkError),
     #[error(
         "the sweep has {points} points × {reps} replications = {runs} runs; at most {MAX_RUNS} are allowed"
     )]
@@ -228,6 +230,9 @@ pub struct Request {
     pub warmup_s: Option<f64>,
     /// `(I, N)`: only the I-th of N interleaved parts.
     pub shard: Option<(u32, u32)>,
+    /// The most events the sweep (this part of it) may process over all
+    /// its runs; `None` is [`crate::work::MAX_EVENTS`].
+    pub max_events: Option<u64>,
 }
 
 /// A metric's figures: `None` where the value is not a number (no samples).
@@ -425,6 +430,18 @@ pub fn plan(
             scenario: s,
         });
     }
+    // What the points will cost, before any of them runs: the same caps a
+    // headless run is held to, over every run of this part of the grid.
+    let costs: Vec<(crate::work::Work, u32)> = points
+        .iter()
+        .map(|p| (crate::work::estimate_scenario(&p.scenario, duration), reps))
+        .collect();
+    crate::work::check_batch(
+        "sweep",
+        &costs,
+        u32::try_from(rayon::current_num_threads()).unwrap_or(u32::MAX),
+        req.max_events.unwrap_or(crate::work::MAX_EVENTS),
+    )?;
     let versions = format!(
         "chaoswala {}, rand {}, rand_distr {}, rand_chacha {}",
         VERSIONS.chaoswala, VERSIONS.rand, VERSIONS.rand_distr, VERSIONS.rand_chacha

@@ -9,7 +9,10 @@
 //! [`MAX_MEMORY_BYTES`] with both figures in the message; the dashboard
 //! checks memory (it runs as long as it is watched). While it runs, each
 //! replication is stopped if it passes its share of the event cap (the
-//! estimate can be wrong), so no input runs unbounded.
+//! estimate can be wrong), so no input runs unbounded. A sweep or an
+//! experiment is checked as a whole before any run starts
+//! ([`check_batch`]): every run's events added up, and the heaviest run's
+//! memory as many times as the threads run side by side.
 //!
 //! The estimates are per world (each world's `WorldParams::work`), from
 //! the entities the parameters imply and the events and bytes each costs,
@@ -100,6 +103,32 @@ pub enum WorkError {
     )]
     Memory { total: f64, per: f64, at_once: u32 },
     #[error(
+        "this {what} would process about {} events over its {runs} runs (the heaviest about \
+         {} each); the cap is {} (raise it with --max-events, or run {}, or shorter runs \
+         with --duration)",
+        millions(*total), millions(*heaviest), millions(*cap as f64),
+        if *what == "sweep" { "fewer points or replications" } else { "fewer replications" }
+    )]
+    Batch {
+        what: &'static str,
+        total: f64,
+        heaviest: f64,
+        runs: u64,
+        cap: u64,
+    },
+    #[error(
+        "this {what} would hold about {} in memory ({at_once} runs side by side, the heaviest \
+         about {} each); the cap is {} (lower the scale or the number of users, or run fewer \
+         at once with RAYON_NUM_THREADS=1)",
+        bytes(*total), bytes(*per), bytes(MAX_MEMORY_BYTES)
+    )]
+    BatchMemory {
+        what: &'static str,
+        total: f64,
+        per: f64,
+        at_once: u32,
+    },
+    #[error(
         "replication {replication} stopped after {} events, its share of the cap of {} \
          (the estimate was {}; raise it with --max-events)",
         millions(*events as f64), millions(*cap as f64), millions(*estimate)
@@ -154,6 +183,43 @@ pub fn check(w: Work, replications: u32, at_once: u32, cap: u64) -> Result<(), W
     check_memory(w, at_once)
 }
 
+/// Checks a batch of runs (a sweep's points, an experiment's groups)
+/// before any starts: `runs` gives each distinct run's estimate and how
+/// many times it runs. Their events add up against `cap`; the heaviest
+/// run's memory, `at_once` times over, against the memory cap (runs side
+/// by side are the threads').
+pub fn check_batch(
+    what: &'static str,
+    runs: &[(Work, u32)],
+    at_once: u32,
+    cap: u64,
+) -> Result<(), WorkError> {
+    let total: f64 = runs.iter().map(|(w, n)| w.events * f64::from(*n)).sum();
+    let count: u64 = runs.iter().map(|(_, n)| u64::from(*n)).sum();
+    let heaviest = |f: fn(&Work) -> f64| runs.iter().map(|(w, _)| f(w)).fold(0.0, f64::max);
+    if total > cap as f64 {
+        return Err(WorkError::Batch {
+            what,
+            total,
+            heaviest: heaviest(|w| w.events),
+            runs: count,
+            cap,
+        });
+    }
+    let at_once = u32::try_from(count).unwrap_or(u32::MAX).min(at_once).max(1);
+    let per = heaviest(|w| w.bytes);
+    let total = per * f64::from(at_once);
+    if total > MAX_MEMORY_BYTES {
+        return Err(WorkError::BatchMemory {
+            what,
+            total,
+            per,
+            at_once,
+        });
+    }
+    Ok(())
+}
+
 /// Checks the memory `at_once` replications would hold.
 pub fn check_memory(w: Work, at_once: u32) -> Result<(), WorkError> {
     let total = w.bytes * f64::from(at_once.max(1));
@@ -170,6 +236,37 @@ pub fn check_memory(w: Work, at_once: u32) -> Result<(), WorkError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_adds_its_runs_events_and_holds_its_heaviest_side_by_side() {
+        let light = Work {
+            events: 1e6,
+            bytes: 10.0 * MB,
+        };
+        let heavy = Work {
+            events: 3e6,
+            bytes: 900.0 * MB,
+        };
+        // 4 × 1 M + 2 × 3 M = 10 M events.
+        assert!(check_batch("sweep", &[(light, 4), (heavy, 2)], 2, 10_000_000).is_ok());
+        match check_batch("sweep", &[(light, 4), (heavy, 2)], 2, 9_999_999) {
+            Err(WorkError::Batch {
+                total,
+                heaviest,
+                runs,
+                ..
+            }) => assert_eq!((total, heaviest, runs), (1e7, 3e6, 6)),
+            other => panic!("{other:?}"),
+        }
+        // Three of the heaviest at once pass 2 GiB; two do not, nor does
+        // a thread pool larger than the batch.
+        assert!(matches!(
+            check_batch("sweep", &[(light, 4), (heavy, 2)], 3, u64::MAX),
+            Err(WorkError::BatchMemory { at_once: 3, .. })
+        ));
+        assert!(check_batch("sweep", &[(light, 4), (heavy, 2)], 2, u64::MAX).is_ok());
+        assert!(check_batch("experiment", &[(heavy, 2)], 64, u64::MAX).is_ok());
+    }
     use crate::scenario;
 
     fn world(name: &str, sets: &[&str]) -> WorldSpec {

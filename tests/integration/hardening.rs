@@ -609,6 +609,64 @@ fn work_past_the_caps_is_refused_before_it_starts() {
 }
 
 #[test]
+fn sweeps_and_experiments_past_the_caps_are_refused_before_they_start() {
+    // 11 points of 12 to 13 million Tatkal users, 10 replications each.
+    let o = run(&[
+        "sweep",
+        "tatkal",
+        "--vary",
+        "users=12000000..13000000:100000",
+        "--replications",
+        "10",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("this sweep would process about 11.0 billion events over its 110 runs")
+            && e.contains("the cap is 2.0 billion"),
+        "{e}"
+    );
+    assert!(o.stdout.is_empty());
+    // One run of 30 million users of the old Tatkal holds more than the cap.
+    let o = run(&["sweep", "tatkal-2023", "--vary", "users=20000000,30000000"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("this sweep would hold about") && e.contains("the cap is 2.0 GiB"),
+        "{e}"
+    );
+    // The caps are the command line's to move.
+    let o = run(&[
+        "sweep",
+        "platform",
+        "--vary",
+        "servers=1..4",
+        "--max-events",
+        "1000",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("over its 4 runs") && stderr(&o).contains("the cap is 1000"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "experiment",
+        "experiments/platform-monkey.ron",
+        "--max-events",
+        "1000",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("this experiment would process about")
+            && stderr(&o).contains("over its 8 runs")
+            && stderr(&o).contains("the cap is 1000"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn a_light_model_may_run_for_a_year() {
     // The 30-day cap on simulated time is gone: work bounds the run.
     let o = run(&[
