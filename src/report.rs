@@ -61,7 +61,7 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     pub policy: Option<String>,
     pub replications: u32,
-    /// The event cap over all replications (default [`work::MAX_EVENTS`]).
+    /// The event cap over all replications (default [`crate::work::MAX_EVENTS`]).
     pub max_events: Option<u64>,
 }
 

@@ -3,7 +3,7 @@
 //! model (wired from blocks, a [`Model`](crate::sim::Model) run by the
 //! [`Runtime`](crate::sim::Runtime)) and its view of itself.
 //!
-//! The [`worlds!`] table below is the only list of worlds: the scenario's
+//! The `worlds!` table below is the only list of worlds: the scenario's
 //! [`WorldSpec`], its validation, building, the catalogs, the built-in
 //! scenarios, the picker and the dashboard's world keys are all generated
 //! from it. Adding a world is its module, one line here, and its `.ron`

@@ -65,7 +65,7 @@
 //! period. Any other kind is refused by name.
 //!
 //! The shared kinds (and the accident and the signal failure, which are
-//! capacity drops) are kept in the shared [`FaultBook`](crate::fault::FaultBook):
+//! capacity drops) are kept in the shared [`FaultBook`]:
 //! a road's [`Effect`](crate::fault::Effect) is its capacity factor
 //! × slowdown, its closure, its added latency. Overlapping faults combine
 //! as everywhere else: capacity factors and slowdowns multiply, latencies

@@ -58,7 +58,7 @@ pub(super) mod series {
     pub const INSIDE: SeriesId = SeriesId(3);
 }
 
-/// A job inside the network (kept in [`Jobs`]; a station holds its index).
+/// A job inside the network (kept in `Jobs`; a station holds its index).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Job {
     /// When it entered the network (plain) or was sent (attempt).

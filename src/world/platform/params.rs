@@ -277,8 +277,8 @@ fn fault_menu(p: &PlatformParams, units: &[String]) -> Vec<FaultTemplate> {
 
 /// What a platform built from `p` offers: the two overflow policies, no
 /// switches, and its faults. Every unit is a target (the menu shows the
-/// first [`MENU_TARGETS`]) taking the [`UNIT_FAULTS`]; `all` takes those
-/// and the [`PLATFORM_FAULTS`]. `blackhole` and world faults have no
+/// first `MENU_TARGETS`) taking the `UNIT_FAULTS`; `all` takes those
+/// and the `PLATFORM_FAULTS`. `blackhole` and world faults have no
 /// meaning on a platform: no target lists them.
 #[must_use]
 pub fn catalog(p: &PlatformParams) -> Catalog {

@@ -1,5 +1,5 @@
 //! The Tatkal world's event queue: the millisecond [`Wheel`] merged with
-//! the stream of sorted arrivals ([`SortedArrivals`]), so that 12 million
+//! the stream of sorted arrivals (`SortedArrivals`), so that 12 million
 //! arrivals never sit in the queue at once: only the next one is known,
 //! and it surfaces as [`Ev::Arrival`] when it is due before every event in
 //! the wheel.
