@@ -759,15 +759,10 @@ pub struct Journal {
     pub wall_s: f64,
 }
 
-fn run_group(
-    s: &Scenario,
-    seeds: &[u64],
-    duration: f64,
-    warmup: f64,
-) -> Result<Vec<Replication>, RunError> {
+fn run_group(r: &Ready, s: &Scenario, seeds: &[u64]) -> Result<Vec<Replication>, RunError> {
     seeds
         .par_iter()
-        .map(|&seed| report::run_replication(s, seed, None, duration, warmup))
+        .map(|&seed| report::run_replication(s, seed, None, r.duration_s, r.warmup_s, r.max_events))
         .collect()
 }
 
@@ -816,7 +811,7 @@ pub fn run(r: &Ready) -> Result<Journal, ExperimentError> {
             .map(|i| replication_seed(r.seed, i))
             .collect()
     };
-    let control = run_group(&r.scenario, &control_seeds, r.duration_s, r.warmup_s)?;
+    let control = run_group(r, &r.scenario, &control_seeds)?;
     let mut events: u64 = control.iter().map(|o| o.events).sum();
     let control_raw = probe_values(&exp.hypothesis, &control);
     let shares: Vec<Option<f64>> = if exp.blast_radius.is_empty() {
@@ -866,7 +861,7 @@ pub fn run(r: &Ready) -> Result<Journal, ExperimentError> {
         let mut t = r.scenario.clone();
         t.timeline.extend(method);
         t.timeline.extend(monkey.iter().cloned());
-        let treatment = run_group(&t, &treatment_seeds, r.duration_s, r.warmup_s)?;
+        let treatment = run_group(r, &t, &treatment_seeds)?;
         events += treatment.iter().map(|o| o.events).sum::<u64>();
         let treatment_raw = probe_values(&exp.hypothesis, &treatment);
         let probes: Vec<ProbeResult> = exp

@@ -106,18 +106,20 @@ type One = Replication;
 
 /// Runs one replication of `s` seeded with `seed` for `duration` simulated
 /// seconds, statistics reset after `warmup` (checked by the caller), and
-/// stopped past the event cap ([`crate::work::MAX_EVENTS`]).
+/// stopped past `max_events` (a batch's cap in force, which its caller
+/// checked the whole batch against before it started).
 pub fn run_replication(
     s: &Scenario,
     seed: u64,
     policy: Option<&str>,
     duration: f64,
     warmup: f64,
+    max_events: u64,
 ) -> Result<Replication, RunError> {
     let done = AtomicU64::new(0);
     let budget = Budget {
         replication: 0,
-        events: crate::work::MAX_EVENTS,
+        events: max_events,
         estimate: crate::work::estimate_scenario(s, duration).events,
         done_us: &done,
         total_us: 1,
@@ -557,6 +559,20 @@ mod tests {
         let shown = shown.lock().expect("lock");
         assert!(!shown.is_empty() && shown.windows(2).all(|w| w[0] <= w[1]));
         assert!(*shown.last().expect("some") < 0.1);
+    }
+
+    #[test]
+    fn a_batch_run_stops_past_the_cap_in_force() {
+        let s = crate::scenario::load("platform")
+            .expect("built-in")
+            .scenario;
+        let Err(RunError::Work(crate::work::WorkError::Stopped { cap, .. })) =
+            run_replication(&s, 1, None, 3_600.0, 0.0, 1_000)
+        else {
+            panic!("ran past the cap");
+        };
+        assert_eq!(cap, 1_000);
+        assert!(run_replication(&s, 1, None, 3_600.0, 0.0, 1_000_000).is_ok());
     }
 
     #[test]

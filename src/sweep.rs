@@ -325,6 +325,9 @@ pub struct Plan {
     shard: Option<(u32, u32)>,
     duration: f64,
     warmup: f64,
+    /// The event cap in force: the whole plan was checked against it, and
+    /// a run that passes it alone is stopped.
+    max_events: u64,
 }
 
 impl Plan {
@@ -436,11 +439,12 @@ pub fn plan(
         .iter()
         .map(|p| (crate::work::estimate_scenario(&p.scenario, duration), reps))
         .collect();
+    let max_events = req.max_events.unwrap_or(crate::work::MAX_EVENTS);
     crate::work::check_batch(
         "sweep",
         &costs,
         u32::try_from(rayon::current_num_threads()).unwrap_or(u32::MAX),
-        req.max_events.unwrap_or(crate::work::MAX_EVENTS),
+        max_events,
     )?;
     let versions = format!(
         "chaoswala {}, rand {}, rand_distr {}, rand_chacha {}",
@@ -466,6 +470,7 @@ pub fn plan(
         shard: req.shard,
         duration,
         warmup,
+        max_events,
     })
 }
 
@@ -491,6 +496,7 @@ pub fn run(plan: &Plan, progress: Progress<'_>) -> Result<Sweep, SweepError> {
                 point.policy.as_deref(),
                 plan.duration,
                 plan.warmup,
+                plan.max_events,
             );
             let events = out.as_ref().map_or(0, |o| o.events);
             let finished = left[p].fetch_sub(1, Ordering::Relaxed) == 1;
