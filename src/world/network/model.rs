@@ -1916,14 +1916,7 @@ mod tests {
                 let (live, inside) = held(w.model());
                 assert_eq!(live as u64, inside, "{kind} at {target}: {:?}", w.now());
             }
-            let cmd = Command::InjectFault {
-                id: id as u64,
-                fault: Fault {
-                    kind: FaultKind::named(kind),
-                    target: (*target).to_string(),
-                    duration_s: None,
-                },
-            };
+            let cmd = inject(id, kind, target);
             if w.catalog().check(&cmd).is_ok() {
                 w.apply(&cmd, &mut log).expect("applies");
             }
@@ -1937,6 +1930,18 @@ mod tests {
             w.model().nodes.iter().any(|n| n.swallowed > 0),
             "something was swallowed"
         );
+    }
+
+    /// Fault `id` of `kind` at `target`, for as long as it is not cleared.
+    fn inject(id: usize, kind: &str, target: &str) -> Command {
+        Command::InjectFault {
+            id: id as u64,
+            fault: Fault {
+                kind: FaultKind::named(kind),
+                target: target.to_string(),
+                duration_s: None,
+            },
+        }
     }
 
     /// The same one-station network run twice on the same seed through
@@ -1970,14 +1975,7 @@ mod tests {
             for (id, (kind, target)) in faults.iter().enumerate() {
                 at += 400.0;
                 w.advance(SimTime::from_secs_f64(at), u64::MAX, &mut log);
-                let cmd = Command::InjectFault {
-                    id: id as u64,
-                    fault: Fault {
-                        kind: FaultKind::named(kind),
-                        target: (*target).to_string(),
-                        duration_s: None,
-                    },
-                };
+                let cmd = inject(id, kind, target);
                 if w.catalog().check(&cmd).is_ok() {
                     w.apply(&cmd, &mut log).expect("applies");
                 }
