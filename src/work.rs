@@ -117,10 +117,10 @@ pub enum WorkError {
         cap: u64,
     },
     #[error(
-        "this {what} would hold about {} in memory ({at_once} runs side by side, the heaviest \
-         about {} each); the cap is {} (lower the scale or the number of users, or run fewer \
-         at once with RAYON_NUM_THREADS=1)",
-        bytes(*total), bytes(*per), bytes(MAX_MEMORY_BYTES)
+        "this {what} would hold about {} in memory ({}); the cap is {} (lower the scale or \
+         the number of users{})",
+        bytes(*total), side_by_side(*at_once, &bytes(*per)), bytes(MAX_MEMORY_BYTES),
+        if *at_once > 1 { ", or run fewer at once with RAYON_NUM_THREADS=1" } else { "" }
     )]
     BatchMemory {
         what: &'static str,
@@ -139,6 +139,15 @@ pub enum WorkError {
         cap: u64,
         estimate: f64,
     },
+}
+
+/// How a batch's heaviest run is held: alone, or `n` side by side.
+fn side_by_side(n: u32, per: &str) -> String {
+    if n > 1 {
+        format!("{n} runs side by side, the heaviest about {per} each")
+    } else {
+        "its heaviest run alone".to_string()
+    }
 }
 
 /// ` (N replications of about X each)`, or nothing for one.
