@@ -118,7 +118,7 @@ pub fn run_replication(
 ) -> Result<Replication, RunError> {
     let done = AtomicU64::new(0);
     let budget = Budget {
-        replication: 0,
+        replication: None,
         events: max_events,
         estimate: crate::work::estimate_scenario(s, duration).events,
         done_us: &done,
@@ -134,7 +134,8 @@ const SLICES: u32 = 200;
 
 /// What one replication may spend, and where it reports progress.
 struct Budget<'a> {
-    replication: u32,
+    /// `None` for a run of a batch (a sweep's, an experiment's).
+    replication: Option<u32>,
     events: u64,
     estimate: f64,
     /// Simulated microseconds done, over all replications.
@@ -287,7 +288,7 @@ pub fn run_replications(
                 for (i, slot) in chunk.iter_mut().enumerate() {
                     let r = (base + i) as u64;
                     let budget = Budget {
-                        replication: r as u32,
+                        replication: Some(r as u32),
                         events: per_replication,
                         estimate: estimate.events,
                         done_us,
@@ -541,17 +542,24 @@ mod tests {
         let shown = std::sync::Mutex::new(Vec::new());
         let record = |f: f64| shown.lock().expect("lock").push(f);
         let budget = Budget {
-            replication: 0,
+            replication: Some(0),
             events: 1_000,
             estimate: 27_000.0,
             done_us: &done,
             total_us: 3_600_000_000,
             progress: &record,
         };
-        let Err(RunError::Work(crate::work::WorkError::Stopped { events, cap, .. })) =
-            run_one(&s, 1, None, 3_600.0, 0.0, &budget)
-        else {
+        let Err(RunError::Work(e)) = run_one(&s, 1, None, 3_600.0, 0.0, &budget) else {
             panic!("ran past its budget");
+        };
+        assert!(
+            e.to_string().starts_with("replication 0 stopped after ")
+                && e.to_string()
+                    .contains("events, its share of the cap of 1000"),
+            "{e}"
+        );
+        let crate::work::WorkError::Stopped { events, cap, .. } = e else {
+            panic!("{e}");
         };
         assert_eq!(cap, 1_000);
         // Stopped at the first slice past the budget, not at the end.
@@ -566,12 +574,15 @@ mod tests {
         let s = crate::scenario::load("platform")
             .expect("built-in")
             .scenario;
-        let Err(RunError::Work(crate::work::WorkError::Stopped { cap, .. })) =
-            run_replication(&s, 1, None, 3_600.0, 0.0, 1_000)
-        else {
+        let Err(RunError::Work(e)) = run_replication(&s, 1, None, 3_600.0, 0.0, 1_000) else {
             panic!("ran past the cap");
         };
-        assert_eq!(cap, 1_000);
+        assert!(
+            matches!(e, crate::work::WorkError::Stopped { cap: 1_000, .. })
+                && e.to_string().starts_with("a run stopped after ")
+                && e.to_string().contains("events, past the cap of 1000"),
+            "{e}"
+        );
         assert!(run_replication(&s, 1, None, 3_600.0, 0.0, 1_000_000).is_ok());
     }
 

@@ -129,12 +129,17 @@ pub enum WorkError {
         at_once: u32,
     },
     #[error(
-        "replication {replication} stopped after {} events, its share of the cap of {} \
-         (the estimate was {}; raise it with --max-events)",
-        millions(*events as f64), millions(*cap as f64), millions(*estimate)
+        "{} stopped after {} events, {} {} (the estimate was {}; raise it with --max-events)",
+        replication.map_or_else(|| "a run".to_string(), |r| format!("replication {r}")),
+        millions(*events as f64),
+        if replication.is_some() { "its share of the cap of" } else { "past the cap of" },
+        millions(*cap as f64), millions(*estimate)
     )]
     Stopped {
-        replication: u32,
+        /// Which of a run's replications, each held to its share of the
+        /// cap; `None` for one run of a sweep or an experiment, held to
+        /// the whole cap.
+        replication: Option<u32>,
         events: u64,
         cap: u64,
         estimate: f64,
