@@ -787,7 +787,7 @@ fn check_work(r: &Ready) -> Result<(), crate::work::WorkError> {
     let stages = u32::try_from(exp.blast_radius.len().max(1)).unwrap_or(u32::MAX);
     let estimate = |s: &Scenario| crate::work::estimate_scenario(s, r.duration_s);
     crate::work::check_batch(
-        "experiment",
+        crate::work::Batch::Experiment,
         &[
             (estimate(&r.scenario), r.replications),
             (estimate(&treated), r.replications.saturating_mul(stages)),

@@ -441,7 +441,7 @@ pub fn plan(
         .collect();
     let max_events = req.max_events.unwrap_or(crate::work::MAX_EVENTS);
     crate::work::check_batch(
-        "sweep",
+        crate::work::Batch::Sweep,
         &costs,
         u32::try_from(rayon::current_num_threads()).unwrap_or(u32::MAX),
         max_events,

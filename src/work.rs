@@ -106,11 +106,10 @@ pub enum WorkError {
         "this {what} would process about {} events over its {runs} runs (the heaviest about \
          {} each); the cap is {} (raise it with --max-events, or run {}, or shorter runs \
          with --duration)",
-        millions(*total), millions(*heaviest), millions(*cap as f64),
-        if *what == "sweep" { "fewer points or replications" } else { "fewer replications" }
+        millions(*total), millions(*heaviest), millions(*cap as f64), what.fewer()
     )]
     Batch {
-        what: &'static str,
+        what: Batch,
         total: f64,
         heaviest: f64,
         runs: u64,
@@ -123,7 +122,7 @@ pub enum WorkError {
         if *at_once > 1 { ", or run fewer at once with RAYON_NUM_THREADS=1" } else { "" }
     )]
     BatchMemory {
-        what: &'static str,
+        what: Batch,
         total: f64,
         per: f64,
         at_once: u32,
@@ -144,6 +143,32 @@ pub enum WorkError {
         cap: u64,
         estimate: f64,
     },
+}
+
+/// A batch of runs checked as a whole before any starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Batch {
+    Sweep,
+    Experiment,
+}
+
+impl Batch {
+    /// What there could be fewer of.
+    fn fewer(self) -> &'static str {
+        match self {
+            Batch::Sweep => "fewer points or replications",
+            Batch::Experiment => "fewer replications",
+        }
+    }
+}
+
+impl std::fmt::Display for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Batch::Sweep => "sweep",
+            Batch::Experiment => "experiment",
+        })
+    }
 }
 
 /// How a batch's heaviest run is held: alone, or `n` side by side.
@@ -203,7 +228,7 @@ pub fn check(w: Work, replications: u32, at_once: u32, cap: u64) -> Result<(), W
 /// run's memory, `at_once` times over, against the memory cap (runs side
 /// by side are the threads').
 pub fn check_batch(
-    what: &'static str,
+    what: Batch,
     runs: &[(Work, u32)],
     at_once: u32,
     cap: u64,
@@ -262,8 +287,8 @@ mod tests {
             bytes: 900.0 * MB,
         };
         // 4 × 1 M + 2 × 3 M = 10 M events.
-        assert!(check_batch("sweep", &[(light, 4), (heavy, 2)], 2, 10_000_000).is_ok());
-        match check_batch("sweep", &[(light, 4), (heavy, 2)], 2, 9_999_999) {
+        assert!(check_batch(Batch::Sweep, &[(light, 4), (heavy, 2)], 2, 10_000_000).is_ok());
+        match check_batch(Batch::Sweep, &[(light, 4), (heavy, 2)], 2, 9_999_999) {
             Err(WorkError::Batch {
                 total,
                 heaviest,
@@ -275,11 +300,11 @@ mod tests {
         // Three of the heaviest at once pass 2 GiB; two do not, nor does
         // a thread pool larger than the batch.
         assert!(matches!(
-            check_batch("sweep", &[(light, 4), (heavy, 2)], 3, u64::MAX),
+            check_batch(Batch::Sweep, &[(light, 4), (heavy, 2)], 3, u64::MAX),
             Err(WorkError::BatchMemory { at_once: 3, .. })
         ));
-        assert!(check_batch("sweep", &[(light, 4), (heavy, 2)], 2, u64::MAX).is_ok());
-        assert!(check_batch("experiment", &[(heavy, 2)], 64, u64::MAX).is_ok());
+        assert!(check_batch(Batch::Sweep, &[(light, 4), (heavy, 2)], 2, u64::MAX).is_ok());
+        assert!(check_batch(Batch::Experiment, &[(heavy, 2)], 64, u64::MAX).is_ok());
     }
     use crate::scenario;
 
